@@ -1,0 +1,97 @@
+/** Builds and starts the whole bot on a database URI: channels, handler chain, delivery worker, HTTP. */
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Bot } from './bot/bot';
+import { Channel } from './bot/channel';
+import { Services } from './bot/context';
+import { DeliveryWorker } from './bot/delivery';
+import { SimulatorChannel } from './bot/simulatorChannel';
+import { ManualClock } from './clock';
+import { Config } from './config';
+import { handleMessage } from './handlers';
+import type { Logger } from './log';
+import type { Lang } from './locales';
+import { connectDatabase, disconnectDatabase } from './models/connect';
+import './models';
+import { Org } from './models/org';
+import { withDatabase } from './models/mongoServer';
+import type { AppContext } from './appContext';
+import { createHttpApp } from './web/server';
+
+export interface RunningApp {
+  context: AppContext;
+  http: ReturnType<typeof createHttpApp>;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  mongoUri: string;
+  /** Listen on HOST:PORT (npm start) or not (tests use the express app directly). */
+  listen?: boolean;
+  /** Run the delivery worker on a timer; tests drive it through the simulator API instead. */
+  autoDeliver?: boolean;
+}
+
+/** Uses the URI's database if it names one, else MONGODB_DB. */
+export function databaseUri(uri: string, dbName: string): string {
+  const path = new URL(uri).pathname;
+  return path && path !== '/' ? uri : withDatabase(uri, dbName);
+}
+
+export async function startApp(opts: StartOptions): Promise<RunningApp> {
+  const { config, log } = opts;
+  await connectDatabase(databaseUri(opts.mongoUri, config.MONGODB_DB));
+  const org = await Org.findOneAndUpdate(
+    { _id: config.ORG_ID },
+    { $setOnInsert: { name: config.ORG_NAME, timeZone: config.TIME_ZONE, quietHours: config.QUIET_HOURS, lang: config.DEFAULT_LANG, showTeacherPhone: config.SHOW_TEACHER_PHONE } },
+    { upsert: true, new: true },
+  );
+
+  const clock = new ManualClock();
+  const simulator = new SimulatorChannel(config.ORG_ID, clock);
+  const channels = new Map<string, Channel>([[simulator.name, simulator]]);
+
+  const services: Services = {
+    config, clock, log, orgId: config.ORG_ID, orgName: org!.name, orgLang: (org!.lang as Lang) ?? 'zh-CN', timeZone: org!.timeZone ?? config.TIME_ZONE,
+  };
+  const bot = new Bot(services, handleMessage);
+  const delivery = new DeliveryWorker({ channels, defaultChannel: simulator.name, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS });
+  let up = false;
+
+  const context: AppContext = {
+    config, log, orgId: config.ORG_ID, clock,
+    simulator: { channel: simulator, clock },
+    bot, delivery,
+    runScheduled: async () => undefined,
+    ready: () => up,
+  };
+  for (const ch of channels.values()) await ch.start((msg) => bot.receive(msg).then(() => undefined));
+  if (opts.autoDeliver) delivery.start();
+
+  const httpApp = createHttpApp(context);
+  let server: http.Server | undefined;
+  let url: string | undefined;
+  if (opts.listen) {
+    server = await new Promise<http.Server>((resolve, reject) => {
+      const s = httpApp.listen(config.PORT, config.HOST, () => resolve(s));
+      s.on('error', reject);
+    });
+    const addr = server.address() as AddressInfo;
+    url = `http://${config.HOST}:${addr.port}`;
+  }
+  up = true;
+
+  return {
+    context, http: httpApp, url,
+    stop: async () => {
+      up = false;
+      await delivery.stop();
+      for (const ch of channels.values()) await ch.stop();
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await disconnectDatabase();
+    },
+  };
+}

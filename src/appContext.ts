@@ -1,0 +1,21 @@
+/** What the web routes and the CLI share about the running bot. */
+import type { Bot } from './bot/bot';
+import type { DeliveryWorker } from './bot/delivery';
+import type { SimulatorChannel } from './bot/simulatorChannel';
+import type { Clock, ManualClock } from './clock';
+import type { Config } from './config';
+import type { Logger } from './log';
+
+export interface AppContext {
+  config: Config;
+  log: Logger;
+  orgId: string;
+  clock: Clock;
+  /** Present when the simulator channel is on; its clock is the one `/sim/clock` moves. */
+  simulator?: { channel: SimulatorChannel; clock: ManualClock };
+  bot: Bot;
+  delivery: DeliveryWorker;
+  /** Runs all scheduled work due at the clock's now (later issues add jobs). */
+  runScheduled(): Promise<void>;
+  ready(): boolean;
+}

@@ -1,0 +1,29 @@
+/** Inbound flow: de-duplicate → resolve the sender → run the handler chain. Replies go to the outbox. */
+import { firstSighting } from '../models/inboundLog';
+import { BotContext, Services } from './context';
+import { InboundMessage } from './channel';
+import { resolvePerson } from './sender';
+
+export type Handle = (ctx: BotContext) => Promise<void>;
+
+export class Bot {
+  constructor(private readonly services: Services, private readonly handle: Handle) {}
+
+  /** Returns false when the message was a repeat and was dropped. */
+  async receive(msg: InboundMessage): Promise<boolean> {
+    const { orgId, log } = this.services;
+    if (!(await firstSighting(orgId, msg.channel, msg.platformId, msg.from, msg.at))) {
+      log.info({ channel: msg.channel, platformId: msg.platformId }, 'duplicate inbound message dropped');
+      return false;
+    }
+    const person = await resolvePerson(orgId, msg.from, this.services.orgLang);
+    const ctx = new BotContext(msg, person, this.services);
+    try {
+      await this.handle(ctx);
+    } catch (err) {
+      log.error({ err, platformId: msg.platformId }, 'handler failed');
+      await ctx.reply('error.internal').catch(() => undefined);
+    }
+    return true;
+  }
+}

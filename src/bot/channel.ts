@@ -1,0 +1,53 @@
+/** One interface for every channel (simulator, WeCom, Wechaty), in the spirit of Wechaty's Puppet. */
+import type { Style } from '../locales';
+
+export interface InboundMessage {
+  /** Adapter name, e.g. `simulator`. */
+  channel: string;
+  orgId: string;
+  /** Sender address on that channel. */
+  from: string;
+  /** Set when the message was said in a group chat. */
+  room?: string;
+  text: string;
+  voice?: { mediaId?: string; format?: string; url?: string };
+  /** Addresses @-mentioned in the message. */
+  mentions: string[];
+  quotedId?: string;
+  /** The platform's own message id: inbound de-duplication key. */
+  platformId: string;
+  displayName?: string;
+  at: Date;
+}
+
+export interface OutboundMessage {
+  key: string;
+  to: string;
+  room?: string;
+  text: string;
+  style: Style;
+}
+
+export interface SendResult {
+  /** Which route delivered it, e.g. `simulator`, `wecom-kf`. */
+  route: string;
+}
+
+export type InboundHandler = (msg: InboundMessage) => Promise<void>;
+
+export interface Channel {
+  readonly name: string;
+  start(onMessage: InboundHandler): Promise<void>;
+  stop(): Promise<void>;
+  send(msg: OutboundMessage): Promise<SendResult>;
+}
+
+/** A send that may work later (throttled, token expired, network): the outbox retries it with backoff. */
+export class RetryableSendError extends Error {
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+  }
+}
+
+/** A send that can never work (unknown recipient): the outbox marks it failed at once. */
+export class PermanentSendError extends Error {}

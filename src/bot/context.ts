@@ -1,0 +1,110 @@
+/** The rich context a handler gets (after grammY): the message, who sent it, a translator, reply and push. */
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import { Lang, Params, Style, translator, T } from '../locales';
+import { InboundMessage } from './channel';
+import { enqueue } from './outbox';
+import { Person, resolvePerson } from './sender';
+
+export interface Services {
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  orgId: string;
+  orgName: string;
+  orgLang: Lang;
+  timeZone: string;
+}
+
+export interface PushOptions {
+  /** Idempotency key: the same key is delivered once. */
+  key: string;
+  kind: string;
+  room?: string;
+  urgent?: boolean;
+}
+
+export class BotContext {
+  readonly t: T;
+  readonly now: Date;
+  private replyCount = 0;
+  /** The sender's open multi-step dialog, loaded once per message. */
+  dialog?: { kind: string; data: Record<string, unknown> };
+
+  constructor(readonly msg: InboundMessage, public person: Person, readonly services: Services) {
+    this.t = translator(person.lang, person.style);
+    this.now = services.clock.now();
+  }
+
+  get orgId(): string {
+    return this.services.orgId;
+  }
+
+  /** Answers the sender, in their language and style. */
+  async reply(key: string, params?: Params): Promise<void> {
+    await this.replyText(this.t(key, params));
+  }
+
+  async replyText(text: string): Promise<void> {
+    const n = this.replyCount++;
+    await enqueue({
+      orgId: this.orgId,
+      key: `reply:${this.msg.channel}:${this.msg.platformId}:${n}`,
+      to: this.msg.from,
+      room: this.msg.room,
+      text,
+      style: this.person.style,
+      kind: 'reply',
+      channel: this.msg.channel,
+      inReplyTo: this.msg.platformId,
+      dueAt: this.now,
+    });
+  }
+
+  /** Sends a message to someone else, rendered in their language and style. */
+  async push(address: string, key: string, params: Params, opts: PushOptions): Promise<void> {
+    const to = await this.translatorFor(address);
+    await this.pushText(address, to.t(key, params), to.style, opts);
+  }
+
+  /** A translator in another person's language and style, for composing a message to them. */
+  async translatorFor(address: string): Promise<{ t: T; style: Style }> {
+    const to = await resolvePerson(this.orgId, address, this.services.orgLang);
+    return { t: translator(to.lang, to.style), style: to.style };
+  }
+
+  async pushText(address: string, text: string, style: 'text' | 'voice', opts: PushOptions): Promise<void> {
+    await enqueue({
+      orgId: this.orgId,
+      key: opts.key,
+      to: address,
+      room: opts.room,
+      text,
+      style,
+      kind: opts.kind,
+      urgent: opts.urgent,
+      dueAt: this.now,
+    });
+  }
+
+  /** Re-reads the sender after a handler changed who they are (bound, switched style). */
+  async refreshPerson(): Promise<void> {
+    this.person = await resolvePerson(this.orgId, this.msg.from, this.services.orgLang);
+    (this as { t: T }).t = translator(this.person.lang, this.person.style);
+  }
+}
+
+export type Next = () => Promise<void>;
+export type Middleware = (ctx: BotContext, next: Next) => Promise<void>;
+
+/** One composable chain: each middleware handles the message or calls next(). */
+export function compose(middlewares: Middleware[]): (ctx: BotContext) => Promise<void> {
+  return async (ctx) => {
+    const run = async (i: number): Promise<void> => {
+      const mw = middlewares[i];
+      if (mw) await mw(ctx, () => run(i + 1));
+    };
+    await run(0);
+  };
+}

@@ -1,0 +1,67 @@
+/** The embedded default channel: inbound from HTTP `/sim/messages`, outbound recorded as inboxes in the database. */
+import { SimMessage } from '../models/simMessage';
+import type { Clock } from '../clock';
+import { Channel, InboundHandler, InboundMessage, OutboundMessage, SendResult } from './channel';
+
+export interface SimInboxMessage {
+  id: string;
+  to: string;
+  room?: string;
+  text: string;
+  voice?: boolean;
+  style: string;
+  at: string;
+}
+
+export class SimulatorChannel implements Channel {
+  readonly name = 'simulator';
+  private onMessage?: InboundHandler;
+
+  constructor(private readonly orgId: string, private readonly clock: Clock) {}
+
+  async start(onMessage: InboundHandler): Promise<void> {
+    this.onMessage = onMessage;
+  }
+
+  async stop(): Promise<void> {
+    this.onMessage = undefined;
+  }
+
+  /** Called by the `/sim/messages` route. */
+  async receive(msg: InboundMessage): Promise<void> {
+    if (!this.onMessage) throw new Error('simulator channel is not started');
+    await this.onMessage(msg);
+  }
+
+  async send(msg: OutboundMessage): Promise<SendResult> {
+    // Keyed by the outbox key, so a retried send after a crash records one message, not two.
+    await SimMessage.updateOne(
+      { orgId: this.orgId, outboxKey: msg.key },
+      { $setOnInsert: { orgId: this.orgId, to: msg.room ?? msg.to, room: msg.room, text: msg.text, style: msg.style, at: this.clock.now(), outboxKey: msg.key } },
+      { upsert: true },
+    );
+    return { route: this.name };
+  }
+
+  async inbox(address: string): Promise<SimInboxMessage[]> {
+    const docs = await SimMessage.find({ orgId: this.orgId, to: address }).sort({ at: 1, _id: 1 }).lean();
+    return docs.map(toInboxMessage);
+  }
+
+  async byKeys(keys: string[]): Promise<SimInboxMessage[]> {
+    const docs = await SimMessage.find({ orgId: this.orgId, outboxKey: { $in: keys } }).sort({ at: 1, _id: 1 }).lean();
+    return docs.map(toInboxMessage);
+  }
+}
+
+function toInboxMessage(d: { _id: unknown; to: string; room?: string | null; text: string; voice?: boolean | null; style?: string | null; at: Date }): SimInboxMessage {
+  return {
+    id: String(d._id),
+    to: d.to,
+    ...(d.room ? { room: d.room } : {}),
+    text: d.text,
+    ...(d.voice ? { voice: true } : {}),
+    style: d.style ?? 'text',
+    at: d.at.toISOString(),
+  };
+}

@@ -1,0 +1,55 @@
+/** Every setting comes from the environment (listed in .env.example); a bad value stops the start and names the variable. */
+import crypto from 'node:crypto';
+import { z } from 'zod';
+
+const bool = z.enum(['0', '1', 'true', 'false', 'yes', 'no', '']).transform((v) => v === '1' || v === 'true' || v === 'yes');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM-HH:MM, e.g. 21:30-07:30');
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, _ and - only').default('liushou'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  DEMO: bool.default('0'),
+  ORG_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('default'),
+  ORG_NAME: z.string().min(1).default('示范县教育局'),
+  TIME_ZONE: z.string().default('Asia/Shanghai').refine(isTimeZone, 'unknown IANA time zone'),
+  QUIET_HOURS: hhmm.default('21:30-07:30'),
+  DEFAULT_LANG: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  SHOW_TEACHER_PHONE: bool.default('0'),
+  BIND_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  BIND_LOCK_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema> & { adminTokenGenerated: boolean };
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable in .env means "use the default".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const generated = !parsed.data.ADMIN_TOKEN;
+  return {
+    ...parsed.data,
+    ADMIN_TOKEN: parsed.data.ADMIN_TOKEN ?? crypto.randomBytes(18).toString('base64url'),
+    adminTokenGenerated: generated,
+  };
+}

@@ -1,0 +1,20 @@
+/** The handler chain, in order: the first middleware that understands a message answers it. */
+import { compose } from '../bot/context';
+import { approval } from './approval';
+import { concernAnswer } from './concerns';
+import { loadDialog } from './dialog';
+import { familyFallback, familyQuestions } from './familyQuestions';
+import { registration } from './registration';
+import { staffHelp } from './staffHelp';
+import { styleSwitch } from './styleSwitch';
+
+export const handleMessage = compose([
+  loadDialog,
+  styleSwitch,
+  approval,
+  concernAnswer,
+  registration,
+  familyQuestions,
+  familyFallback,
+  staffHelp,
+]);

@@ -1,0 +1,35 @@
+import type { RowError } from './types';
+
+export interface Proposal { row: number; child: string; teacher: string; wecomUserId: string }
+
+/** What an import did (or, with dryRun, would do). */
+export interface ImportResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  errors: RowError[];
+  /** Pairings the bot proposed for children whose teacher column was blank. */
+  proposed: Proposal[];
+  dryRun: boolean;
+}
+
+export interface ImportOptions {
+  orgId: string;
+  now: Date;
+  dryRun: boolean;
+  /** Default for a new school's "show the teacher's phone to families". */
+  showTeacherPhone: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The fields of `next` that differ from `current` (values compared as JSON, absent = undefined). */
+export function changedFields(current: Record<string, unknown> | null | undefined, next: Record<string, unknown>): string[] {
+  if (!current) return Object.keys(next);
+  return Object.keys(next).filter((k) => JSON.stringify(norm(current[k])) !== JSON.stringify(norm(next[k])));
+}
+
+function norm(v: unknown): unknown {
+  if (v === null || v === '') return undefined;
+  if (v && typeof v === 'object' && 'toHexString' in v) return String(v);
+  return v;
+}

@@ -1,0 +1,23 @@
+/** Schools and classes are created on first mention by an import; a dry run only looks them up. */
+import { Types } from 'mongoose';
+import { Classroom } from '../models/classroom';
+import { School } from '../models/school';
+
+export async function schoolIdFor(orgId: string, name: string, dryRun: boolean, defaults: { showTeacherPhone: boolean; teacherRoom?: string }): Promise<Types.ObjectId | undefined> {
+  const existing = await School.findOne({ orgId, name }).lean();
+  if (existing || dryRun) return existing?._id;
+  const doc = await School.findOneAndUpdate(
+    { orgId, name },
+    { $setOnInsert: { orgId, name, showTeacherPhone: defaults.showTeacherPhone, teacherRoom: defaults.teacherRoom ?? 'teachers' } },
+    { upsert: true, new: true },
+  );
+  return doc!._id;
+}
+
+export async function classroomIdFor(orgId: string, schoolId: Types.ObjectId | undefined, name: string, dryRun: boolean): Promise<Types.ObjectId | undefined> {
+  if (!schoolId) return undefined;
+  const existing = await Classroom.findOne({ orgId, schoolId, name }).lean();
+  if (existing || dryRun) return existing?._id;
+  const doc = await Classroom.findOneAndUpdate({ orgId, schoolId, name }, { $setOnInsert: { orgId, schoolId, name } }, { upsert: true, new: true });
+  return doc!._id;
+}

@@ -1,0 +1,69 @@
+/** Shapes produced by the staff and roster parsers (no database here). */
+
+/** `row` is the spreadsheet row number (header = 1); `field` the English column key. */
+export interface RowError {
+  row: number;
+  field: string;
+  code: string;
+  params?: Record<string, string | number>;
+}
+
+export interface ParsedRow<T> {
+  row: number;
+  data: T;
+}
+
+export interface ParseResult<T> {
+  rows: ParsedRow<T>[];
+  errors: RowError[];
+}
+
+export type StaffRole = 'teacher' | 'head_teacher' | 'principal' | 'moral_director' | 'counselor';
+
+export interface StaffRow {
+  school: string;
+  name: string;
+  wecomUserId: string;
+  phone?: string;
+  role: StaffRole;
+  className?: string;
+  partyMember: boolean;
+  maxChildren: number;
+  teacherRoom: string;
+}
+
+export type LeftBehind = 'both' | 'father' | 'mother' | 'single_parent';
+export type LivingWith = 'grandparents' | 'relatives' | 'proxy' | 'alone' | 'father' | 'mother';
+export type Literacy = 'illiterate' | 'primary' | 'junior' | 'senior_plus';
+
+export interface FamilyMemberRow {
+  name: string;
+  phone?: string;
+  workCity?: string;
+}
+
+export interface GuardianRow {
+  name: string;
+  relation?: string;
+  phone?: string;
+  age?: number;
+  literacy?: Literacy;
+}
+
+export interface RosterRow {
+  school: string;
+  className: string;
+  childName: string;
+  gender?: 'male' | 'female';
+  /** YYYY-MM-DD */
+  birthDate: string;
+  studentNo?: string;
+  leftBehind?: LeftBehind;
+  livingWith?: LivingWith;
+  boarding: boolean;
+  priority: boolean;
+  father?: FamilyMemberRow;
+  mother?: FamilyMemberRow;
+  guardian?: GuardianRow;
+  teacherWecomUserId?: string;
+}

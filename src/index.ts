@@ -1,0 +1,50 @@
+/** `npm start`: configuration → database → bot → HTTP. `--demo` (or DEMO=1) loads the demo school. */
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './log';
+import { findMongo } from './models/mongoServer';
+import { startApp } from './app';
+import { loadDemo } from './demo';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const mongo = await findMongo({ dataDir: path.resolve(config.DATA_DIR), log: (m) => log.info(m), reuseRunning: true });
+  const app = await startApp({ config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true });
+
+  if (process.argv.includes('--demo') || config.DEMO) {
+    await loadDemo(config.ORG_ID, app.context.clock.now(), config.TIME_ZONE);
+    log.info('demo school loaded (阳光小学); codes: GET /api/contact-cards');
+  }
+  log.info({ url: app.url, database: mongo.source }, 'bot is up on the simulator channel');
+  if (config.adminTokenGenerated) {
+    // Printed once so that a person can use the admin API; set ADMIN_TOKEN to keep one.
+    process.stdout.write(`\nAdmin token (generated, set ADMIN_TOKEN to fix it): ${config.ADMIN_TOKEN}\n\n`);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await app.stop().catch((err) => log.error({ err }, 'stop failed'));
+    await mongo.stop().catch((err) => log.error({ err }, 'database stop failed'));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+/**
+ * Messages for import errors, keyed by RowError.code (plus `unreadable` from readTable).
+ * Placeholders: {{field}} = columnLabel(field, lang); {{allowed}} (Chinese choices) or {{allowedEn}},
+ * {{min}}/{{max}} and {{firstRow}} come from RowError.params.
+ */
+export const importErrorsZh: Record<string, string> = {
+  unreadable: '文件无法读取：请上传 UTF-8 的 CSV 或 .xlsx 文件',
+  missing_column: '表头缺少“{{field}}”这一列',
+  required: '“{{field}}”没有填写',
+  invalid_date: '“{{field}}”不对：请填真实的日期，写成 2015-03-08',
+  invalid_choice: '“{{field}}”只能填：{{allowed}}',
+  invalid_phone: '“{{field}}”不是有效的电话：请填 11 位手机号，或带区号的座机',
+  invalid_number: '“{{field}}”请填 {{min}} 到 {{max}} 之间的整数',
+  invalid_userid: '“{{field}}”格式不对：只能用字母、数字和 _ - @ .，最多 64 个字符',
+  duplicate_in_file: '“{{field}}”和第 {{firstRow}} 行重复了',
+  unknown_teacher: '“{{field}}”里的账号 {{value}} 不在教职工名单里：请先导入教职工',
+  teacher_other_school: '“{{field}}”里的老师 {{value}} 不是这所学校的',
+  address_taken: '“{{field}}”这个账号已被一位家长绑定，不能再用作教职工账号',
+};
+
+export const importErrorsEn: Record<string, string> = {
+  unreadable: 'The file cannot be read: please upload a UTF-8 CSV or an .xlsx file',
+  missing_column: 'The header has no "{{field}}" column',
+  required: '"{{field}}" is empty',
+  invalid_date: '"{{field}}" is not a valid date: write a real date like 2015-03-08',
+  invalid_choice: '"{{field}}" must be one of: {{allowedEn}}',
+  invalid_phone: '"{{field}}" is not a valid phone number: use an 11-digit mobile or a landline with area code',
+  invalid_number: '"{{field}}" must be a whole number from {{min}} to {{max}}',
+  invalid_userid: '"{{field}}" is not a valid WeCom account: letters, digits and _ - @ . only, at most 64 characters',
+  duplicate_in_file: '"{{field}}" repeats row {{firstRow}}',
+  unknown_teacher: '"{{field}}": {{value}} is not on the staff list; import the staff first',
+  teacher_other_school: '"{{field}}": teacher {{value}} belongs to another school',
+  address_taken: '"{{field}}": this account is already bound to a family member and cannot be a staff account',
+};

@@ -1,0 +1,17 @@
+import { Schema, model } from 'mongoose';
+
+/** What the simulator channel "delivered": the inboxes behind GET /sim/inbox/:address. */
+const simMessageSchema = new Schema({
+  orgId: { type: String, required: true },
+  to: { type: String, required: true },
+  room: String,
+  text: { type: String, required: true },
+  voice: Boolean,
+  style: String,
+  at: { type: Date, required: true },
+  outboxKey: { type: String, required: true },
+});
+simMessageSchema.index({ orgId: 1, to: 1, at: 1 });
+simMessageSchema.index({ orgId: 1, outboxKey: 1 }, { unique: true });
+
+export const SimMessage = model('SimMessage', simMessageSchema);

@@ -1,0 +1,22 @@
+import { Schema, model, InferSchemaType, HydratedDocument } from 'mongoose';
+
+export const STAFF_ROLES = ['teacher', 'head_teacher', 'principal', 'moral_director', 'counselor'] as const;
+
+const staffSchema = new Schema({
+  orgId: { type: String, required: true },
+  schoolId: { type: Schema.Types.ObjectId, ref: 'School', required: true },
+  name: { type: String, required: true },
+  /** Their address on every channel. */
+  wecomUserId: { type: String, required: true },
+  phone: String,
+  role: { type: String, enum: STAFF_ROLES, default: 'teacher' },
+  classroomId: { type: Schema.Types.ObjectId, ref: 'Classroom' },
+  isPartyMember: { type: Boolean, default: false },
+  maxChildren: { type: Number, default: 3 },
+  teacherRoom: { type: String, default: 'teachers' },
+  active: { type: Boolean, default: true },
+}, { timestamps: true });
+staffSchema.index({ orgId: 1, wecomUserId: 1 }, { unique: true });
+
+export const Staff = model('Staff', staffSchema);
+export type StaffDoc = HydratedDocument<InferSchemaType<typeof staffSchema>>;

@@ -1,0 +1,20 @@
+/** The HTTP surface: health, admin API, simulator API. */
+import express, { Express } from 'express';
+import type { AppContext } from '../appContext';
+import { adminRoutes } from './adminRoutes';
+import { errorHandler } from './errors';
+import { simRoutes } from './simRoutes';
+
+export function createHttpApp(app: AppContext): Express {
+  const http = express();
+  http.disable('x-powered-by');
+  http.get('/healthz', (_req, res) => {
+    if (app.ready()) res.json({ ok: true });
+    else res.status(503).json({ ok: false });
+  });
+  http.use('/api', adminRoutes(app));
+  if (app.simulator) http.use('/sim', simRoutes(app));
+  http.use((_req, res) => { res.status(404).json({ error: 'not_found', message: 'No such route.' }); });
+  http.use(errorHandler(app.log));
+  return http;
+}

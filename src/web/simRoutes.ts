@@ -1,0 +1,52 @@
+/** Simulator API (DESIGN.md §4): talk to the bot as anyone, read what anyone received, move the clock. */
+import crypto from 'node:crypto';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../appContext';
+import { Outbox } from '../models/outbox';
+import { badRequest } from './errors';
+
+const messageBody = z.object({
+  from: z.string().trim().min(1).max(128),
+  text: z.string().max(4000),
+  room: z.string().trim().min(1).max(128).optional(),
+  name: z.string().max(64).optional(),
+  /** Optional platform message id, to test de-duplication of a repeated delivery. */
+  id: z.string().min(1).max(128).optional(),
+  mentions: z.array(z.string()).max(50).optional(),
+});
+const clockBody = z.object({ now: z.string().datetime({ offset: true }) });
+
+export function simRoutes(app: AppContext): Router {
+  const sim = app.simulator!;
+  const r = Router();
+  r.use(express.json({ limit: '100kb' }));
+
+  r.post('/messages', async (req, res) => {
+    const parsed = messageBody.safeParse(req.body);
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const b = parsed.data;
+    const platformId = b.id ?? crypto.randomUUID();
+    await sim.channel.receive({
+      channel: 'simulator', orgId: app.orgId, from: b.from, room: b.room, text: b.text, mentions: b.mentions ?? [],
+      platformId, displayName: b.name, at: app.clock.now(),
+    });
+    await app.delivery.deliverDue();
+    const keys = (await Outbox.find({ orgId: app.orgId, inReplyTo: platformId, channel: 'simulator' }, { key: 1 }).lean()).map((d) => d.key);
+    res.json({ replies: await sim.channel.byKeys(keys) });
+  });
+
+  r.get('/inbox/:address', async (req, res) => {
+    res.json({ messages: await sim.channel.inbox(req.params.address) });
+  });
+
+  r.post('/clock', async (req, res) => {
+    const parsed = clockBody.safeParse(req.body);
+    if (!parsed.success) return badRequest(res, parsed.error);
+    sim.clock.set(new Date(parsed.data.now));
+    await app.runScheduled();
+    const delivered = await app.delivery.deliverDue();
+    res.json({ now: app.clock.now().toISOString(), delivered });
+  });
+  return r;
+}
