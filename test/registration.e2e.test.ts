@@ -1,0 +1,121 @@
+/** Point 6 of the foundation issue, end to end through the simulator: binding by code, by teacher approval, and the limits. */
+import { startWithSchool, TestApp } from './helpers/testApp';
+
+let t: TestApp;
+beforeAll(async () => { t = await startWithSchool(); });
+afterAll(async () => { await t.stop(); });
+
+describe('binding by the code on the contact card', () => {
+  it('binds a father and answers with child, school, class, teacher and the menu', async () => {
+    const code = await t.code('李小红', 'father');
+    const replies = await t.say('li-dad', `绑定 ${code}`);
+    expect(replies[0]).toContain('李小红');
+    expect(replies[0]).toContain('阳光小学');
+    expect(replies[0]).toContain('三年级1班');
+    expect(replies[0]).toContain('李伟');
+    expect(replies[1]).toContain('1 孩子近况');
+  });
+
+  it('accepts the bare code, in lower case', async () => {
+    const code = await t.code('李小红', 'mother');
+    const replies = await t.say('li-mum', code.toLowerCase());
+    expect(replies[0]).toContain('绑定成功');
+  });
+
+  it('tells the same address it is already bound', async () => {
+    const code = await t.code('李小红', 'father');
+    expect((await t.say('li-dad', code))[0]).toContain('已经绑定了李小红');
+  });
+
+  it('refuses a code used by another address without naming the child', async () => {
+    const code = await t.code('李小红', 'father');
+    const replies = await t.say('stranger-1', code);
+    expect(replies.join()).toContain('已经被使用');
+    expect(replies.join()).not.toContain('李小红');
+    expect(replies.join()).not.toContain('阳光小学');
+  });
+
+  it('lets a parent with two children bind both and asks which child a question is about', async () => {
+    await t.say('wang-dad', await t.code('王小明', 'father'));
+    await t.say('wang-dad', await t.code('王小华', 'father'));
+    const ask = await t.say('wang-dad', '老师是谁');
+    expect(ask[0]).toContain('1 王小华');
+    expect(ask[0]).toContain('2 王小明');
+    const answer = await t.say('wang-dad', '2');
+    expect(answer[0]).toContain('王小明的帮扶老师是张丽');
+    // Naming the child skips the question.
+    expect((await t.say('wang-dad', '小华的老师是谁'))[0]).toContain('王小华的帮扶老师是张丽');
+  });
+});
+
+describe('wrong codes are rate-limited per address', () => {
+  it('refuses for an hour after 5 wrong codes, even a right one, then allows again', async () => {
+    await t.setClock('2026-12-01T02:00:00Z');
+    for (let i = 0; i < 4; i++) expect((await t.say('guesser', `绑定 ZZZZ${i + 2}Z`))[0]).toContain('绑定码不对');
+    expect((await t.say('guesser', '绑定 ZZZZ9Z'))[0]).toContain('错误次数太多');
+    const right = await t.code('王小明', 'mother');
+    expect((await t.say('guesser', right))[0]).toContain('错误次数太多');
+    await t.setClock('2026-12-01T02:59:00Z');
+    expect((await t.say('guesser', right))[0]).toContain('错误次数太多');
+    await t.setClock('2026-12-01T03:01:00Z');
+    expect((await t.say('guesser', right))[0]).toContain('绑定成功');
+  });
+
+  it('counts per address: another address is not affected', async () => {
+    expect((await t.say('someone-else', '绑定 ZZZZ2Z'))[0]).toContain('还可以试4次');
+  });
+});
+
+describe('lost card: child name, birth date and own phone, approved by the pairing teacher', () => {
+  it('binds only after the teacher says 同意', async () => {
+    expect((await t.say('grandma-phone', '卡丢了'))[0]).toContain('孩子的姓名');
+    expect((await t.say('grandma-phone', '王小明'))[0]).toContain('出生日期');
+    expect((await t.say('grandma-phone', '2016年5月12日'))[0]).toContain('手机号');
+    expect((await t.say('grandma-phone', '138 0013 8003'))[0]).toContain('张丽老师');
+
+    // Not bound yet: still only registration help.
+    expect((await t.say('grandma-phone', '1'))[0]).not.toContain('成长记录');
+
+    const teacherInbox = await t.inbox('zhang');
+    const request = teacherInbox.find((m) => m.text.includes('申请'))!;
+    expect(request.text).toContain('王小明');
+    expect(request.text).toContain('138****8003');
+    expect(request.text).not.toContain('13800138003');
+
+    expect((await t.say('zhang', '同意'))[0]).toContain('已同意');
+    const inbox = await t.inbox('grandma-phone');
+    expect(inbox.some((m) => m.text.includes('王小明'))).toBe(true);
+    expect((await t.say('grandma-phone', '2'))[0]).toContain('张丽');
+  });
+
+  it('a rejected request binds nothing', async () => {
+    await t.say('fake-mum', '联系卡丢了');
+    await t.say('fake-mum', '李小红');
+    await t.say('fake-mum', '2016-09-03');
+    await t.say('fake-mum', '13800138012');
+    expect((await t.say('li', '拒绝'))[0]).toContain('已拒绝');
+    expect((await t.inbox('fake-mum')).some((m) => m.text.includes('没有通过'))).toBe(true);
+    expect((await t.say('fake-mum', '2'))[0]).not.toContain('李伟');
+  });
+
+  it('a mismatch says nothing about which part was wrong', async () => {
+    await t.say('nobody', '卡丢了');
+    await t.say('nobody', '王小明');
+    await t.say('nobody', '2016-05-12');
+    const replies = await t.say('nobody', '13999999999');
+    expect(replies[0]).toContain('没有找到');
+    expect(replies[0]).not.toContain('手机');
+  });
+
+  it('only the pairing teacher can decide', async () => {
+    await t.say('other-mum', '卡丢了');
+    await t.say('other-mum', '王小华');
+    await t.say('other-mum', '2018-02-20');
+    await t.say('other-mum', '13800138002');
+    const req = (await t.inbox('zhang')).filter((m) => m.text.includes('王小华')).pop()!;
+    const number = /申请 (\d+)/.exec(req.text)![1];
+    expect((await t.say('li', `同意 ${number}`))[0]).toContain('不归您处理');
+    expect((await t.say('zhang', `同意 ${number}`))[0]).toContain('已同意');
+    expect((await t.say('zhang', `同意 ${number}`))[0]).toContain('已经处理过');
+  });
+});
