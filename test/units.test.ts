@@ -1,0 +1,127 @@
+/** Unit tests for the intricate pure pieces: binding codes, intents, date/phone parsing, masking, config. */
+import { CODE_ALPHABET, generateCode, looksLikeCode, parseCodeAttempt } from '../src/models/bindingCode';
+import { childNamedIn, concernHasContent, detectIntent } from '../src/handlers/intent';
+import { fitVoice } from '../src/handlers/format';
+import { normalizePhone, parseBirthDate } from '../src/handlers/parse';
+import { maskPhones } from '../src/log';
+import { loadConfig } from '../src/config';
+import { childIdentityKey } from '../src/models/child';
+
+describe('binding codes', () => {
+  it('are 6 characters without look-alikes, always mixing letters and digits', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const code = generateCode();
+      expect(code).toMatch(/^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}$/);
+      expect(code).toMatch(/[A-Z]/);
+      expect(code).toMatch(/[2-9]/);
+      seen.add(code);
+    }
+    expect(seen.size).toBeGreaterThan(4990);
+    expect(CODE_ALPHABET).not.toMatch(/[01OIL]/);
+  });
+
+  it('redraws when a draw has only letters or only digits', () => {
+    const draws = [0, 0, 0, 0, 0, 0, /* all "2" */ 8, 8, 8, 8, 8, 8 /* all "A" */, 0, 8, 9, 10, 11, 12];
+    let i = 0;
+    expect(generateCode(() => draws[i++])).toBe('2ABCDE');
+  });
+
+  it('parses 绑定 CODE, bind CODE and a bare code, forgiving case and spaces', () => {
+    expect(parseCodeAttempt('绑定 wxm2f8')).toBe('WXM2F8');
+    expect(parseCodeAttempt('绑定：WXM 2F8')).toBe('WXM2F8');
+    expect(parseCodeAttempt('bind WXM2F8')).toBe('WXM2F8');
+    expect(parseCodeAttempt('wxm2f8')).toBe('WXM2F8');
+    expect(parseCodeAttempt('teacher')).toBeUndefined();
+    expect(parseCodeAttempt('123456')).toBeUndefined();
+    expect(parseCodeAttempt('孩子最近怎么样')).toBeUndefined();
+    expect(looksLikeCode('hello1')).toBe(true);
+  });
+});
+
+describe('intents from free words', () => {
+  it.each([
+    ['1', 'status'], ['孩子最近怎么样', 'status'], ['小明学习怎么样', 'status'], ["how's my child doing", 'status'],
+    ['2', 'teacher'], ['老师是谁', 'teacher'], ['老师电话多少', 'teacher'], ['帮扶老师', 'teacher'],
+    ['3', 'call'], ['亲情电话', 'call'], ['什么时候打电话', 'call'], ['通话时间', 'call'],
+    ['4', 'concern'], ['反映情况', 'concern'], ['孩子发烧了', 'concern'], ['他最近不想上学', 'concern'], ['被同学欺负了', 'concern'],
+    ['0', 'help'], ['帮助', 'help'], ['菜单', 'help'],
+  ])('%s → %s', (text, intent) => {
+    expect(detectIntent(text)).toBe(intent);
+  });
+
+  it('leaves the rest to the menu', () => {
+    expect(detectIntent('今天天气不错')).toBeUndefined();
+    expect(detectIntent('5')).toBeUndefined();
+  });
+
+  it('knows a bare request to report from a described problem', () => {
+    expect(concernHasContent('反映情况')).toBe(false);
+    expect(concernHasContent('4')).toBe(false);
+    expect(concernHasContent('孩子发烧了')).toBe(true);
+  });
+
+  it('finds the child named by full or given name, only when unambiguous', () => {
+    const kids = [{ name: '王小明' }, { name: '王小华' }];
+    expect(childNamedIn('小明最近怎么样', kids)).toEqual({ name: '王小明' });
+    expect(childNamedIn('王小华的老师', kids)).toEqual({ name: '王小华' });
+    expect(childNamedIn('孩子们怎么样', kids)).toBeUndefined();
+  });
+});
+
+describe('parsing what people type', () => {
+  it('birth dates in the usual spellings, and only real dates', () => {
+    for (const s of ['2016-05-12', '2016/5/12', '2016.5.12', '2016年5月12日', '2016年5月12号', '20160512']) {
+      expect(parseBirthDate(s)).toBe('2016-05-12');
+    }
+    expect(parseBirthDate('2016-02-30')).toBeUndefined();
+    expect(parseBirthDate('五月十二')).toBeUndefined();
+  });
+
+  it('phones with +86, spaces and dashes; rejects junk', () => {
+    expect(normalizePhone('+86 138-0013-8003')).toBe('13800138003');
+    expect(normalizePhone('8613800138003')).toBe('13800138003');
+    expect(normalizePhone('0851-1234567')).toBe('08511234567');
+    expect(normalizePhone('12345')).toBeUndefined();
+    expect(normalizePhone('abc')).toBeUndefined();
+  });
+});
+
+describe('privacy and limits', () => {
+  it('masks mobile numbers in any text', () => {
+    expect(maskPhones('父亲 13800138001，母亲 +86 138-0013-8002')).toBe('父亲 138****8001，母亲 138****8002');
+    expect(maskPhones('学号 2016051200')).toBe('学号 2016051200');
+  });
+
+  it('fits a voice message into 80 characters by whole sentences', () => {
+    const render = (s: string) => `王小明十月：${s}`;
+    const body = '数学进步很大。'.repeat(20);
+    const out = fitVoice(render, body);
+    expect([...out].length).toBeLessThanOrEqual(80);
+    expect(out.endsWith('。')).toBe(true);
+    expect(fitVoice(render, '短。')).toBe('王小明十月：短。');
+  });
+
+  it('a child is one child by school+number, else school+class+name+birth date', () => {
+    expect(childIdentityKey('s1', '一班', '王小明', '2016-05-12', 'S001')).toBe(childIdentityKey('s1', '二班', '王小明', '2016-05-12', 'S001'));
+    expect(childIdentityKey('s1', '一班', '王小明', '2016-05-12')).not.toBe(childIdentityKey('s1', '二班', '王小明', '2016-05-12'));
+  });
+});
+
+describe('configuration', () => {
+  it('has defaults for everything', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.TIME_ZONE).toBe('Asia/Shanghai');
+    expect(c.adminTokenGenerated).toBe(true);
+    expect(c.ADMIN_TOKEN!.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ TIME_ZONE: 'Mars/Olympus' })).toThrow(/TIME_ZONE/);
+    expect(() => loadConfig({ QUIET_HOURS: '9pm' })).toThrow(/QUIET_HOURS/);
+    expect(() => loadConfig({ MONGODB_URI: 'postgres://x' })).toThrow(/MONGODB_URI/);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN/);
+  });
+});
