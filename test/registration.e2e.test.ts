@@ -35,6 +35,13 @@ describe('binding by the code on the contact card', () => {
     expect(replies.join()).not.toContain('阳光小学');
   });
 
+  it('lets exactly one of two addresses racing with the same code bind', async () => {
+    const code = await t.code('王小华', 'guardian');
+    const [a, b] = await Promise.all([t.say('racer-a', code), t.say('racer-b', code)]);
+    const wins = [a, b].filter((r) => r[0].includes('绑定成功'));
+    expect(wins).toHaveLength(1);
+  });
+
   it('lets a parent with two children bind both and asks which child a question is about', async () => {
     await t.say('wang-dad', await t.code('王小明', 'father'));
     await t.say('wang-dad', await t.code('王小华', 'father'));

@@ -1,9 +1,11 @@
 /**
- * The delivery worker: claims due outbox documents one at a time (atomic findOneAndUpdate), sends them
- * through their channel, and retries with exponential backoff. A claim expires, so a crashed worker's
- * message is picked up again; two workers never hold the same message at once.
+ * The delivery worker: claims due outbox documents one at a time, sends them through their channel, and
+ * retries with exponential backoff. Each attempt of each message is claimed by a unique insert
+ * (`deliver:ID:ATTEMPT`, see models/claim.ts), so two workers never send the same attempt; a claim that was
+ * not finished in time (a crashed worker) is taken over as the next attempt.
  */
 import crypto from 'node:crypto';
+import { claimOnce } from '../models/claim';
 import { Outbox, OutboxDoc } from '../models/outbox';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
@@ -65,14 +67,23 @@ export class DeliveryWorker {
 
   private async claim(): Promise<OutboxDoc | null> {
     const now = this.opts.clock.now();
-    return Outbox.findOneAndUpdate(
-      {
-        dueAt: { $lte: now },
-        $or: [{ status: 'pending' }, { status: 'sending', lockedUntil: { $lte: now } }],
-      },
-      { $set: { status: 'sending', lockedUntil: new Date(now.getTime() + (this.opts.claimMs ?? 60_000)), claimedBy: this.workerId } },
-      { sort: { dueAt: 1, _id: 1 }, new: true },
-    );
+    const candidates = await Outbox.find({
+      dueAt: { $lte: now },
+      $or: [{ status: 'pending' }, { status: 'sending', lockedUntil: { $lte: now } }],
+    }).sort({ dueAt: 1, _id: 1 }).limit(20);
+    for (const doc of candidates) {
+      if (doc.status === 'sending') {
+        // Its worker died mid-send: that attempt counts, the next one is claimable. $set (not $inc) keeps racing recoverers in step.
+        await Outbox.updateOne({ _id: doc._id, attempts: doc.attempts }, { $set: { status: 'pending', attempts: doc.attempts + 1 } });
+        doc.attempts += 1;
+      }
+      if (!(await claimOnce(`deliver:${doc._id}:${doc.attempts}`, now, this.workerId))) continue;
+      const lockedUntil = new Date(now.getTime() + (this.opts.claimMs ?? 60_000));
+      await Outbox.updateOne({ _id: doc._id }, { $set: { status: 'sending', lockedUntil, claimedBy: this.workerId } });
+      doc.status = 'sending';
+      return doc;
+    }
+    return null;
   }
 
   private async sendOne(doc: OutboxDoc): Promise<boolean> {

@@ -35,11 +35,11 @@ export class SimulatorChannel implements Channel {
 
   async send(msg: OutboundMessage): Promise<SendResult> {
     // Keyed by the outbox key, so a retried send after a crash records one message, not two.
-    await SimMessage.updateOne(
-      { orgId: this.orgId, outboxKey: msg.key },
-      { $setOnInsert: { orgId: this.orgId, to: msg.room ?? msg.to, room: msg.room, text: msg.text, style: msg.style, at: this.clock.now(), outboxKey: msg.key } },
-      { upsert: true },
-    );
+    try {
+      await SimMessage.create({ orgId: this.orgId, to: msg.room ?? msg.to, room: msg.room, text: msg.text, style: msg.style, at: this.clock.now(), outboxKey: msg.key });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
     return { route: this.name };
   }
 

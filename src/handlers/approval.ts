@@ -1,5 +1,6 @@
 /** The pairing teacher approves or rejects a "lost card" binding request: 同意 3 / 拒绝 3 (number optional when only one waits). */
 import { BindRequest } from '../models/bindRequest';
+import { claimOnce } from '../models/claim';
 import { Child } from '../models/child';
 import { FamilyMember } from '../models/familyMember';
 import type { BotContext, Middleware } from '../bot/context';
@@ -35,13 +36,11 @@ async function decide(ctx: BotContext, number: number, approve: boolean): Promis
   if (ctx.person.kind !== 'staff') return;
   const request = await BindRequest.findOne({ orgId: ctx.orgId, number, teacherId: ctx.person.staff._id });
   if (!request) return ctx.reply('approval.notYours', { number });
-  // Atomic: of two simultaneous answers only one decides.
-  const decided = await BindRequest.findOneAndUpdate(
-    { _id: request._id, status: 'pending' },
-    { $set: { status: approve ? 'approved' : 'rejected', decidedAt: ctx.now } },
-    { new: true },
-  );
-  if (!decided) return ctx.reply('approval.alreadyDecided', { number });
+  // Of two simultaneous answers only one decides (a unique claim, see models/claim.ts).
+  if (request.status !== 'pending' || !(await claimOnce(`bindRequest:${request._id}:decision`, ctx.now, ctx.msg.from))) {
+    return ctx.reply('approval.alreadyDecided', { number });
+  }
+  await BindRequest.updateOne({ _id: request._id }, { $set: { status: approve ? 'approved' : 'rejected', decidedAt: ctx.now } });
   const [child, member] = await Promise.all([
     Child.findOne({ orgId: ctx.orgId, _id: request.childId }),
     FamilyMember.findOne({ orgId: ctx.orgId, _id: request.memberId }),

@@ -6,6 +6,7 @@ import { Child } from '../models/child';
 import { parseCodeAttempt } from '../models/bindingCode';
 import { BindAttempt, lockedUntil, recordFailure } from '../models/bindAttempt';
 import { BindRequest } from '../models/bindRequest';
+import { claimOnce } from '../models/claim';
 import { nextNumber } from '../models/counter';
 import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
 import { Identity } from '../models/identity';
@@ -64,12 +65,14 @@ async function bindByCode(ctx: BotContext, code: string): Promise<void> {
   }
   // Taken by another address: refused, and counted, so codes cannot be probed.
   if (member.boundAddress) return fail(ctx, 'register.used');
+  // Two addresses sending the same code at once: the unique claim lets exactly one of them bind.
+  if (!(await claimOnce(`bind:${member._id}:code`, ctx.now, ctx.msg.from))) return fail(ctx, 'register.used');
   const claimed = await FamilyMember.findOneAndUpdate(
-    { _id: member._id, boundAddress: { $exists: false } },
+    { _id: member._id },
     { $set: { boundAddress: ctx.msg.from, boundAt: ctx.now, boundVia: 'code' } },
     { new: true },
   );
-  if (!claimed) return fail(ctx, 'register.used');
+  if (!claimed) return;
   await ensureFamilyIdentity(ctx, 'code');
   await ctx.refreshPerson();
   await confirmBinding(ctx, claimed, 'register.success');

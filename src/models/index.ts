@@ -14,6 +14,7 @@ export * from './counter';
 export * from './outbox';
 export * from './conversationState';
 export * from './lease';
+export * from './claim';
 export * from './auditLog';
 export * from './inboundLog';
 export * from './bindAttempt';

@@ -1,26 +1,12 @@
-import { Schema, model } from 'mongoose';
+/**
+ * Leases for scheduled work: time is cut into slots of `ttlMs`, and the first instance to claim a slot holds
+ * the lease for it (see claim.ts for why it is an insert, not an update). Asking again in the same slot
+ * answers the same way, so a holder can check it still holds.
+ */
+import { claimHolder, claimOnce } from './claim';
 
-/** A named lease so that only one instance runs a piece of scheduled work at a time. */
-const leaseSchema = new Schema({ _id: { type: String, required: true }, holder: String, until: Date });
-export const Lease = model('Lease', leaseSchema);
-
-/** True when `holder` now holds the lease `name` until now + ttlMs. */
 export async function acquireLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
-  const until = new Date(now.getTime() + ttlMs);
-  try {
-    const doc = await Lease.findOneAndUpdate(
-      { _id: name, $or: [{ until: { $lte: now } }, { holder }] },
-      { $set: { holder, until } },
-      { upsert: true, new: true },
-    );
-    return doc?.holder === holder;
-  } catch (err) {
-    // Someone else holds it: the upsert collided with their document.
-    if ((err as { code?: number }).code === 11000) return false;
-    throw err;
-  }
-}
-
-export async function releaseLease(name: string, holder: string): Promise<void> {
-  await Lease.updateOne({ _id: name, holder }, { $set: { until: new Date(0) } });
+  const key = `lease:${name}:${Math.floor(now.getTime() / ttlMs)}`;
+  if (await claimOnce(key, now, holder)) return true;
+  return (await claimHolder(key)) === holder;
 }

@@ -1,0 +1,164 @@
+/** The outbox and delivery worker on the real database: idempotency keys, retries with backoff, two workers, crash recovery. */
+import crypto from 'node:crypto';
+import { Channel, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../src/bot/channel';
+import { DeliveryWorker } from '../src/bot/delivery';
+import { enqueue } from '../src/bot/outbox';
+import { ManualClock } from '../src/clock';
+import { createLogger } from '../src/log';
+import '../src/models';
+import { connectDatabase, disconnectDatabase } from '../src/models/connect';
+import { acquireLease } from '../src/models/lease';
+import { withDatabase } from '../src/models/mongoServer';
+import { Outbox } from '../src/models/outbox';
+import mongoose from 'mongoose';
+
+/** A channel that records what it sent and fails as told: a stand-in for a platform, not for the database. */
+class RecordingChannel implements Channel {
+  readonly name = 'rec';
+  sent: OutboundMessage[] = [];
+  failures: Array<Error> = [];
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async send(msg: OutboundMessage): Promise<SendResult> {
+    const f = this.failures.shift();
+    if (f) throw f;
+    this.sent.push(msg);
+    return { route: 'rec' };
+  }
+}
+
+const log = createLogger('silent');
+const clock = new ManualClock();
+const T0 = new Date('2026-11-01T02:00:00Z');
+
+function worker(channel: RecordingChannel, maxAttempts = 5): DeliveryWorker {
+  return new DeliveryWorker({ channels: new Map([['rec', channel]]), defaultChannel: 'rec', clock, log, maxAttempts });
+}
+
+function item(key: string) {
+  return { orgId: 'o1', key, to: 'dad', text: `hello ${key}`, style: 'text' as const, kind: 'test', channel: 'rec', dueAt: clock.now() };
+}
+
+beforeAll(async () => {
+  await connectDatabase(withDatabase(process.env.MONGODB_URI!, `t_outbox_${crypto.randomBytes(3).toString('hex')}`));
+});
+afterAll(async () => {
+  await mongoose.connection.db?.dropDatabase();
+  await disconnectDatabase();
+});
+beforeEach(async () => {
+  await Outbox.deleteMany({});
+  clock.set(T0);
+});
+
+describe('outbox', () => {
+  it('stores a key once, even when ten writers race', async () => {
+    expect(await enqueue(item('note:2026-10:c1:p1'))).toBe(true);
+    expect(await enqueue(item('note:2026-10:c1:p1'))).toBe(false);
+    const results = await Promise.all(Array.from({ length: 10 }, () => enqueue(item('race'))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await Outbox.countDocuments({})).toBe(2);
+  });
+});
+
+describe('delivery worker', () => {
+  it('delivers each message once, and not again on the next run', async () => {
+    const ch = new RecordingChannel();
+    const w = worker(ch);
+    for (let i = 0; i < 5; i++) await enqueue(item(`k${i}`));
+    expect(await w.deliverDue()).toBe(5);
+    expect(await w.deliverDue()).toBe(0);
+    expect(ch.sent.map((m) => m.key).sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+    expect(await Outbox.countDocuments({ status: 'sent', route: 'rec' })).toBe(5);
+  });
+
+  it('holds a message until its due time', async () => {
+    const ch = new RecordingChannel();
+    await enqueue({ ...item('later'), dueAt: new Date(T0.getTime() + 3600_000) });
+    expect(await worker(ch).deliverDue()).toBe(0);
+    clock.set(new Date(T0.getTime() + 3600_000));
+    expect(await worker(ch).deliverDue()).toBe(1);
+  });
+
+  it('retries a throttled send with growing backoff, then delivers it once', async () => {
+    const ch = new RecordingChannel();
+    ch.failures = [new RetryableSendError('45009 throttled'), new RetryableSendError('45009 throttled')];
+    const w = worker(ch);
+    await enqueue(item('retry'));
+    expect(await w.deliverDue()).toBe(0);
+    let doc = await Outbox.findOne({ key: 'retry' });
+    expect(doc!.status).toBe('pending');
+    expect(doc!.attempts).toBe(1);
+    expect(doc!.lastError).toContain('45009');
+    const firstWait = doc!.dueAt.getTime() - T0.getTime();
+    expect(firstWait).toBeGreaterThan(0);
+
+    clock.set(doc!.dueAt);
+    expect(await w.deliverDue()).toBe(0);
+    doc = await Outbox.findOne({ key: 'retry' });
+    expect(doc!.dueAt.getTime() - clock.now().getTime()).toBeGreaterThan(firstWait);
+
+    clock.set(doc!.dueAt);
+    expect(await w.deliverDue()).toBe(1);
+    expect(ch.sent).toHaveLength(1);
+    expect((await Outbox.findOne({ key: 'retry' }))!.attempts).toBe(3);
+  });
+
+  it('honours a platform retry-after', async () => {
+    const ch = new RecordingChannel();
+    ch.failures = [new RetryableSendError('slow down', 90_000)];
+    await enqueue(item('after'));
+    await worker(ch).deliverDue();
+    expect((await Outbox.findOne({ key: 'after' }))!.dueAt.getTime()).toBe(T0.getTime() + 90_000);
+  });
+
+  it('gives up on a permanent error at once, and after max attempts otherwise, keeping the message', async () => {
+    const ch = new RecordingChannel();
+    ch.failures = [new PermanentSendError('unknown recipient')];
+    await enqueue(item('perm'));
+    await worker(ch).deliverDue();
+    expect((await Outbox.findOne({ key: 'perm' }))!.status).toBe('failed');
+
+    ch.failures = [new Error('net'), new Error('net')];
+    await enqueue(item('max'));
+    const w = worker(ch, 2);
+    await w.deliverDue();
+    clock.set(new Date(T0.getTime() + 3600_000));
+    await w.deliverDue();
+    const doc = await Outbox.findOne({ key: 'max' });
+    expect(doc!.status).toBe('failed');
+    expect(doc!.attempts).toBe(2);
+    expect(ch.sent).toHaveLength(0);
+  });
+
+  it('two workers on one database send each message exactly once', async () => {
+    const ch = new RecordingChannel();
+    const n = 60;
+    for (let i = 0; i < n; i++) await enqueue(item(`two${i}`));
+    const [a, b] = await Promise.all([worker(ch).deliverDue(), worker(ch).deliverDue()]);
+    expect(a + b).toBe(n);
+    expect(new Set(ch.sent.map((m) => m.key)).size).toBe(n);
+    expect(ch.sent).toHaveLength(n);
+  });
+
+  it('picks up a message whose worker crashed mid-send once the claim expires', async () => {
+    const ch = new RecordingChannel();
+    await enqueue(item('crash'));
+    await Outbox.updateOne({ key: 'crash' }, { $set: { status: 'sending', lockedUntil: new Date(T0.getTime() + 60_000) } });
+    expect(await worker(ch).deliverDue()).toBe(0);
+    clock.set(new Date(T0.getTime() + 61_000));
+    expect(await worker(ch).deliverDue()).toBe(1);
+  });
+});
+
+describe('lease', () => {
+  it('lets one holder run at a time, and another after expiry', async () => {
+    const [a, b] = await Promise.all([acquireLease('tick', 'A', T0, 60_000), acquireLease('tick', 'B', T0, 60_000)]);
+    expect([a, b].filter(Boolean)).toHaveLength(1);
+    const holder = a ? 'A' : 'B';
+    const other = a ? 'B' : 'A';
+    expect(await acquireLease('tick', holder, new Date(T0.getTime() + 1000), 60_000)).toBe(true);
+    expect(await acquireLease('tick', other, new Date(T0.getTime() + 30_000), 60_000)).toBe(false);
+    expect(await acquireLease('tick', other, new Date(T0.getTime() + 62_000), 60_000)).toBe(true);
+  });
+});
