@@ -38,8 +38,11 @@ describe('binding by the code on the contact card', () => {
   it('lets exactly one of two addresses racing with the same code bind', async () => {
     const code = await t.code('王小华', 'guardian');
     const [a, b] = await Promise.all([t.say('racer-a', code), t.say('racer-b', code)]);
-    const wins = [a, b].filter((r) => r[0].includes('绑定成功'));
+    // The grandmother's code: she is answered in voice style (绑定好了).
+    const wins = [a, b].filter((r) => r.join().includes('绑定好了'));
+    const refused = [a, b].filter((r) => r.join().includes('已经被使用'));
     expect(wins).toHaveLength(1);
+    expect(refused).toHaveLength(1);
   });
 
   it('lets a parent with two children bind both and asks which child a question is about', async () => {
