@@ -33,6 +33,8 @@ export interface StartOptions {
   listen?: boolean;
   /** Run the delivery worker on a timer; tests drive it through the simulator API instead. */
   autoDeliver?: boolean;
+  /** Runs after the database is up and before the HTTP port opens (the demo data). */
+  beforeListen?: (context: AppContext) => Promise<void>;
 }
 
 /** Uses the URI's database if it names one, else MONGODB_DB. */
@@ -71,6 +73,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   for (const ch of channels.values()) await ch.start((msg) => bot.receive(msg).then(() => undefined));
   if (opts.autoDeliver) delivery.start();
 
+  if (opts.beforeListen) await opts.beforeListen(context);
   const httpApp = createHttpApp(context);
   let server: http.Server | undefined;
   let url: string | undefined;

@@ -18,18 +18,22 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const mongo = await findMongo({ dataDir: path.resolve(config.DATA_DIR), log: (m) => log.info(m), reuseRunning: true });
-  const app = await startApp({ config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true });
-
-  if (process.argv.includes('--demo') || config.DEMO) {
-    await loadDemo(config.ORG_ID, app.context.clock.now(), config.TIME_ZONE);
-    log.info('demo school loaded (阳光小学); codes: GET /api/contact-cards');
-  }
-  log.info({ url: app.url, database: mongo.source }, 'bot is up on the simulator channel');
   if (config.adminTokenGenerated) {
     // Printed once so that a person can use the admin API; set ADMIN_TOKEN to keep one.
     process.stdout.write(`\nAdmin token (generated, set ADMIN_TOKEN to fix it): ${config.ADMIN_TOKEN}\n\n`);
   }
+  const mongo = await findMongo({ dataDir: path.resolve(config.DATA_DIR), log: (m) => log.info(m), reuseRunning: true });
+  const demo = process.argv.includes('--demo') || config.DEMO;
+  const app = await startApp({
+    config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true,
+    beforeListen: demo
+      ? async (ctx) => {
+        await loadDemo(config.ORG_ID, ctx.clock.now(), config.TIME_ZONE);
+        log.info('demo school loaded (阳光小学); codes: GET /api/contact-cards');
+      }
+      : undefined,
+  });
+  log.info({ url: app.url, database: mongo.source }, 'bot is up on the simulator channel');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

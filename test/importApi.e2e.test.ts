@@ -610,11 +610,25 @@ describe('a blank teacher column: the bot proposes a pairing', () => {
     expect(await snapshot()).toBe(before);
   });
 
-  it('a teacher with room again gets the next unpaired child on re-import', async () => {
+  it('a teacher with room again gets the next unpaired child on re-import (a dry run says so first)', async () => {
     await ok('staff', STAFF.replace('满老师,a-full,,教师,,,1', '满老师,a-full,,教师,,,3'));
+    const before = await snapshot();
+    expect(await ok('roster', ROSTER, { query: '?dryRun=1' })).toMatchObject({ created: 0, updated: 1 });
+    expect(await snapshot()).toBe(before);
     const again = await ok('roster', ROSTER);
     expect(again).toMatchObject({ created: 0, updated: 1 });
     expect(await teacherOf('四号')).toEqual({ wecomUserId: 'a-full', proposed: true });
+  });
+
+  it('naming the proposed teacher in the file confirms the proposal: updated 1, then a no-op', async () => {
+    const confirmed = ROSTER.replace('二号,男,2016-05-12,,双亲外出,祖辈,否,否,王建国,13800138001,广东东莞,刘芳,13800138002,浙江义乌,王奶奶,祖母,13800138003,68,不识字,',
+      '二号,男,2016-05-12,,双亲外出,祖辈,否,否,王建国,13800138001,广东东莞,刘芳,13800138002,浙江义乌,王奶奶,祖母,13800138003,68,不识字,b-room');
+    expect(confirmed).not.toBe(ROSTER);
+    expect(await ok('roster', confirmed, { query: '?dryRun=1' })).toMatchObject({ created: 0, updated: 1 });
+    expect(await ok('roster', confirmed)).toMatchObject({ created: 0, updated: 1 });
+    expect(await teacherOf('二号')).toEqual({ wecomUserId: 'b-room', proposed: false });
+    expect(await Pairing.countDocuments({})).toBe(4);
+    expect(await ok('roster', confirmed)).toMatchObject({ created: 0, updated: 0 });
   });
 });
 
@@ -677,6 +691,21 @@ describe('which row is which child', () => {
     expect(await ok('roster', rosterCsv([kid({ student_no: 'S001', class: '四年级1班' })]))).toMatchObject({ created: 0, updated: 1 });
     expect(await Child.countDocuments({})).toBe(1);
   });
+
+  it('a child imported with a number and then from a file without numbers is still the same child', async () => {
+    await ok('roster', rosterCsv([kid({ student_no: 'S001' })]));
+    const codes = Object.values(await codesByChild());
+    const before = await snapshot();
+    expect(await ok('roster', rosterCsv([kid()]))).toMatchObject({ created: 0, updated: 0 });
+    expect(await Child.countDocuments({})).toBe(1);
+    expect(await snapshot()).toBe(before);
+    expect(Object.values(await codesByChild())).toEqual(codes);
+    // A changed cell in such a file updates that child, which keeps its number.
+    expect(await ok('roster', rosterCsv([kid({ priority: '是' })]))).toMatchObject({ created: 0, updated: 1 });
+    expect(await Child.findOne({}).lean()).toMatchObject({ studentNo: 'S001', priority: true });
+    expect(await ok('roster', rosterCsv([kid({ student_no: 'S001', priority: '是', class: '四年级1班' })]))).toMatchObject({ created: 0, updated: 1 });
+    expect(await Child.countDocuments({})).toBe(1);
+  });
 });
 
 describe('GET /api/contact-cards', () => {
@@ -713,7 +742,8 @@ describe('GET /api/contact-cards', () => {
     const phones = (await FamilyMember.find({}).lean()).map((m) => m.phone).filter(Boolean);
     expect(phones.length).toBeGreaterThan(0);
     for (const p of phones) expect(res.text).not.toContain(p!);
-    expect(res.text).not.toMatch(/\d{7,}/);
+    // No mainland mobile anywhere (ids are hex, so look for 11 digits not inside a longer hex run).
+    expect(res.text).not.toMatch(/(?<![0-9a-f])1[3-9]\d{9}(?![0-9a-f])/);
     expect(res.text).not.toMatch(/phone/i);
   });
 

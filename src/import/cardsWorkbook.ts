@@ -15,14 +15,15 @@ const ROLE_LABEL = { father: '父亲', mother: '母亲', guardian: '监护人' }
 /** A child has at most father, mother and guardian, so every card gets three member rows: all cards are the same height. */
 const MEMBER_ROWS = 3;
 /** Row heights in points: school·class, child, column labels, members ×3, instruction. */
-const CARD_ROW_HEIGHTS = [18, 24, 15, 28, 28, 28, 32];
+const CARD_ROW_HEIGHTS = [18, 24, 15, 26, 26, 26, 40];
 const GAP_ROW_HEIGHT = 12;
-/** (18+24+15+3×28+32) + 12 = 185 pt per band; 4 bands = 740 pt, under A4's 842 pt less 0.4" margins (~784 pt). */
+/** (18+24+15+3×26+40) + 12 = 187 pt per band; 4 bands = 748 pt, under A4's 842 pt less 0.4" margins (~784 pt). */
 const BANDS_PER_PAGE = 4;
 const CARDS_PER_BAND = 2;
 /** Columns per card: role, name, code; one narrow gutter column between the two cards. */
 const CARD_COLS = 3;
-const COL_WIDTHS = [8, 14, 17];
+/** 2×(9+14+17)+3 = 83 characters ≈ 460 pt: fits A4's 595 pt less margins at 100 % scale. */
+const COL_WIDTHS = [9, 14, 17];
 const GUTTER_WIDTH = 3;
 
 const MONO = 'Courier New';
@@ -72,7 +73,8 @@ function drawCard(ws: ExcelJS.Worksheet, card: ContactCard, top: number, left: n
     const cell = ws.getCell(row, left);
     cell.value = value;
     cell.font = font;
-    cell.alignment = { vertical: 'middle', horizontal: 'left', wrapText: wrap, indent: 1 };
+    // Shrink rather than spill: a long school name must not run past the cut line.
+    cell.alignment = { vertical: 'middle', horizontal: 'left', indent: 1, ...(wrap ? { wrapText: true } : { shrinkToFit: true }) };
   };
 
   line(top, [card.school, card.class].filter(Boolean).join(' · '), { size: 10, color: GREY });

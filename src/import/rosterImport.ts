@@ -11,7 +11,7 @@ import { Pairing } from '../models/pairing';
 import { Staff } from '../models/staff';
 import { changedFields, ImportOptions, ImportResult, Proposal } from './result';
 import { parseRoster } from './rosterRows';
-import { classroomIdFor, schoolIdFor } from './schools';
+import { classroomIdFor, findSchoolId, schoolIdFor } from './schools';
 import type { RosterRow, RowError } from './types';
 
 type Outcome = 'created' | 'updated' | 'unchanged';
@@ -38,10 +38,12 @@ async function importChildRow(row: number, data: RosterRow, opts: ImportOptions,
     teacher = await Staff.findOne({ orgId, wecomUserId: data.teacherWecomUserId, active: true }).lean();
     if (!teacher) return { row, field: 'teacher_wecom_userid', code: 'unknown_teacher', params: { value: data.teacherWecomUserId } };
   }
-  const schoolId = await schoolIdFor(orgId, data.school, dryRun, { showTeacherPhone: opts.showTeacherPhone });
-  if (teacher && schoolId && String(teacher.schoolId) !== String(schoolId)) {
+  // Checked against the school as it is before this row: a school the file mentions for the first time
+  // cannot be the teacher's, and a rejected row must not leave a new school (or class) behind.
+  if (teacher && String(teacher.schoolId) !== String(await findSchoolId(orgId, data.school))) {
     return { row, field: 'teacher_wecom_userid', code: 'teacher_other_school', params: { value: data.teacherWecomUserId! } };
   }
+  const schoolId = await schoolIdFor(orgId, data.school, dryRun, { showTeacherPhone: opts.showTeacherPhone });
   const classroomId = await classroomIdFor(orgId, schoolId, data.className, dryRun);
   if (dryRun && !schoolId) return 'created';
 
@@ -57,7 +59,7 @@ async function importChildRow(row: number, data: RosterRow, opts: ImportOptions,
   };
   const changed = changedFields(existing, fields);
   let outcome: Outcome = existing ? (changed.length ? 'updated' : 'unchanged') : 'created';
-  if (dryRun) return existing ? await dryRunFamilyOutcome(orgId, existing._id, data, outcome) : 'created';
+  if (dryRun) return existing ? await dryRunOutcome(orgId, existing._id, schoolId!, data, teacher?._id, outcome) : 'created';
 
   let childId = existing?._id;
   if (!existing) {
@@ -89,12 +91,16 @@ function familyFields(data: RosterRow): Array<[FamilyRole, Record<string, unknow
   return out;
 }
 
-async function dryRunFamilyOutcome(orgId: string, childId: Types.ObjectId, data: RosterRow, outcome: Outcome): Promise<Outcome> {
+/** What the real import would report for an existing child: its family members and pairing count too. */
+async function dryRunOutcome(orgId: string, childId: Types.ObjectId, schoolId: Types.ObjectId, data: RosterRow, teacherId: Types.ObjectId | undefined, outcome: Outcome): Promise<Outcome> {
   if (outcome !== 'unchanged') return outcome;
   for (const [role, fields] of familyFields(data)) {
     const m = await FamilyMember.findOne({ orgId, childId, role }).lean();
     if (changedFields(m, fields).length) return 'updated';
   }
+  const current = await Pairing.findOne({ orgId, childId, until: { $exists: false } }).lean();
+  if (teacherId) return current && String(current.teacherId) === String(teacherId) && !current.proposed ? outcome : 'updated';
+  if (!current && await proposeTeacher(orgId, schoolId)) return 'updated';
   return outcome;
 }
 
@@ -130,8 +136,10 @@ async function ensurePairing(orgId: string, childId: Types.ObjectId, schoolId: T
   const current = await Pairing.findOne({ orgId, childId, until: { $exists: false } }).lean();
   if (teacherId) {
     if (current && String(current.teacherId) === String(teacherId)) {
-      if (current.proposed) await Pairing.updateOne({ _id: current._id }, { $set: { proposed: false } });
-      return { changed: false };
+      // The file now names the teacher the bot had proposed: confirmed, which is a change.
+      if (!current.proposed) return { changed: false };
+      await Pairing.updateOne({ _id: current._id }, { $set: { proposed: false } });
+      return { changed: true };
     }
     if (current) await Pairing.updateOne({ _id: current._id }, { $set: { until: now } });
     await Pairing.create({ orgId, childId, teacherId, from: now, proposed: false });

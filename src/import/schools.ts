@@ -3,9 +3,14 @@ import { Types } from 'mongoose';
 import { Classroom } from '../models/classroom';
 import { School } from '../models/school';
 
+/** The school's id if it exists; never creates it (for checks made before a row writes anything). */
+export async function findSchoolId(orgId: string, name: string): Promise<Types.ObjectId | undefined> {
+  return (await School.findOne({ orgId, name }, { _id: 1 }).lean())?._id;
+}
+
 export async function schoolIdFor(orgId: string, name: string, dryRun: boolean, defaults: { showTeacherPhone: boolean; teacherRoom?: string }): Promise<Types.ObjectId | undefined> {
-  const existing = await School.findOne({ orgId, name }).lean();
-  if (existing || dryRun) return existing?._id;
+  const existing = await findSchoolId(orgId, name);
+  if (existing || dryRun) return existing;
   const doc = await School.findOneAndUpdate(
     { orgId, name },
     { $setOnInsert: { orgId, name, showTeacherPhone: defaults.showTeacherPhone, teacherRoom: defaults.teacherRoom ?? 'teachers' } },

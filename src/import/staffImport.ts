@@ -30,7 +30,8 @@ async function importStaffRow(row: number, data: StaffRow, opts: ImportOptions):
 
   const customRoom = data.teacherRoom !== 'teachers' ? data.teacherRoom : undefined;
   const schoolId = await schoolIdFor(orgId, data.school, dryRun, { showTeacherPhone: opts.showTeacherPhone, teacherRoom: customRoom });
-  if (schoolId && customRoom && !dryRun) await School.updateOne({ _id: schoolId }, { $set: { teacherRoom: customRoom } });
+  // Filtered on the old value so an unchanged file writes nothing (not even updatedAt).
+  if (schoolId && customRoom && !dryRun) await School.updateOne({ _id: schoolId, teacherRoom: { $ne: customRoom } }, { $set: { teacherRoom: customRoom } });
   const classroomId = data.className ? await classroomIdFor(orgId, schoolId, data.className, dryRun) : undefined;
 
   const existing = await Staff.findOne({ orgId, wecomUserId: data.wecomUserId }).lean();
@@ -53,14 +54,20 @@ async function importStaffRow(row: number, data: StaffRow, opts: ImportOptions):
   return existing ? 'updated' : 'created';
 }
 
-/** Identity for their address, and head teacher of their class. Idempotent, so a re-import repairs a crash. */
+/**
+ * Identity for their address, and head teacher of their class. Idempotent, so a re-import repairs a crash;
+ * writes only what is missing or different, so an unchanged re-import changes nothing (not even updatedAt).
+ */
 async function ensureStaffLinks(orgId: string, staffId: unknown, data: StaffRow, classroomId: unknown, now: Date): Promise<void> {
-  await Identity.updateOne(
-    { orgId, address: data.wecomUserId },
-    { $set: { kind: 'staff', staffId }, $setOnInsert: { verifiedVia: 'staff_import', verifiedAt: now, displayName: data.name } },
-    { upsert: true },
-  );
+  const identity = await Identity.findOne({ orgId, address: data.wecomUserId }).lean();
+  if (!identity || identity.kind !== 'staff' || String(identity.staffId) !== String(staffId)) {
+    await Identity.updateOne(
+      { orgId, address: data.wecomUserId },
+      { $set: { kind: 'staff', staffId }, $setOnInsert: { verifiedVia: 'staff_import', verifiedAt: now, displayName: data.name } },
+      { upsert: true },
+    );
+  }
   if (data.role === 'head_teacher' && classroomId) {
-    await Classroom.updateOne({ _id: classroomId }, { $set: { headTeacherId: staffId } });
+    await Classroom.updateOne({ _id: classroomId, headTeacherId: { $ne: staffId } }, { $set: { headTeacherId: staffId } });
   }
 }
