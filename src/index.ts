@@ -1,4 +1,5 @@
 /** `npm start`: configuration → database → bot → HTTP. `--demo` (or DEMO=1) loads the demo school. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
@@ -7,6 +8,8 @@ import { startApp } from './app';
 import { loadDemo } from './demo';
 
 async function main(): Promise<void> {
+  // A .env file beside package.json, if any; variables already set in the environment win.
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
   let config;
   try {
     config = loadConfig();

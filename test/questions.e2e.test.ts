@@ -115,6 +115,19 @@ describe('voice style for guardians', () => {
     expect([...reply.text].length).toBeLessThanOrEqual(80);
   });
 
+  it('a long answer from the teacher reaches her in several short messages', async () => {
+    const received = (await t.say('grandma', '孩子咳嗽两天了'))[0];
+    const number = /编号(\d+)/.exec(received)![1];
+    const toTeacher = (await t.inbox('zhang')).pop()!;
+    expect(toTeacher.text).toContain('王小明（三年级1班）的祖母反映');
+    const answer = '我今天下午已经带他去镇卫生院看过了，医生说是普通感冒，开了药。这几天我会在学校看着他按时吃药，多喝水，晚上早点睡。';
+    await t.say('zhang', `#${number} ${answer}`);
+    const inbox = (await t.inbox('grandma')).filter((m) => m.text.includes('卫生院') || m.text.includes('早点睡'));
+    expect(inbox.length).toBeGreaterThan(1);
+    for (const m of inbox) expect([...m.text].length).toBeLessThanOrEqual(80);
+    expect(inbox.map((m) => m.text).join('')).toContain('晚上早点睡');
+  });
+
   it('anyone can switch with 文字模式 / 语音模式', async () => {
     await t.say('grandma', '文字模式');
     const text = await t.sayFull('grandma', '0');

@@ -1,7 +1,7 @@
 /** Unit tests for the intricate pure pieces: binding codes, intents, date/phone parsing, masking, config. */
 import { CODE_ALPHABET, generateCode, looksLikeCode, parseCodeAttempt } from '../src/models/bindingCode';
 import { childNamedIn, concernHasContent, detectIntent } from '../src/handlers/intent';
-import { fitVoice } from '../src/handlers/format';
+import { fitVoice, splitVoice } from '../src/locales/voice';
 import { normalizePhone, parseBirthDate } from '../src/handlers/parse';
 import { maskPhones } from '../src/log';
 import { loadConfig } from '../src/config';
@@ -100,6 +100,15 @@ describe('privacy and limits', () => {
     expect([...out].length).toBeLessThanOrEqual(80);
     expect(out.endsWith('。')).toBe(true);
     expect(fitVoice(render, '短。')).toBe('王小明十月：短。');
+  });
+
+  it('splits a long voice message into pieces of at most 80 characters, losing nothing', () => {
+    const answer = '明天上午我带他去镇卫生院看看，医生说要多喝水。'.repeat(6);
+    const parts = splitVoice(answer);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) expect([...p].length).toBeLessThanOrEqual(80);
+    expect(parts.join('')).toBe(answer);
+    expect(splitVoice('短句。')).toEqual(['短句。']);
   });
 
   it('a child is one child by school+number, else school+class+name+birth date', () => {

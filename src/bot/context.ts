@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { Lang, Params, Style, translator, T } from '../locales';
+import { splitVoice } from '../locales/voice';
 import { InboundMessage } from './channel';
 import { enqueue } from './outbox';
 import { Person, resolvePerson } from './sender';
@@ -47,19 +48,21 @@ export class BotContext {
   }
 
   async replyText(text: string): Promise<void> {
-    const n = this.replyCount++;
-    await enqueue({
-      orgId: this.orgId,
-      key: `reply:${this.msg.channel}:${this.msg.platformId}:${n}`,
-      to: this.msg.from,
-      room: this.msg.room,
-      text,
-      style: this.person.style,
-      kind: 'reply',
-      channel: this.msg.channel,
-      inReplyTo: this.msg.platformId,
-      dueAt: this.now,
-    });
+    for (const piece of pieces(text, this.person.style)) {
+      const n = this.replyCount++;
+      await enqueue({
+        orgId: this.orgId,
+        key: `reply:${this.msg.channel}:${this.msg.platformId}:${n}`,
+        to: this.msg.from,
+        room: this.msg.room,
+        text: piece,
+        style: this.person.style,
+        kind: 'reply',
+        channel: this.msg.channel,
+        inReplyTo: this.msg.platformId,
+        dueAt: this.now,
+      });
+    }
   }
 
   /** Sends a message to someone else, rendered in their language and style. */
@@ -74,18 +77,21 @@ export class BotContext {
     return { t: translator(to.lang, to.style), style: to.style };
   }
 
-  async pushText(address: string, text: string, style: 'text' | 'voice', opts: PushOptions): Promise<void> {
-    await enqueue({
-      orgId: this.orgId,
-      key: opts.key,
-      to: address,
-      room: opts.room,
-      text,
-      style,
-      kind: opts.kind,
-      urgent: opts.urgent,
-      dueAt: this.now,
-    });
+  async pushText(address: string, text: string, style: Style, opts: PushOptions): Promise<void> {
+    const parts = pieces(text, style);
+    for (const [i, piece] of parts.entries()) {
+      await enqueue({
+        orgId: this.orgId,
+        key: parts.length > 1 ? `${opts.key}:${i}` : opts.key,
+        to: address,
+        room: opts.room,
+        text: piece,
+        style,
+        kind: opts.kind,
+        urgent: opts.urgent,
+        dueAt: this.now,
+      });
+    }
   }
 
   /** Re-reads the sender after a handler changed who they are (bound, switched style). */
@@ -93,6 +99,11 @@ export class BotContext {
     this.person = await resolvePerson(this.orgId, this.msg.from, this.services.orgLang);
     (this as { t: T }).t = translator(this.person.lang, this.person.style);
   }
+}
+
+/** Voice style allows at most 80 characters per message: longer texts (a teacher's answer) go as several. */
+function pieces(text: string, style: Style): string[] {
+  return style === 'voice' ? splitVoice(text) : [text];
 }
 
 export type Next = () => Promise<void>;

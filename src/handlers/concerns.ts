@@ -21,7 +21,8 @@ export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: strin
   });
   if (info.teacher) {
     const to = await ctx.translatorFor(info.teacher.wecomUserId);
-    const role = to.t(`role.${member?.role ?? 'guardian'}`);
+    // "祖母" says more than "监护人" when the roster has it.
+    const role = (member?.role === 'guardian' && member.relation) || to.t(`role.${member?.role ?? 'guardian'}`);
     await ctx.pushText(info.teacher.wecomUserId, to.t('concern.toTeacher', { number, child: child.name, className: info.className, role, text }), to.style,
       { key: `concern:${number}:teacher`, kind: 'concern' });
     return ctx.reply('concern.received', { number, teacher: info.teacher.name });

@@ -6,7 +6,8 @@ import type { BotContext, Middleware } from '../bot/context';
 import { childInfo } from './childInfo';
 import { raiseConcern } from './concerns';
 import { clearDialog, setDialog } from './dialog';
-import { fitVoice, periodLabel } from './format';
+import { fitVoice } from '../locales/voice';
+import { periodLabel } from './format';
 import { childNamedIn, concernHasContent, detectIntent, Intent } from './intent';
 
 type Family = BotContext & { person: { kind: 'family'; children: ChildDoc[] } };

@@ -10,26 +10,6 @@ export function periodLabel(t: T, period: string): string {
   return t('period.month', { year, month: String(Number(month)) });
 }
 
-export const VOICE_MAX_CHARS = 80;
-
-/**
- * Shortens `body` so that `render(body)` stays within the voice limit: whole sentences first,
- * a hard cut only when even the first sentence is too long.
- */
-export function fitVoice(render: (body: string) => string, body: string, max = VOICE_MAX_CHARS): string {
-  if ([...render(body)].length <= max) return render(body);
-  const room = max - [...render('')].length;
-  if (room <= 0) return render('');
-  const sentences = body.match(/[^。！？!?；;.]+[。！？!?；;.]?/g) ?? [body];
-  let out = '';
-  for (const s of sentences) {
-    if ([...(out + s)].length > room) break;
-    out += s;
-  }
-  if (!out) out = [...body].slice(0, room).join('');
-  return render(out);
-}
-
 /** 13812345678 → 138****5678, for messages to anyone but the number's owner. */
 export function maskPhone(phone?: string | null): string {
   if (!phone) return '';

@@ -53,9 +53,16 @@ async function importChildRow(row: number, data: RosterRow, opts: ImportOptions,
     // Imported before without a student number: the same child, now with one.
     existing = await Child.findOne({ orgId, identityKey: childIdentityKey(String(schoolId), data.className, data.childName, data.birthDate) }).lean();
   }
+  let keptNumber = false;
+  if (!existing && !data.studentNo && classroomId) {
+    // Imported before with a student number, now from a file without one: school + class + name + birth date
+    // still name the child (when exactly one has them); it keeps its number and number-based identity.
+    const numbered = await Child.find({ orgId, schoolId, classroomId, name: data.childName, birthDate: data.birthDate, studentNo: { $exists: true } }).limit(2).lean();
+    if (numbered.length === 1) [existing, keptNumber] = [numbered[0], true];
+  }
   const fields = {
-    schoolId, classroomId, identityKey: key, name: data.childName, gender: data.gender, birthDate: data.birthDate,
-    studentNo: data.studentNo, leftBehind: data.leftBehind, livingWith: data.livingWith, boarding: data.boarding, priority: data.priority,
+    schoolId, classroomId, identityKey: keptNumber ? existing!.identityKey : key, name: data.childName, gender: data.gender, birthDate: data.birthDate,
+    studentNo: keptNumber ? existing!.studentNo : data.studentNo, leftBehind: data.leftBehind, livingWith: data.livingWith, boarding: data.boarding, priority: data.priority,
   };
   const changed = changedFields(existing, fields);
   let outcome: Outcome = existing ? (changed.length ? 'updated' : 'unchanged') : 'created';
