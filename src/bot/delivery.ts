@@ -67,10 +67,9 @@ export class DeliveryWorker {
 
   private async claim(): Promise<OutboxDoc | null> {
     const now = this.opts.clock.now();
-    const candidates = await Outbox.find({
-      dueAt: { $lte: now },
-      $or: [{ status: 'pending' }, { status: 'sending', lockedUntil: { $lte: now } }],
-    }).sort({ dueAt: 1, _id: 1 }).limit(20);
+    // Two plain queries rather than one $or: FerretDB pushes simple equality filters down to SQLite, not $or.
+    let candidates = await Outbox.find({ status: 'pending', dueAt: { $lte: now } }).sort({ dueAt: 1, _id: 1 }).limit(20);
+    if (!candidates.length) candidates = await Outbox.find({ status: 'sending', lockedUntil: { $lte: now } }).limit(20);
     for (const doc of candidates) {
       if (doc.status === 'sending') {
         // Its worker died mid-send: that attempt counts, the next one is claimable. $set (not $inc) keeps racing recoverers in step.
