@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     // Printed once so that a person can use the admin API; set ADMIN_TOKEN to keep one.
     process.stdout.write(`\nAdmin token (generated, set ADMIN_TOKEN to fix it): ${config.ADMIN_TOKEN}\n\n`);
   }
-  const mongo = await findMongo({ dataDir: path.resolve(config.DATA_DIR), log: (m) => log.info(m), reuseRunning: true });
+  const mongo = await findMongo({ dataDir: path.resolve(config.DATA_DIR), log: (m) => log.info(m), advertise: true });
   const demo = process.argv.includes('--demo') || config.DEMO;
   const app = await startApp({
     config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true,

@@ -1,6 +1,7 @@
 import type { RowError } from './types';
 
 export interface Proposal { row: number; child: string; teacher: string; wecomUserId: string }
+export interface Unpaired { row: number; child: string }
 
 /** What an import did (or, with dryRun, would do). */
 export interface ImportResult {
@@ -10,6 +11,8 @@ export interface ImportResult {
   errors: RowError[];
   /** Pairings the bot proposed for children whose teacher column was blank. */
   proposed: Proposal[];
+  /** Children left without a teacher because no one in their school had room (import more staff or raise 最多帮扶人数). */
+  unpaired: Unpaired[];
   dryRun: boolean;
 }
 

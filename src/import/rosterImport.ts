@@ -9,7 +9,7 @@ import { FamilyMember, FamilyRole } from '../models/familyMember';
 import { generateCode } from '../models/bindingCode';
 import { Pairing } from '../models/pairing';
 import { Staff } from '../models/staff';
-import { changedFields, ImportOptions, ImportResult, Proposal } from './result';
+import { changedFields, ImportOptions, ImportResult, Proposal, Unpaired } from './result';
 import { parseRoster } from './rosterRows';
 import { classroomIdFor, findSchoolId, schoolIdFor } from './schools';
 import type { RosterRow, RowError } from './types';
@@ -18,10 +18,10 @@ type Outcome = 'created' | 'updated' | 'unchanged';
 
 export async function importRoster(table: string[][], opts: ImportOptions & { timeZone?: string }): Promise<ImportResult> {
   const parsed = parseRoster(table, { now: opts.now, timeZone: opts.timeZone });
-  const result: ImportResult = { created: 0, updated: 0, unchanged: 0, errors: [...parsed.errors], proposed: [], dryRun: opts.dryRun };
+  const result: ImportResult = { created: 0, updated: 0, unchanged: 0, errors: [...parsed.errors], proposed: [], unpaired: [], dryRun: opts.dryRun };
   let done = 0;
   for (const { row, data } of parsed.rows) {
-    const outcome = await importChildRow(row, data, opts, result.proposed);
+    const outcome = await importChildRow(row, data, opts, result.proposed, result.unpaired);
     if (typeof outcome === 'object') result.errors.push(outcome);
     else result[outcome]++;
     opts.onProgress?.(++done, parsed.rows.length);
@@ -30,7 +30,7 @@ export async function importRoster(table: string[][], opts: ImportOptions & { ti
   return result;
 }
 
-async function importChildRow(row: number, data: RosterRow, opts: ImportOptions, proposed: Proposal[]): Promise<Outcome | RowError> {
+async function importChildRow(row: number, data: RosterRow, opts: ImportOptions, proposed: Proposal[], unpaired: Unpaired[]): Promise<Outcome | RowError> {
   const { orgId, dryRun, now } = opts;
   // Checks first, writes after: a row is taken whole or not at all.
   let teacher = null;
@@ -83,6 +83,7 @@ async function importChildRow(row: number, data: RosterRow, opts: ImportOptions,
   if (await upsertFamily(orgId, childId!, data) && outcome === 'unchanged') outcome = 'updated';
   const pairing = await ensurePairing(orgId, childId!, schoolId!, teacher?._id, now);
   if (pairing.changed && outcome === 'unchanged') outcome = 'updated';
+  if (pairing.unpaired) unpaired.push({ row, child: data.childName });
   if (pairing.proposedTeacher) proposed.push({ row, child: data.childName, teacher: pairing.proposedTeacher.name, wecomUserId: pairing.proposedTeacher.wecomUserId });
   return outcome;
 }
@@ -137,7 +138,7 @@ async function upsertFamily(orgId: string, childId: Types.ObjectId, data: Roster
   return changed;
 }
 
-interface PairingOutcome { changed: boolean; proposedTeacher?: { name: string; wecomUserId: string } }
+interface PairingOutcome { changed: boolean; proposedTeacher?: { name: string; wecomUserId: string }; unpaired?: boolean }
 
 async function ensurePairing(orgId: string, childId: Types.ObjectId, schoolId: Types.ObjectId, teacherId: Types.ObjectId | undefined, now: Date): Promise<PairingOutcome> {
   const current = await Pairing.findOne({ orgId, childId, until: { $exists: false } }).lean();
@@ -154,7 +155,8 @@ async function ensurePairing(orgId: string, childId: Types.ObjectId, schoolId: T
   }
   if (current) return { changed: false };
   const proposal = await proposeTeacher(orgId, schoolId);
-  if (!proposal) return { changed: false };
+  // Nobody in the school has room: said in the answer, so no child silently stays without a teacher.
+  if (!proposal) return { changed: false, unpaired: true };
   await Pairing.create({ orgId, childId, teacherId: proposal._id, from: now, proposed: true });
   return { changed: true, proposedTeacher: { name: proposal.name, wecomUserId: proposal.wecomUserId } };
 }

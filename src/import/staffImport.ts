@@ -10,7 +10,7 @@ import type { RowError, StaffRow } from './types';
 
 export async function importStaff(table: string[][], opts: ImportOptions): Promise<ImportResult> {
   const parsed = parseStaff(table);
-  const result: ImportResult = { created: 0, updated: 0, unchanged: 0, errors: [...parsed.errors], proposed: [], dryRun: opts.dryRun };
+  const result: ImportResult = { created: 0, updated: 0, unchanged: 0, errors: [...parsed.errors], proposed: [], unpaired: [], dryRun: opts.dryRun };
   let done = 0;
   for (const { row, data } of parsed.rows) {
     const outcome = await importStaffRow(row, data, opts);

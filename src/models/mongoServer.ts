@@ -26,6 +26,11 @@ export interface FindMongoOptions {
   log?: (msg: string) => void;
   /** Reuse a server another process of ours started on the same dataDir (the CLI beside `npm start`). */
   reuseRunning?: boolean;
+  /**
+   * Let others reuse a server this process starts (`npm start` does; the CLI does not, because it stops its
+   * server when it exits and must not pull the database from under a bot that reused it).
+   */
+  advertise?: boolean;
 }
 
 const STATE_FILE = 'mongo-server.json';
@@ -56,7 +61,7 @@ export async function findMongo(opts: FindMongoOptions): Promise<MongoHandle> {
     const port = await freePort();
     try {
       const handle = await startProcess(mongod, ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1'],
-        `mongodb://127.0.0.1:${port}`, 'mongod', opts.dataDir);
+        `mongodb://127.0.0.1:${port}`, 'mongod', opts.dataDir, opts.advertise ?? false);
       log(`MongoDB: started ${mongod} on 127.0.0.1:${port}`);
       return handle;
     } catch (err) {
@@ -73,7 +78,7 @@ export async function findMongo(opts: FindMongoOptions): Promise<MongoHandle> {
       const handle = await startProcess(ferret, [
         '--handler=sqlite', `--sqlite-url=file:${dir}/`, `--state-dir=${dir}`,
         `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--log-level=warn',
-      ], `mongodb://127.0.0.1:${port}`, 'ferretdb', opts.dataDir);
+      ], `mongodb://127.0.0.1:${port}`, 'ferretdb', opts.dataDir, opts.advertise ?? false);
       log(`MongoDB: started FerretDB (${ferret}) on 127.0.0.1:${port}, SQLite files in ${dir}`);
       return handle;
     } catch (err) {
@@ -123,9 +128,9 @@ function findFerretDb(env: NodeJS.ProcessEnv): string | undefined {
   const dirs: string[] = [];
   if (env.GOPATH) dirs.push(...env.GOPATH.split(path.delimiter));
   try {
-    dirs.push(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8', timeout: 10_000 }).trim());
+    dirs.push(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8', timeout: 10_000, env }).trim());
   } catch { /* no Go toolchain: fine */ }
-  dirs.push(path.join(os.homedir(), 'go'));
+  dirs.push(path.join(env.HOME ?? os.homedir(), 'go'));
   for (const d of dirs) {
     const candidate = path.join(d, 'bin', 'ferretdb');
     if (d && isExecutable(candidate)) return candidate;
@@ -177,7 +182,7 @@ async function findRunning(dataDir: string): Promise<string | undefined> {
   }
 }
 
-async function startProcess(bin: string, args: string[], uri: string, source: MongoSource, dataDir: string): Promise<MongoHandle> {
+async function startProcess(bin: string, args: string[], uri: string, source: MongoSource, dataDir: string, advertise: boolean): Promise<MongoHandle> {
   const logFile = fs.openSync(path.join(dataDir, `${source}.log`), 'a');
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', logFile, logFile] });
   fs.closeSync(logFile);
@@ -190,7 +195,7 @@ async function startProcess(bin: string, args: string[], uri: string, source: Mo
     if (exited) throw new Error(`${exited}; see ${path.join(dataDir, `${source}.log`)}`);
     if (await ping(uri, 500)) {
       const stateFile = path.join(dataDir, STATE_FILE);
-      fs.writeFileSync(stateFile, JSON.stringify({ uri, pid: child.pid, source }));
+      if (advertise) fs.writeFileSync(stateFile, JSON.stringify({ uri, pid: child.pid, source }));
       const stop = async (): Promise<void> => {
         try { if (JSON.parse(fs.readFileSync(stateFile, 'utf8')).pid === child.pid) fs.unlinkSync(stateFile); } catch { /* gone */ }
         if (exited) return;
