@@ -2,7 +2,7 @@
 import { CODE_ALPHABET, generateCode, looksLikeCode, parseCodeAttempt } from '../src/models/bindingCode';
 import { childNamedIn, concernHasContent, detectIntent } from '../src/handlers/intent';
 import { fitVoice, splitVoice } from '../src/locales/voice';
-import { normalizePhone, parseBirthDate } from '../src/handlers/parse';
+import { parseDate as parseBirthDate, parsePhone as normalizePhone } from '../src/humanInput';
 import { maskPhones } from '../src/log';
 import { loadConfig } from '../src/config';
 import { childIdentityKey } from '../src/models/child';

@@ -14,7 +14,7 @@ import type { BotContext, Middleware } from '../bot/context';
 import { childInfo } from './childInfo';
 import { clearDialog, setDialog } from './dialog';
 import { formatLocalTime, maskPhone } from './format';
-import { normalizePhone, parseBirthDate } from './parse';
+import { parseDate, parsePhone } from '../humanInput';
 
 const LOST_CARD = /卡丢了|丢了卡|联系卡丢|卡不见|没有绑定码|没有码|忘了绑定码|忘记绑定码|找不到绑定码|找不到卡|lost (the |my )?card|no code/i;
 
@@ -107,14 +107,14 @@ async function lostCardStep(ctx: BotContext, text: string): Promise<void> {
     return ctx.reply('lostCard.askBirth');
   }
   if (data.step === 'birth') {
-    const birthDate = parseBirthDate(text);
+    const birthDate = parseDate(text);
     if (!birthDate) return ctx.reply('lostCard.badBirth');
     await setDialog(ctx, 'lostCard', { ...data, step: 'phone', birthDate });
     return ctx.reply('lostCard.askPhone');
   }
   await clearDialog(ctx);
   if (await refuseIfLocked(ctx)) return;
-  const phone = normalizePhone(text);
+  const phone = parsePhone(text);
   const children = await Child.find({ orgId: ctx.orgId, name: data.childName, birthDate: data.birthDate, status: 'active' }).lean();
   const member = phone && children.length
     ? await FamilyMember.findOne({ orgId: ctx.orgId, childId: { $in: children.map((c) => c._id) }, phone })

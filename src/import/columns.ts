@@ -116,36 +116,8 @@ const BOOLEANS: Record<string, boolean> = {
   是: true, 否: false, yes: true, no: false, y: true, n: false, true: true, false: false, '1': true, '0': false,
 };
 
-const INVISIBLE = /[\u200b-\u200d\u2060\ufeff]/g;
-
-/** Trimmed, with internal whitespace (including the ideographic space) collapsed to one space. */
-export function cleanText(s: string | undefined): string {
-  return (s ?? '').replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
-}
-
-/** For codes, numbers and dates: also folds full-width characters a Chinese IME produces (１３８，－，＊). */
-function codeText(s: string | undefined): string {
-  return cleanText(s).normalize('NFKC');
-}
-
-/** A real calendar date as YYYY-MM-DD, from YYYY-MM-DD, YYYY/M/D, YYYY.M.D or YYYY年M月D日. */
-export function parseDate(s: string): string | undefined {
-  const t = codeText(s);
-  const m = /^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$/.exec(t) ?? /^(\d{4})(年)(\d{1,2})月(\d{1,2})日?$/.exec(t);
-  if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[3]), Number(m[4])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return undefined;
-  return `${m[1]}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-}
-
-/** Mainland mobile (11 digits, +86/86 dropped) or a landline with area code, as digits only. */
-export function parsePhone(s: string): string | undefined {
-  const t = codeText(s).replace(/[\s\-\u2010-\u2014]/g, '');
-  const mobile = /^(?:\+?86)?(1\d{10})$/.exec(t);
-  if (mobile) return mobile[1];
-  return /^0\d{9,11}$/.test(t) ? t : undefined;
-}
+export { cleanText, parseDate, parsePhone } from '../humanInput';
+import { cleanText, codeText, parseDate, parsePhone } from '../humanInput';
 
 const USERID = /^[0-9A-Za-z_\-@.]{1,64}$/;
 
