@@ -3,6 +3,7 @@ import express, { Express } from 'express';
 import type { AppContext } from '../appContext';
 import { adminRoutes } from './adminRoutes';
 import { errorHandler } from './errors';
+import { schoolRoutes } from './schoolRoutes';
 import { simRoutes } from './simRoutes';
 
 export function createHttpApp(app: AppContext): Express {
@@ -12,6 +13,7 @@ export function createHttpApp(app: AppContext): Express {
     if (app.ready()) res.json({ ok: true });
     else res.status(503).json({ ok: false });
   });
+  http.use('/api/schools', schoolRoutes(app));
   http.use('/api', adminRoutes(app));
   if (app.simulator) http.use('/sim', simRoutes(app));
   http.use((_req, res) => { res.status(404).json({ error: 'not_found', message: 'No such route.' }); });

@@ -1,0 +1,49 @@
+/** Admin API for a school's settings: whether families see the teacher's phone, the teachers' room, the default call slot. */
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../appContext';
+import { audit } from '../models/auditLog';
+import { School } from '../models/school';
+import { adminAuth } from './adminAuth';
+import { badRequest } from './errors';
+
+const settings = z.object({
+  showTeacherPhone: z.boolean().optional(),
+  teacherRoom: z.string().trim().min(1).max(128).optional(),
+  /** Weekly family call default: weekday 0 (Sunday) – 6, time HH:MM; null clears it. */
+  familyCall: z.object({ weekday: z.number().int().min(0).max(6), time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/) }).nullable().optional(),
+}).strict();
+
+type SchoolLean = { _id: unknown; name: string; showTeacherPhone?: boolean | null; teacherRoom?: string | null; familyCall?: { weekday?: number | null; time?: string | null } | null };
+
+function view(s: SchoolLean) {
+  return {
+    id: String(s._id), name: s.name, showTeacherPhone: s.showTeacherPhone ?? false, teacherRoom: s.teacherRoom ?? 'teachers',
+    familyCall: s.familyCall?.time ? { weekday: s.familyCall.weekday, time: s.familyCall.time } : null,
+  };
+}
+
+export function schoolRoutes(app: AppContext): Router {
+  const r = Router();
+  r.use(adminAuth(app.config.ADMIN_TOKEN!));
+  r.use(express.json({ limit: '20kb' }));
+
+  r.get('/', async (_req, res) => {
+    res.json((await School.find({ orgId: app.orgId }).sort({ name: 1 }).lean()).map(view));
+  });
+
+  r.patch('/:name', async (req, res) => {
+    const parsed = settings.safeParse(req.body);
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const { familyCall, ...rest } = parsed.data;
+    const update = familyCall === null ? { $set: rest, $unset: { familyCall: 1 } } : { $set: { ...rest, ...(familyCall ? { familyCall } : {}) } };
+    const school = await School.findOneAndUpdate({ orgId: app.orgId, name: req.params.name }, update, { new: true }).lean();
+    if (!school) {
+      res.status(404).json({ error: 'not_found', message: `No school named "${req.params.name}"; import its staff or roster first.` });
+      return;
+    }
+    await audit(app.orgId, app.clock.now(), 'admin', 'school.settings', String(school._id), parsed.data);
+    res.json(view(school));
+  });
+  return r;
+}
