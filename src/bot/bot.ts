@@ -17,6 +17,8 @@ export class Bot {
       return false;
     }
     const person = await resolvePerson(orgId, msg.from, this.services.orgLang);
+    // Who and where, never what: message text stays out of the logs.
+    log.info({ channel: msg.channel, from: msg.from, room: msg.room, platformId: msg.platformId, sender: person.kind }, 'inbound message');
     const ctx = new BotContext(msg, person, this.services);
     try {
       await this.handle(ctx);
