@@ -58,6 +58,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
 
   const services: Services = {
     config, clock, log, orgId: config.ORG_ID, orgName: org!.name, orgLang: (org!.lang as Lang) ?? 'zh-CN', timeZone: org!.timeZone ?? config.TIME_ZONE,
+    quietHours: org!.quietHours ?? config.QUIET_HOURS,
   };
   const bot = new Bot(services, handleMessage);
   const delivery = new DeliveryWorker({ channels, defaultChannel: simulator.name, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS });

@@ -38,11 +38,12 @@ const ROSTER = [
 ].join('\n');
 
 const PHONE = /1[3-9]\d{9}/;
+const CJK = /[\u4e00-\u9fff]/;
 
 interface Run { code: number; out: string; err: string }
 
-/** Calls main() with MONGODB_URI pointing at `db` on the shared server, capturing both streams. */
-async function cli(db: string, argv: string[], opts: { tty?: boolean } = {}): Promise<Run> {
+/** Calls main() with MONGODB_URI pointing at `db` on the shared server, capturing both streams; `env` adds variables. */
+async function cli(db: string, argv: string[], opts: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   const dbName = `t_cli_${RUN}_${db}`;
   usedDbs.add(dbName);
   let out = '';
@@ -53,6 +54,7 @@ async function cli(db: string, argv: string[], opts: { tty?: boolean } = {}): Pr
     const code = await main(argv, {
       stdout: { write: (s: string) => { out += s; return true; } },
       stderr: { write: (s: string) => { err += s; return true; }, isTTY: opts.tty ?? false },
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
     return { code, out, err };
   } finally {
@@ -102,13 +104,21 @@ afterAll(async () => {
 });
 
 describe('cli: usage', () => {
-  it('help prints the usage in Chinese and English with exit code 0', async () => {
+  it('help prints the usage in DEFAULT_LANG (Chinese unless set to en) with exit code 0', async () => {
     const r = await cli('usage', ['help']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('用法');
-    expect(r.out).toContain('Usage');
+    expect(r.out).toContain('退出码');
+    expect(r.out).not.toContain('Usage');
     expect(r.out).toContain('import roster');
     expect(r.out).toContain('cards --out');
+
+    const en = await cli('usage', ['import', '--help'], { env: { DEFAULT_LANG: 'en' } });
+    expect(en.code).toBe(0);
+    expect(en.out).toContain('Usage');
+    expect(en.out).toContain('Exit codes');
+    expect(en.out).toContain('import roster');
+    expect(en.out).not.toMatch(CJK);
   });
 
   it.each([
@@ -123,14 +133,42 @@ describe('cli: usage', () => {
   ])('%j is a usage error: exit 2 and the usage on stderr', async (argv) => {
     const r = await cli('usage', argv);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('Usage');
+    expect(r.err).toContain('用法');
     expect(r.out).toBe('');
+  });
+
+  it.each([
+    [['frobnicate'], '未知命令：frobnicate', 'Unknown command: frobnicate'],
+    [['import', 'roster', 'a.csv', '--bogus'], '未知选项：--bogus', 'Unknown option: --bogus'],
+    [['cards', '--out'], '选项 -o, --out 用法不对', 'Option -o, --out is used wrongly'],
+    [['cards', '--out', 'cards.pdf'], '.xlsx 结尾', 'must end in .xlsx'],
+    [['import', 'roster', 'a.csv', 'b.csv'], '多余的参数：b.csv', 'Unexpected argument: b.csv'],
+  ])('%j says what is wrong in the configured language', async (argv, zh, en) => {
+    const r = await cli('usage', argv);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toContain(zh);
+    const e = await cli('usage', argv, { env: { DEFAULT_LANG: 'en' } });
+    expect(e.code).toBe(2);
+    expect(e.err.split('\n')[0]).toContain(en);
+    expect(e.err).toContain('Usage');
+    expect(e.err).not.toMatch(CJK);
+  });
+
+  it('an invalid configuration is exit 2 and points at .env.example', async () => {
+    const r = await cli('usage', ['import', 'staff', 'x.csv'], { env: { PORT: 'not-a-port' } });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('PORT');
+    expect(r.err).toContain('.env.example');
   });
 
   it('a missing or unreadable file is exit 2 and says why', async () => {
     const missing = await cli('usage', ['import', 'roster', path.join(dir, 'nope.csv')]);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('nope.csv');
+    expect(missing.err).toContain('文件不存在');
+    const missingEn = await cli('usage', ['import', 'roster', path.join(dir, 'nope.csv')], { env: { DEFAULT_LANG: 'en' } });
+    expect(missingEn.err).toContain('Cannot read');
+    expect(missingEn.err).toContain('no such file');
 
     // GBK bytes for 学校,姓名: refused, not imported as mojibake.
     const gbk = file('gbk.csv', Buffer.from([0xd1, 0xa7, 0xd0, 0xa3, 0x2c, 0xd0, 0xd5, 0xc3, 0xfb, 0x0a]));
@@ -151,7 +189,7 @@ describe('cli: import and contact cards', () => {
 
     const roster = await cli(db, ['import', 'roster', file('roster.csv', ROSTER)]);
     expect(roster.code).toBe(1);
-    expect(roster.out).toContain('新建 3 · 更新 0 · 未变 0 · 建议结对 1 · 出错 1 行');
+    expect(roster.out).toContain('新建 3 · 更新 0 · 未变 0 · 建议结对 1 · 未能结对 0 · 出错 1 行');
     expect(roster.out).toMatch(/第 3 行 王小华 → \S+（\w+）/);
     expect(roster.out).toMatch(/第 5 行 · 出生日期: .+/);
     expect(roster.out).not.toMatch(PHONE);
@@ -168,7 +206,7 @@ describe('cli: import and contact cards', () => {
 
     const roster = await cli(db, ['import', 'roster', path.join(dir, 'roster.csv')]);
     expect(roster.code).toBe(1); // the bad row is still bad
-    expect(roster.out).toContain('新建 0 · 更新 0 · 未变 3 · 建议结对 0');
+    expect(roster.out).toContain('新建 0 · 更新 0 · 未变 3 · 建议结对 0 · 未能结对 0');
 
     const wb = new Workbook();
     const ws = wb.addWorksheet('花名册');
@@ -212,6 +250,41 @@ describe('cli: import and contact cards', () => {
   });
 });
 
+describe('cli: children left without a teacher', () => {
+  const db = 'unpaired';
+  // The school's only teacher has room for one child; both rows leave the teacher column blank.
+  const staff = ['学校,姓名,企业微信账号,职务,最多帮扶人数', '阳光小学,孙老师,sun,教师,1'].join('\n');
+  const [header, ming, hua] = ROSTER.split('\n');
+  const roster = [header, ming.replace(/,zhang$/, ','), hua].join('\n');
+
+  it('are counted in the summary and listed one per line, like the proposals; not an error', async () => {
+    expect((await cli(db, ['import', 'staff', file('staff-one.csv', staff)])).code).toBe(0);
+    const r = await cli(db, ['import', 'roster', file('roster-two.csv', roster)]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('新建 2 · 更新 0 · 未变 0 · 建议结对 1 · 未能结对 1 · 出错 0 行');
+    const lines = r.out.split('\n');
+    expect(lines).toContain('    第 2 行 王小明 → 孙老师（sun）');
+    const at = lines.findIndex((l) => l.includes('没有帮扶教师的学生'));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe('    第 3 行 王小华');
+    expect(r.out).not.toContain('错误');
+    expect(await count(db, 'pairings')).toBe(1);
+  });
+
+  it('are reported again on the next import, in English with DEFAULT_LANG=en', async () => {
+    const r = await cli(db, ['import', 'roster', path.join(dir, 'roster-two.csv')], { env: { DEFAULT_LANG: 'en' } });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Roster import: roster-two.csv');
+    expect(r.out).toContain('created 0 · updated 0 · unchanged 2 · proposed pairings 0 · without a teacher 1 · rows with errors 0');
+    const lines = r.out.split('\n');
+    expect(lines).toContain('  Children without a teacher (every teacher of their school is full: import more staff or raise max_children, then import the roster again):');
+    expect(lines).toContain('    Row 3 王小华');
+    expect(r.out).not.toContain('Proposed pairings');
+    expect(r.out.replace(/王小华/g, '')).not.toMatch(CJK);
+    expect(await count(db, 'pairings')).toBe(1);
+  });
+});
+
 describe('cli: --dry-run', () => {
   it('reports what it would do and writes nothing', async () => {
     const db = 'dry';
@@ -223,7 +296,7 @@ describe('cli: --dry-run', () => {
     const roster = await cli(db, ['import', 'roster', file('roster-dry.csv', ROSTER), '--dry-run']);
     expect(roster.code).toBe(1);
     // The staff dry run wrote nobody, so the rows naming a teacher are refused: proof nothing was written.
-    expect(roster.out).toContain('新建 1 · 更新 0 · 未变 0 · 建议结对 0 · 出错 3 行');
+    expect(roster.out).toContain('新建 1 · 更新 0 · 未变 0 · 建议结对 0 · 未能结对 0 · 出错 3 行');
     expect(roster.out).toMatch(/第 2 行 · 帮扶教师企业微信账号: .*zhang/);
     expect(roster.out).toMatch(/第 5 行 · 出生日期/);
 

@@ -65,7 +65,11 @@ async function ok(kind: 'staff' | 'roster', body: string | Buffer, opts: Opts = 
   const res = await post(kind, body, opts);
   expect(res.status).toBe(200);
   expect(res.body.errors).toEqual([]);
-  return res.body as { created: number; updated: number; errors: unknown[]; proposed?: Array<{ row: number; child: string; wecomUserId: string }> };
+  return res.body as {
+    created: number; updated: number; errors: unknown[];
+    proposed?: Array<{ row: number; child: string; wecomUserId: string }>;
+    unpaired?: Array<{ row: number; child: string }>;
+  };
 }
 
 interface Card { childId: string; child: string; school: string; class: string; codes: Array<{ for: string; name: string; code: string }> }
@@ -629,6 +633,41 @@ describe('a blank teacher column: the bot proposes a pairing', () => {
     expect(await teacherOf('二号')).toEqual({ wecomUserId: 'b-room', proposed: false });
     expect(await Pairing.countDocuments({})).toBe(4);
     expect(await ok('roster', confirmed)).toMatchObject({ created: 0, updated: 0 });
+  });
+});
+
+describe('a blank teacher column and no teacher with room: the child is reported as unpaired', () => {
+  const STAFF = staffCsv([{ school: '小河小学', name: '独老师', wecom_userid: 'only', role: '教师', max_children: '1' }]);
+  const ROSTER = rosterCsv([
+    kid({ school: '小河小学', child_name: '甲', teacher_wecom_userid: '' }), // row 2: takes the only place
+    kid({ school: '小河小学', child_name: '乙', teacher_wecom_userid: '' }), // row 3: nobody has room left
+  ]);
+
+  beforeAll(async () => {
+    await reset();
+    await ok('staff', STAFF);
+  });
+
+  const pairingOf = async (name: string) => Pairing.findOne({ childId: (await Child.findOne({ name }).lean())!._id }).lean();
+
+  it('answers one proposal and one unpaired child with its row, and pairs nobody with that child', async () => {
+    const body = await ok('roster', ROSTER);
+    expect(body).toMatchObject({ created: 2, updated: 0 });
+    expect(body.proposed).toEqual([expect.objectContaining({ row: 2, child: '甲', wecomUserId: 'only' })]);
+    expect(body.unpaired).toEqual([{ row: 3, child: '乙' }]);
+    expect(await pairingOf('甲')).toMatchObject({ proposed: true });
+    expect(await pairingOf('乙')).toBeNull();
+    expect(await Pairing.countDocuments({})).toBe(1);
+  });
+
+  it('importing again changes nothing and still reports the child as unpaired', async () => {
+    const before = await snapshot();
+    const again = await ok('roster', ROSTER);
+    expect(again).toMatchObject({ created: 0, updated: 0 });
+    expect(again.proposed).toEqual([]);
+    expect(again.unpaired).toEqual([{ row: 3, child: '乙' }]);
+    expect(await pairingOf('乙')).toBeNull();
+    expect(await snapshot()).toBe(before);
   });
 });
 

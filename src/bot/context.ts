@@ -6,6 +6,7 @@ import { Lang, Params, Style, translator, T } from '../locales';
 import { splitVoice } from '../locales/voice';
 import { InboundMessage } from './channel';
 import { enqueue } from './outbox';
+import { enqueueText, notify, recipient } from './notify';
 import { Person, resolvePerson } from './sender';
 
 export interface Services {
@@ -16,6 +17,7 @@ export interface Services {
   orgName: string;
   orgLang: Lang;
   timeZone: string;
+  quietHours: string;
 }
 
 export interface PushOptions {
@@ -65,33 +67,18 @@ export class BotContext {
     }
   }
 
-  /** Sends a message to someone else, rendered in their language and style. */
+  /** Sends a message to someone else, rendered in their language and style (held in quiet hours unless urgent). */
   async push(address: string, key: string, params: Params, opts: PushOptions): Promise<void> {
-    const to = await this.translatorFor(address);
-    await this.pushText(address, to.t(key, params), to.style, opts);
+    await notify(this.services, this.now, { to: address, key: opts.key, kind: opts.kind, room: opts.room, urgent: opts.urgent, render: (t) => t(key, params) });
   }
 
   /** A translator in another person's language and style, for composing a message to them. */
   async translatorFor(address: string): Promise<{ t: T; style: Style }> {
-    const to = await resolvePerson(this.orgId, address, this.services.orgLang);
-    return { t: translator(to.lang, to.style), style: to.style };
+    return recipient(this.services, address);
   }
 
   async pushText(address: string, text: string, style: Style, opts: PushOptions): Promise<void> {
-    const parts = pieces(text, style);
-    for (const [i, piece] of parts.entries()) {
-      await enqueue({
-        orgId: this.orgId,
-        key: parts.length > 1 ? `${opts.key}:${i}` : opts.key,
-        to: address,
-        room: opts.room,
-        text: piece,
-        style,
-        kind: opts.kind,
-        urgent: opts.urgent,
-        dueAt: this.now,
-      });
-    }
+    await enqueueText(this.services, this.now, { to: address, key: opts.key, kind: opts.kind, room: opts.room, urgent: opts.urgent }, text, style);
   }
 
   /** Re-reads the sender after a handler changed who they are (bound, switched style). */

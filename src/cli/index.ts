@@ -16,7 +16,7 @@ import type { ImportResult } from '../import/result';
 import { importRoster } from '../import/rosterImport';
 import { importStaff } from '../import/staffImport';
 import { readTable, TableError } from '../import/table';
-import { translate, type Lang } from '../locales';
+import { translate, translator, type Lang, type Params } from '../locales';
 import { connectDatabase, disconnectDatabase } from '../models/connect';
 import '../models'; // registers every model, so connectDatabase builds all indexes
 import { audit } from '../models/auditLog';
@@ -35,59 +35,57 @@ export interface CliIo {
 
 export const EXIT = { ok: 0, rowErrors: 1, usage: 2, failure: 3 } as const;
 
-export const USAGE = `用法 / Usage:
-  npm run cli -- import staff  文件.csv|文件.xlsx [--dry-run]   导入教职工名单 / import the staff list
-  npm run cli -- import roster 文件.csv|文件.xlsx [--dry-run]   导入学生花名册 / import the roster
-  npm run cli -- cards --out 联系卡.xlsx [--school 学校名]       生成可打印的联系卡 / write printable contact cards
-  npm run cli -- help                                           显示本说明 / show this help
+/** The help text in `lang`. */
+export function usage(lang: Lang): string {
+  return translate(lang, 'text', 'cli.usage');
+}
 
-选项 / Options:
-  --dry-run        只检查，不写入数据库 / check only, write nothing
-  --out FILE       联系卡文件（.xlsx），A4 打印后沿虚线剪开 / the cards file (.xlsx): print on A4, cut along the dashed lines
-  --school NAME    只生成这所学校的联系卡 / only this school's cards
+/** A mistake in the command line: exit 2 with the message and the usage. `key` is under `cli.usageError.`. */
+class UsageError extends Error {
+  constructor(readonly key: string, readonly params: Params = {}) {
+    super(key);
+  }
+}
 
-表头可以用中文或英文列名（见 DESIGN.md §4）。先导入教职工，再导入花名册。
-Headers may be the Chinese or English column names (DESIGN.md §4). Import the staff before the roster.
-数据库和其他设置与 npm start 相同：环境变量，见 .env.example。
-Database and settings are the same as for npm start: environment variables, see .env.example.
-
-退出码 / Exit codes:
-  0  成功 / done
-  1  有的行有错误，已跳过；或没有可打印的联系卡 / some rows had errors and were skipped; or no cards to print
-  2  用法错误、设置错误、文件无法读取或写入 / usage or configuration error, file unreadable or unwritable
-  3  数据库或其他故障 / database or other failure
-`;
-
-class UsageError extends Error {}
+/** DEFAULT_LANG as loadConfig reads it; still a language when the rest of the configuration is invalid. */
+function cliLang(env: NodeJS.ProcessEnv): Lang {
+  try {
+    return loadConfig(env).DEFAULT_LANG;
+  } catch {
+    return env.DEFAULT_LANG === 'en' ? 'en' : 'zh-CN';
+  }
+}
 
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const env = io.env ?? process.env;
+  const lang = cliLang(env);
+  const t = translator(lang, 'text');
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'help': case '--help': case '-h':
-        io.stdout.write(USAGE);
+        io.stdout.write(usage(lang));
         return EXIT.ok;
       case undefined:
-        io.stderr.write(USAGE);
+        io.stderr.write(usage(lang));
         return EXIT.usage;
       case 'import':
-        return await importCommand(rest, io, env);
+        return await importCommand(rest, io, env, lang);
       case 'cards':
-        return await cardsCommand(rest, io, env);
+        return await cardsCommand(rest, io, env, lang);
       default:
-        throw new UsageError(`未知命令 / unknown command: ${command}`);
+        throw new UsageError('unknownCommand', { command });
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`${err.message}\n\n${USAGE}`);
+      io.stderr.write(`${t(`cli.usageError.${err.key}`, err.params)}\n\n${usage(lang)}`);
       return EXIT.usage;
     }
     if (err instanceof ConfigError) {
-      io.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
+      io.stderr.write(`${t('cli.configError', { detail: err.message })}\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`出错了 / Failed: ${(err as Error).message}\n`);
+    io.stderr.write(`${t('cli.failure', { detail: (err as Error).message })}\n`);
     return EXIT.failure;
   }
 }
@@ -96,9 +94,15 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   try {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
-    // node:util reports an unknown option or a missing value as a TypeError with an ERR_PARSE_ARGS_* code.
-    if (String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
-    throw err;
+    // node:util reports an unknown option or a missing value as a TypeError with an ERR_PARSE_ARGS_* code,
+    // and an English message that names the option in quotes: "Unknown option '--bogus'. …".
+    const code = String((err as { code?: string }).code);
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    const message = (err as Error).message;
+    const option = /'([^']+)'/.exec(message)?.[1];
+    if (option && code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError('unknownOption', { option });
+    if (option && code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError('badOptionValue', { option: option.replace(/ <value>$/, '') });
+    throw new UsageError('badArguments', { detail: message });
   }
 }
 
@@ -106,6 +110,12 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
 function userPath(file: string, env: NodeJS.ProcessEnv): string {
   const base = env.npm_lifecycle_event && env.INIT_CWD ? env.INIT_CWD : process.cwd();
   return path.resolve(base, file);
+}
+
+/** Why a file could not be read or written: the common causes in `lang`, anything else as the system says it. */
+function fileProblem(err: unknown, lang: Lang): string {
+  const key = { ENOENT: 'notFound', EACCES: 'noPermission', EPERM: 'noPermission', EISDIR: 'isDirectory' }[String((err as { code?: string }).code)];
+  return key ? translate(lang, 'text', `cli.file.${key}`) : (err as Error).message;
 }
 
 /** Connects like `npm start` does; always disconnects, and stops the server if this call started it. */
@@ -124,31 +134,34 @@ async function withConnection<T>(config: Config, io: CliIo, env: NodeJS.ProcessE
   }
 }
 
-async function importCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+/** `lang` is DEFAULT_LANG (see cliLang), known before the rest of the configuration is checked. */
+async function importCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv, lang: Lang): Promise<number> {
   const { values, positionals } = parse(args, { 'dry-run': { type: 'boolean' } });
   if (values.help) {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage(lang));
     return EXIT.ok;
   }
   const [kind, file, ...extra] = positionals;
-  if (kind !== 'staff' && kind !== 'roster') throw new UsageError('请写 import staff 或 import roster / expected: import staff|roster FILE');
-  if (!file) throw new UsageError('缺少文件名 / missing FILE');
-  if (extra.length) throw new UsageError(`多余的参数 / unexpected argument: ${extra.join(' ')}`);
+  if (kind !== 'staff' && kind !== 'roster') throw new UsageError('expectedImportKind');
+  if (!file) throw new UsageError('missingFile');
+  if (extra.length) throw new UsageError('unexpectedArguments', { args: extra.join(' ') });
   const dryRun = values['dry-run'] === true;
 
   const config = loadConfig(env);
-  const lang = config.DEFAULT_LANG;
+  const t = translator(lang, 'text');
   const filePath = userPath(file, env);
   let table: string[][];
   try {
     table = await readTable(await fs.readFile(filePath));
   } catch (err) {
-    const detail = err instanceof TableError ? translate(lang, 'text', 'importError.unreadable') : (err as Error).message;
-    io.stderr.write(`${lang === 'en' ? 'Cannot read' : '无法读取'} ${filePath}: ${detail}${err instanceof TableError ? ` (${err.message})` : ''}\n`);
+    // TableError's own message is the technical reason, in English: shown after the translated one.
+    io.stderr.write(`${err instanceof TableError
+      ? t('cli.file.cannotReadTable', { file: filePath, detail: t('importError.unreadable'), reason: err.message })
+      : t('cli.file.cannotRead', { file: filePath, detail: fileProblem(err, lang) })}\n`);
     return EXIT.usage;
   }
 
-  const progress = createProgress(io.stderr, table.length - 1, kind === 'staff' ? '教职工 / staff' : '花名册 / roster');
+  const progress = createProgress(io.stderr, table.length - 1, t(`cli.progress.${kind}`));
   const result = await withConnection(config, io, env, async () => {
     const now = new Date();
     const opts = { orgId: config.ORG_ID, now, dryRun, showTeacherPhone: config.SHOW_TEACHER_PHONE, timeZone: config.TIME_ZONE, onProgress: progress.onProgress };
@@ -170,44 +183,53 @@ async function importCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv):
   return result.errors.length ? EXIT.rowErrors : EXIT.ok;
 }
 
+/** What an import did, for the terminal: the counts, then one line per proposed pairing, unpaired child and error. */
 export function summary(kind: 'staff' | 'roster', file: string, r: ImportResult, lang: Lang): string {
-  const en = lang === 'en';
+  const t = translator(lang, 'text');
+  const s = (key: string, params?: Params) => t(`cli.summary.${key}`, params);
   const badRows = new Set(r.errors.map((e) => e.row)).size;
-  const lines: string[] = [];
-  const title = en ? `${kind === 'staff' ? 'Staff' : 'Roster'} import: ${file}` : `${kind === 'staff' ? '教职工' : '花名册'}导入：${file}`;
-  lines.push(r.dryRun ? `${title}${en ? ' (dry run: nothing was written)' : '（试运行：没有写入任何数据）'}` : title);
-  const counts = en
-    ? [`created ${r.created}`, `updated ${r.updated}`, `unchanged ${r.unchanged}`, ...(kind === 'roster' ? [`proposed pairings ${r.proposed.length}`] : []), `rows with errors ${badRows}`]
-    : [`新建 ${r.created}`, `更新 ${r.updated}`, `未变 ${r.unchanged}`, ...(kind === 'roster' ? [`建议结对 ${r.proposed.length}`] : []), `出错 ${badRows} 行`];
-  lines.push(`  ${counts.join(' · ')}`);
+  const unpaired = r.unpaired;
+  const lines: string[] = [s(`${r.dryRun ? 'titleDryRun' : 'title'}.${kind}`, { file })];
+  const counts = [
+    s('created', { n: r.created }),
+    s('updated', { n: r.updated }),
+    s('unchanged', { n: r.unchanged }),
+    ...(kind === 'roster' ? [s('proposed', { n: r.proposed.length }), s('unpaired', { n: unpaired.length })] : []),
+    s('badRows', { n: badRows }),
+  ];
+  lines.push(`  ${counts.join(s('separator'))}`);
   if (r.proposed.length) {
-    lines.push(en ? '  Proposed pairings (teacher column left blank; confirm or change them):' : '  建议的帮扶结对（帮扶教师一栏空着，由系统建议，请确认或修改）：');
-    for (const p of r.proposed) lines.push(en ? `    Row ${p.row} ${p.child} → ${p.teacher} (${p.wecomUserId})` : `    第 ${p.row} 行 ${p.child} → ${p.teacher}（${p.wecomUserId}）`);
+    lines.push(`  ${s('proposedHeader')}`);
+    for (const p of r.proposed) lines.push(`    ${s('proposedLine', { row: p.row, child: p.child, teacher: p.teacher, wecomUserId: p.wecomUserId })}`);
+  }
+  if (unpaired.length) {
+    lines.push(`  ${s('unpairedHeader')}`);
+    for (const u of unpaired) lines.push(`    ${s('unpairedLine', { row: u.row, child: u.child })}`);
   }
   if (r.errors.length) {
-    lines.push(en ? '  Errors (these rows were skipped; fix them and import the file again):' : '  错误（这些行已跳过，改正后重新导入整个文件即可）：');
+    lines.push(`  ${s('errorsHeader')}`);
     for (const e of describeErrors(r.errors, lang)) {
-      const field = columnLabel(e.field, lang);
-      lines.push(en ? `    Row ${e.row} · ${field}: ${e.message}` : `    第 ${e.row} 行 · ${field}: ${e.message}`);
+      lines.push(`    ${s('errorLine', { row: e.row, field: columnLabel(e.field, lang), message: e.message })}`);
     }
   }
   return `${lines.join('\n')}\n`;
 }
 
-async function cardsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number> {
+/** `lang` is DEFAULT_LANG (see cliLang), known before the rest of the configuration is checked. */
+async function cardsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv, lang: Lang): Promise<number> {
   const { values, positionals } = parse(args, { out: { type: 'string', short: 'o' }, school: { type: 'string' } });
   if (values.help) {
-    io.stdout.write(USAGE);
+    io.stdout.write(usage(lang));
     return EXIT.ok;
   }
-  if (positionals.length) throw new UsageError(`多余的参数 / unexpected argument: ${positionals.join(' ')}`);
-  if (!values.out) throw new UsageError('缺少 --out 文件名 / missing --out FILE.xlsx');
-  if (!/\.xlsx$/i.test(values.out)) throw new UsageError('--out 要以 .xlsx 结尾 / --out must end in .xlsx');
+  if (positionals.length) throw new UsageError('unexpectedArguments', { args: positionals.join(' ') });
+  if (!values.out) throw new UsageError('missingOut');
+  if (!/\.xlsx$/i.test(values.out)) throw new UsageError('outNotXlsx');
   const school = values.school?.trim();
   const outPath = userPath(values.out, env);
 
   const config = loadConfig(env);
-  const en = config.DEFAULT_LANG === 'en';
+  const t = translator(lang, 'text');
   const found = await withConnection(config, io, env, async (): Promise<{ cards: ContactCard[] } | { knownSchools: string[] }> => {
     let schoolId: string | undefined;
     if (school) {
@@ -222,26 +244,24 @@ async function cardsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv): 
   });
 
   if ('knownSchools' in found) {
-    const known = found.knownSchools.length ? found.knownSchools.join('、') : en ? '(none)' : '（无）';
-    io.stderr.write(en ? `No school named "${school}". Schools: ${known}\n` : `没有名为“${school}”的学校。已有的学校：${known}\n`);
+    const known = found.knownSchools.length ? found.knownSchools.join(t('cli.cards.schoolSeparator')) : t('cli.cards.noSchools');
+    io.stderr.write(`${t('cli.cards.unknownSchool', { school, known })}\n`);
     return EXIT.usage;
   }
   const { cards } = found;
   if (cards.length === 0) {
-    io.stderr.write(en ? 'No children to print cards for: import the roster first.\n' : '没有可打印联系卡的学生：请先导入花名册。\n');
+    io.stderr.write(`${t('cli.cards.noChildren')}\n`);
     return EXIT.rowErrors;
   }
   const buffer = Buffer.from(await buildCardsWorkbook(cards).xlsx.writeBuffer());
   try {
     await fs.writeFile(outPath, buffer);
   } catch (err) {
-    io.stderr.write(`${en ? 'Cannot write' : '无法写入'} ${outPath}: ${(err as Error).message}\n`);
+    io.stderr.write(`${t('cli.file.cannotWrite', { file: outPath, detail: fileProblem(err, lang) })}\n`);
     return EXIT.usage;
   }
   const codes = cards.reduce((n, c) => n + c.codes.length, 0);
-  io.stdout.write(en
-    ? `Wrote ${cards.length} contact cards (${codes} binding codes) to ${outPath}\n`
-    : `已生成 ${cards.length} 张联系卡（${codes} 个绑定码）：${outPath}\n`);
+  io.stdout.write(`${t('cli.cards.written', { cards: cards.length, codes, file: outPath })}\n`);
   return EXIT.ok;
 }
 

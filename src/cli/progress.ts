@@ -14,6 +14,7 @@ export interface Progress {
   stop(): void;
 }
 
+/** `label` comes translated (`cli.progress.staff|roster`); the rest of the bar is numbers and cli-progress placeholders. */
 export function createProgress(stream: Output, dataRows: number, label: string): Progress {
   if (!stream.isTTY || dataRows <= PROGRESS_MIN_ROWS) return { stop: () => undefined };
   let bar: SingleBar | undefined;

@@ -3,14 +3,15 @@ import i18next from 'i18next';
 import { zhCN } from './zh-CN';
 import { en } from './en';
 import { importErrorsEn, importErrorsZh } from './importErrors';
+import { cliEn, cliZh } from './cli';
 
 export type Lang = 'zh-CN' | 'en';
 export type Style = 'text' | 'voice';
 export const LANGS: Lang[] = ['zh-CN', 'en'];
 
 export const resources = {
-  'zh-CN': { translation: { ...zhCN, importError: importErrorsZh } },
-  en: { translation: { ...en, importError: importErrorsEn } },
+  'zh-CN': { translation: { ...zhCN, importError: importErrorsZh, cli: cliZh } },
+  en: { translation: { ...en, importError: importErrorsEn, cli: cliEn } },
 } as const;
 
 const i18n = i18next.createInstance();

@@ -1,0 +1,56 @@
+/**
+ * Pushing a message to someone (not a reply): rendered in the recipient's language and style, split for voice,
+ * held until quiet hours end unless urgent, and written to the outbox under an idempotency key.
+ */
+import { Style, T, translator, Lang } from '../locales';
+import { splitVoice } from '../locales/voice';
+import { afterQuietHours } from '../scheduler/localTime';
+import { enqueue } from './outbox';
+import { resolvePerson } from './sender';
+
+export interface Audience { orgId: string; orgLang: Lang; quietHours: string; timeZone: string }
+
+export interface Notice {
+  to: string;
+  /** Idempotency key: a notice with the same key goes out once, ever. */
+  key: string;
+  kind: string;
+  render: (t: T) => string;
+  room?: string;
+  urgent?: boolean;
+  /** Force a style (rooms are always text); default: the recipient's own. */
+  style?: Style;
+}
+
+/** The recipient's translator and style, for composing a message to them. */
+export async function recipient(aud: Audience, address: string): Promise<{ t: T; style: Style; kind: string }> {
+  const p = await resolvePerson(aud.orgId, address, aud.orgLang);
+  return { t: translator(p.lang, p.style), style: p.style, kind: p.kind };
+}
+
+/** Returns false when a notice with this key was already in the outbox. */
+export async function notify(aud: Audience, now: Date, notice: Notice): Promise<boolean> {
+  const who = notice.style ? { t: translator(aud.orgLang, notice.style), style: notice.style } : await recipient(aud, notice.to);
+  return enqueueText(aud, now, notice, notice.render(who.t), who.style);
+}
+
+export async function enqueueText(aud: Audience, now: Date, notice: Omit<Notice, 'render'>, text: string, style: Style): Promise<boolean> {
+  const dueAt = notice.urgent ? now : afterQuietHours(now, aud.quietHours, aud.timeZone);
+  const parts = style === 'voice' ? splitVoice(text) : [text];
+  let fresh = false;
+  for (const [i, piece] of parts.entries()) {
+    const added = await enqueue({
+      orgId: aud.orgId,
+      key: parts.length > 1 ? `${notice.key}:${i}` : notice.key,
+      to: notice.to,
+      room: notice.room,
+      text: piece,
+      style,
+      kind: notice.kind,
+      urgent: notice.urgent,
+      dueAt,
+    });
+    fresh ||= added;
+  }
+  return fresh;
+}

@@ -1,0 +1,58 @@
+/**
+ * The rhythm's settings: org-wide, stored on the Org document (`schedule`), each falling back to the default
+ * below, so a school can change them through the admin API without code. Times are local "HH:MM".
+ */
+import { z } from 'zod';
+
+const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
+const day = z.number().int().min(1).max(28);
+
+export const scheduleSettingsSchema = z.object({
+  notes: z.object({
+    /** Days of the month teachers are reminded of missing notes, and at what time. */
+    reminderDays: z.array(day).max(5).default([25, 28]),
+    reminderTime: time.default('16:30'),
+    /** The day the head teacher gets the class's missing notes. */
+    headTeacherDay: day.default(28),
+    /** Last month's notes go to families on this day at this time. */
+    deliveryDay: day.default(1),
+    deliveryTime: time.default('19:00'),
+    /** Until this day of the month, a teacher's new note still counts for last month if it is missing. */
+    lateUntilDay: day.default(10),
+  }).default({}),
+  calls: z.object({
+    /** Parent reminder this many minutes before the weekly call slot. */
+    remindBeforeMinutes: z.number().int().min(10).max(24 * 60).default(120),
+    /** The "did the call happen?" question this many minutes after the slot. */
+    askAfterMinutes: z.number().int().min(10).max(24 * 60).default(60),
+    /** Missed weeks in a row after which the pairing teacher is told. */
+    missedWeeksAlert: z.number().int().min(1).max(10).default(2),
+  }).default({}),
+  letters: z.object({
+    parentDay: day.default(10),
+    parentTime: time.default('19:00'),
+    /** Days before each festival teachers are reminded to let children write home. */
+    festivalLeadDays: z.number().int().min(1).max(30).default(7),
+    teacherTime: time.default('16:30'),
+    birthdayTime: time.default('19:00'),
+  }).default({}),
+  cadences: z.object({
+    /** Cycle per contact kind: week, month, quarter, term, year. */
+    talk: z.enum(['week', 'month', 'quarter', 'term', 'year']).default('week'),
+    teacher_call: z.enum(['week', 'month', 'quarter', 'term', 'year']).default('month'),
+    home_visit: z.enum(['week', 'month', 'quarter', 'term', 'year']).default('quarter'),
+    consolation: z.enum(['week', 'month', 'quarter', 'term', 'year']).default('term'),
+    meeting: z.enum(['week', 'month', 'quarter', 'term', 'year']).default('year'),
+    /** Monday digest time. */
+    digestTime: time.default('08:00'),
+  }).default({}),
+});
+
+export type ScheduleSettings = z.infer<typeof scheduleSettingsSchema>;
+export type Cycle = ScheduleSettings['cadences']['talk'];
+
+/** Stored overrides (possibly partial, possibly old) merged over the defaults; an invalid store falls back whole. */
+export function scheduleSettings(stored: unknown): ScheduleSettings {
+  const parsed = scheduleSettingsSchema.safeParse(stored ?? {});
+  return parsed.success ? parsed.data : scheduleSettingsSchema.parse({});
+}
