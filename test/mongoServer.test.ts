@@ -26,7 +26,7 @@ describe('findMongo', () => {
   it('with nothing installed, stops with a message that says what to install or set', async () => {
     const saved = { ...process.env };
     // mongodb-memory-server reads these from process.env: make its download fail at once, offline or not.
-    process.env.MONGOMS_DOWNLOAD_URL = 'http://127.0.0.1:9/mongodb.tgz';
+    process.env.MONGOMS_DOWNLOAD_URL = 'http://127.0.0.1:9/mongodb-linux-x86_64-debian12-7.0.24.tgz';
     process.env.MONGOMS_DOWNLOAD_DIR = tmp();
     try {
       const home = tmp();

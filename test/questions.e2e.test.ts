@@ -8,6 +8,8 @@ import { startWithSchool, TestApp } from './helpers/testApp';
 let t: TestApp;
 beforeAll(async () => {
   t = await startWithSchool();
+  // Daytime in Shanghai: pushes to teachers are not held by quiet hours.
+  await t.setClock('2026-11-02T10:00:00+08:00');
   await t.say('mum', await t.code('李小红', 'mother'));
   await t.say('grandma', await t.code('王小明', 'guardian'));
 });
@@ -83,6 +85,19 @@ describe('the menu and free words', () => {
     expect((await t.say('li', `#${number} 明天我找班主任了解一下`))[0]).toContain('已把答复转给');
     expect((await t.inbox('mum')).pop()!.text).toContain('明天我找班主任了解一下');
     expect((await t.say('li', '#9999 你好'))[0]).toContain('没有找到');
+  });
+
+  it('a push to the teacher at night waits for the end of quiet hours; the reply to the family does not', async () => {
+    await t.setClock('2026-11-02T23:00:00+08:00');
+    const before = (await t.inbox('li')).length;
+    const reply = await t.say('mum', '孩子说晚上睡不着，很担心');
+    expect(reply[0]).toMatch(/#\d+/);
+    expect((await t.inbox('li')).length).toBe(before);
+    await t.setClock('2026-11-03T07:29:00+08:00');
+    expect((await t.inbox('li')).length).toBe(before);
+    await t.setClock('2026-11-03T07:31:00+08:00');
+    expect((await t.inbox('li')).pop()!.text).toContain('睡不着');
+    await t.setClock('2026-11-03T10:00:00+08:00');
   });
 
   it('free words that already describe a problem become a case at once', async () => {

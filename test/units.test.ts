@@ -1,4 +1,5 @@
 /** Unit tests for the intricate pure pieces: binding codes, intents, date/phone parsing, masking, config. */
+import { afterQuietHours, fromLocal, localParts, shiftPeriod } from '../src/scheduler/localTime';
 import { CODE_ALPHABET, generateCode, looksLikeCode, parseCodeAttempt } from '../src/models/bindingCode';
 import { childNamedIn, concernHasContent, detectIntent } from '../src/handlers/intent';
 import { fitVoice, splitVoice } from '../src/locales/voice';
@@ -132,5 +133,28 @@ describe('configuration', () => {
     expect(() => loadConfig({ QUIET_HOURS: '9pm' })).toThrow(/QUIET_HOURS/);
     expect(() => loadConfig({ MONGODB_URI: 'postgres://x' })).toThrow(/MONGODB_URI/);
     expect(() => loadConfig({ ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN/);
+  });
+});
+
+describe('local time and quiet hours', () => {
+
+
+  const tz = 'Asia/Shanghai';
+
+  it('reads and builds local times', () => {
+    const d = fromLocal(2026, 12, 1, 19, 0, tz);
+    expect(d.toISOString()).toBe('2026-12-01T11:00:00.000Z');
+    expect(localParts(d, tz)).toEqual({ year: 2026, month: 12, day: 1, hour: 19, minute: 0, weekday: 2 });
+    expect(shiftPeriod('2026-01', -1)).toBe('2025-12');
+    expect(shiftPeriod('2026-12', 1)).toBe('2027-01');
+  });
+
+  it('holds pushes in 21:30–07:30 until 07:30, and lets others through', () => {
+    const at = (h: number, m: number, day = 2) => fromLocal(2026, 11, day, h, m, tz);
+    expect(afterQuietHours(at(21, 29), '21:30-07:30', tz)).toEqual(at(21, 29));
+    expect(afterQuietHours(at(21, 30), '21:30-07:30', tz)).toEqual(at(7, 30, 3));
+    expect(afterQuietHours(at(2, 0), '21:30-07:30', tz)).toEqual(at(7, 30));
+    expect(afterQuietHours(at(7, 30), '21:30-07:30', tz)).toEqual(at(7, 30));
+    expect(afterQuietHours(at(13, 0), '12:00-14:00', tz)).toEqual(at(14, 0));
   });
 });
