@@ -17,6 +17,8 @@ import { Org } from './models/org';
 import { withDatabase } from './models/mongoServer';
 import type { AppContext } from './appContext';
 import { createHttpApp } from './web/server';
+import { allJobs } from './scheduler/jobs';
+import { Scheduler } from './scheduler/scheduler';
 
 export interface RunningApp {
   context: AppContext;
@@ -62,17 +64,21 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   };
   const bot = new Bot(services, handleMessage);
   const delivery = new DeliveryWorker({ channels, defaultChannel: simulator.name, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS });
+  const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services });
   let up = false;
 
   const context: AppContext = {
     config, log, orgId: config.ORG_ID, clock,
     simulator: { channel: simulator, clock },
     bot, delivery,
-    runScheduled: async () => undefined,
+    runScheduled: async () => { await scheduler.runDue(clock.now()); },
     ready: () => up,
   };
   for (const ch of channels.values()) await ch.start((msg) => bot.receive(msg).then(() => undefined));
-  if (opts.autoDeliver) delivery.start();
+  if (opts.autoDeliver) {
+    delivery.start();
+    scheduler.start(() => delivery.deliverDue());
+  }
 
   if (opts.beforeListen) await opts.beforeListen(context);
   const httpApp = createHttpApp(context);
@@ -92,6 +98,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     context, http: httpApp, url,
     stop: async () => {
       up = false;
+      scheduler.stop();
       await delivery.stop();
       for (const ch of channels.values()) await ch.stop();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));

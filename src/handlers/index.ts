@@ -2,6 +2,9 @@
 import { compose } from '../bot/context';
 import { approval } from './approval';
 import { concernAnswer } from './concerns';
+import { contactLog } from './contactLog';
+import { familyCall } from './familyCall';
+import { noteReplies, notes } from './notes';
 import { loadDialog } from './dialog';
 import { familyFallback, familyQuestions } from './familyQuestions';
 import { registration } from './registration';
@@ -13,8 +16,12 @@ export const handleMessage = compose([
   styleSwitch,
   approval,
   concernAnswer,
+  contactLog,
+  notes,
+  familyCall,
   registration,
   familyQuestions,
+  noteReplies,
   familyFallback,
   staffHelp,
 ]);

@@ -4,14 +4,23 @@ import { zhCN } from './zh-CN';
 import { en } from './en';
 import { importErrorsEn, importErrorsZh } from './importErrors';
 import { cliEn, cliZh } from './cli';
+import { cadencesEn, cadencesZh } from './cadences';
+import { callsEn, callsZh } from './calls';
+import { notesEn, notesZh } from './notes';
 
 export type Lang = 'zh-CN' | 'en';
 export type Style = 'text' | 'voice';
 export const LANGS: Lang[] = ['zh-CN', 'en'];
 
+/** Messages people receive through the bot: each has a `_voice` twin (test/locales.test.ts checks it). */
+export const botMessages = {
+  'zh-CN': { ...zhCN, notes: notesZh, calls: callsZh, cadences: cadencesZh },
+  en: { ...en, notes: notesEn, calls: callsEn, cadences: cadencesEn },
+};
+
 export const resources = {
-  'zh-CN': { translation: { ...zhCN, importError: importErrorsZh, cli: cliZh } },
-  en: { translation: { ...en, importError: importErrorsEn, cli: cliEn } },
+  'zh-CN': { translation: { ...botMessages['zh-CN'], importError: importErrorsZh, cli: cliZh } },
+  en: { translation: { ...botMessages.en, importError: importErrorsEn, cli: cliEn } },
 } as const;
 
 const i18n = i18next.createInstance();

@@ -8,7 +8,9 @@ const orgSchema = new Schema({
   quietHours: { type: String, default: '21:30-07:30' },
   lang: { type: String, default: 'zh-CN' },
   showTeacherPhone: { type: Boolean, default: false },
-}, { timestamps: true });
+  /** Overrides of the rhythm's settings (scheduler/settings.ts); absent keys take the defaults. */
+  schedule: { type: Schema.Types.Mixed, default: {} },
+}, { timestamps: true, minimize: false });
 
 export const Org = model('Org', orgSchema);
 export type OrgDoc = InferSchemaType<typeof orgSchema>;

@@ -3,7 +3,10 @@ import express, { Express } from 'express';
 import type { AppContext } from '../appContext';
 import { adminRoutes } from './adminRoutes';
 import { errorHandler } from './errors';
+import { cadenceRoutes, contactRoutes } from './cadenceRoutes';
+import { noteRoutes } from './noteRoutes';
 import { schoolRoutes } from './schoolRoutes';
+import { settingsRoutes } from './settingsRoutes';
 import { simRoutes } from './simRoutes';
 
 export function createHttpApp(app: AppContext): Express {
@@ -14,6 +17,10 @@ export function createHttpApp(app: AppContext): Express {
     else res.status(503).json({ ok: false });
   });
   http.use('/api/schools', schoolRoutes(app));
+  http.use('/api/settings', settingsRoutes(app));
+  http.use('/api/notes', noteRoutes(app));
+  http.use('/api/contacts', contactRoutes(app));
+  http.use('/api/cadences', cadenceRoutes(app));
   http.use('/api', adminRoutes(app));
   if (app.simulator) http.use('/sim', simRoutes(app));
   http.use((_req, res) => { res.status(404).json({ error: 'not_found', message: 'No such route.' }); });

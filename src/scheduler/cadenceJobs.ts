@@ -1,0 +1,4 @@
+/** Placeholder until this part of the rhythm (issue 3) is built. */
+import type { Job } from './scheduler';
+
+export const cadenceJobs: Job[] = [];

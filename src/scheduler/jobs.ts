@@ -1,0 +1,8 @@
+/** Every scheduled job, in the order they run each tick. */
+import { cadenceJobs } from './cadenceJobs';
+import { callJobs } from './callJobs';
+import { letterJobs } from './letterJobs';
+import { noteJobs } from './noteJobs';
+import type { Job } from './scheduler';
+
+export const allJobs: Job[] = [...noteJobs, ...callJobs, ...letterJobs, ...cadenceJobs];

@@ -1,0 +1,42 @@
+/** Admin API for the org's rhythm settings (scheduler/settings.ts) and quiet hours: change them without code. */
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../appContext';
+import { audit } from '../models/auditLog';
+import { Org } from '../models/org';
+import { scheduleSettings, scheduleSettingsSchema } from '../scheduler/settings';
+import { adminAuth } from './adminAuth';
+import { badRequest } from './errors';
+
+const body = z.object({
+  quietHours: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM-HH:MM').optional(),
+  /** Partial: only the keys given change; the rest keep their stored value or default. */
+  schedule: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+}).strict();
+
+export function settingsRoutes(app: AppContext): Router {
+  const r = Router();
+  r.use(adminAuth(app.config.ADMIN_TOKEN!));
+  r.use(express.json({ limit: '20kb' }));
+
+  r.get('/', async (_req, res) => {
+    const org = await Org.findById(app.orgId).lean();
+    res.json({ timeZone: org?.timeZone, quietHours: org?.quietHours, schedule: scheduleSettings(org?.schedule) });
+  });
+
+  r.patch('/', async (req, res) => {
+    const parsed = body.safeParse(req.body);
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const org = await Org.findById(app.orgId).lean();
+    const stored = (org?.schedule ?? {}) as Record<string, Record<string, unknown>>;
+    const merged: Record<string, Record<string, unknown>> = { ...stored };
+    for (const [section, values] of Object.entries(parsed.data.schedule ?? {})) merged[section] = { ...(stored[section] ?? {}), ...values };
+    const checked = scheduleSettingsSchema.strict().safeParse(merged);
+    if (!checked.success) return badRequest(res, checked.error);
+    await Org.updateOne({ _id: app.orgId }, { $set: { schedule: merged, ...(parsed.data.quietHours ? { quietHours: parsed.data.quietHours } : {}) } });
+    await audit(app.orgId, app.clock.now(), 'admin', 'settings', app.orgId, parsed.data);
+    const updated = await Org.findById(app.orgId).lean();
+    res.json({ timeZone: updated?.timeZone, quietHours: updated?.quietHours, schedule: scheduleSettings(updated?.schedule) });
+  });
+  return r;
+}
