@@ -70,7 +70,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const context: AppContext = {
     config, log, orgId: config.ORG_ID, clock,
     simulator: { channel: simulator, clock },
-    bot, delivery,
+    bot, delivery, services,
     runScheduled: async () => { await scheduler.runDue(clock.now()); },
     ready: () => up,
   };

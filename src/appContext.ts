@@ -1,5 +1,6 @@
 /** What the web routes and the CLI share about the running bot. */
 import type { Bot } from './bot/bot';
+import type { Services } from './bot/context';
 import type { DeliveryWorker } from './bot/delivery';
 import type { SimulatorChannel } from './bot/simulatorChannel';
 import type { Clock, ManualClock } from './clock';
@@ -14,6 +15,8 @@ export interface AppContext {
   /** Present when the simulator channel is on; its clock is the one `/sim/clock` moves. */
   simulator?: { channel: SimulatorChannel; clock: ManualClock };
   bot: Bot;
+  /** What handlers see of the org (name, language, time zone, quiet hours); updated when settings change. */
+  services: Services;
   delivery: DeliveryWorker;
   /** Runs all scheduled work due at the clock's now (later issues add jobs). */
   runScheduled(): Promise<void>;

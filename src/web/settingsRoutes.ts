@@ -36,6 +36,8 @@ export function settingsRoutes(app: AppContext): Router {
     await Org.updateOne({ _id: app.orgId }, { $set: { schedule: merged, ...(parsed.data.quietHours ? { quietHours: parsed.data.quietHours } : {}) } });
     await audit(app.orgId, app.clock.now(), 'admin', 'settings', app.orgId, parsed.data);
     const updated = await Org.findById(app.orgId).lean();
+    // Handlers' pushes use the new quiet hours from the next message on; the scheduler reads the org every tick.
+    if (updated?.quietHours) app.services.quietHours = updated.quietHours;
     res.json({ timeZone: updated?.timeZone, quietHours: updated?.quietHours, schedule: scheduleSettings(updated?.schedule) });
   });
   return r;
