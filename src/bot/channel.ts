@@ -26,11 +26,17 @@ export interface OutboundMessage {
   room?: string;
   text: string;
   style: Style;
+  /** A voice message to forward (e.g. a grandmother's recording); `text` is its caption/fallback. */
+  voice?: { mediaId: string };
+  /** Addresses to @-mention in a room. */
+  mentions?: string[];
 }
 
 export interface SendResult {
   /** Which route delivered it, e.g. `simulator`, `wecom-kf`. */
   route: string;
+  /** The platform's id of the sent message, so a later quote of it can be traced back. */
+  platformMsgId?: string;
 }
 
 export type InboundHandler = (msg: InboundMessage) => Promise<void>;

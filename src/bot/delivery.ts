@@ -90,9 +90,13 @@ export class DeliveryWorker {
     const channel = this.opts.channels.get(name);
     try {
       if (!channel) throw new PermanentSendError(`no channel "${name}" is running`);
-      const res = await channel.send({ key: doc.key, to: doc.to, room: doc.room ?? undefined, text: doc.text, style: doc.style as 'text' | 'voice' });
+      const res = await channel.send({
+        key: doc.key, to: doc.to, room: doc.room ?? undefined, text: doc.text, style: doc.style as 'text' | 'voice',
+        voice: doc.voiceMediaId ? { mediaId: doc.voiceMediaId } : undefined,
+        mentions: doc.mentions?.length ? doc.mentions : undefined,
+      });
       await Outbox.updateOne({ _id: doc._id }, {
-        $set: { status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1 },
+        $set: { status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1, ...(res.platformMsgId ? { platformMsgId: res.platformMsgId } : {}) },
         $unset: { lockedUntil: 1, lastError: 1 },
       });
       return true;

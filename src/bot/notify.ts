@@ -20,6 +20,10 @@ export interface Notice {
   urgent?: boolean;
   /** Force a style (rooms are always text); default: the recipient's own. */
   style?: Style;
+  /** Forward a voice recording along with the text. */
+  voiceMediaId?: string;
+  /** Addresses to @-mention (room posts). */
+  mentions?: string[];
 }
 
 /** The recipient's translator and style, for composing a message to them. */
@@ -49,6 +53,9 @@ export async function enqueueText(aud: Audience, now: Date, notice: Omit<Notice,
       kind: notice.kind,
       urgent: notice.urgent,
       dueAt,
+      // The recording and mentions go with the first piece only.
+      ...(i === 0 && notice.voiceMediaId ? { voiceMediaId: notice.voiceMediaId } : {}),
+      ...(i === 0 && notice.mentions?.length ? { mentions: notice.mentions } : {}),
     });
     fresh ||= added;
   }

@@ -15,6 +15,8 @@ export interface OutboxItem {
   inReplyTo?: string;
   urgent?: boolean;
   dueAt: Date;
+  voiceMediaId?: string;
+  mentions?: string[];
 }
 
 /** Inserts the item unless its key is already there; returns whether it was new. */

@@ -8,7 +8,8 @@ export interface SimInboxMessage {
   to: string;
   room?: string;
   text: string;
-  voice?: boolean;
+  voice?: string;
+  mentions?: string[];
   style: string;
   at: string;
 }
@@ -36,11 +37,16 @@ export class SimulatorChannel implements Channel {
   async send(msg: OutboundMessage): Promise<SendResult> {
     // Keyed by the outbox key, so a retried send after a crash records one message, not two.
     try {
-      await SimMessage.create({ orgId: this.orgId, to: msg.room ?? msg.to, room: msg.room, text: msg.text, style: msg.style, at: this.clock.now(), outboxKey: msg.key });
+      const doc = await SimMessage.create({
+        orgId: this.orgId, to: msg.room ?? msg.to, room: msg.room, text: msg.text, style: msg.style, at: this.clock.now(), outboxKey: msg.key,
+        voice: msg.voice?.mediaId, mentions: msg.mentions,
+      });
+      return { route: this.name, platformMsgId: String(doc._id) };
     } catch (err) {
       if ((err as { code?: number }).code !== 11000) throw err;
+      const existing = await SimMessage.findOne({ orgId: this.orgId, outboxKey: msg.key }).lean();
+      return { route: this.name, platformMsgId: existing ? String(existing._id) : undefined };
     }
-    return { route: this.name };
   }
 
   async inbox(address: string): Promise<SimInboxMessage[]> {
@@ -54,13 +60,14 @@ export class SimulatorChannel implements Channel {
   }
 }
 
-function toInboxMessage(d: { _id: unknown; to: string; room?: string | null; text: string; voice?: boolean | null; style?: string | null; at: Date }): SimInboxMessage {
+function toInboxMessage(d: { _id: unknown; to: string; room?: string | null; text: string; voice?: string | null; mentions?: string[] | null; style?: string | null; at: Date }): SimInboxMessage {
   return {
     id: String(d._id),
     to: d.to,
     ...(d.room ? { room: d.room } : {}),
     text: d.text,
-    ...(d.voice ? { voice: true } : {}),
+    ...(d.voice ? { voice: d.voice } : {}),
+    ...(d.mentions?.length ? { mentions: d.mentions } : {}),
     style: d.style ?? 'text',
     at: d.at.toISOString(),
   };

@@ -12,6 +12,10 @@ const outboxSchema = new Schema({
   room: String,
   text: { type: String, required: true },
   style: { type: String, enum: ['text', 'voice'], default: 'text' },
+  voiceMediaId: String,
+  mentions: { type: [String], default: undefined },
+  /** Platform id of the delivered message (quotes refer to it). */
+  platformMsgId: String,
   kind: { type: String, default: 'reply' },
   /** The inbound platform message this answers, if any (the simulator returns these as `replies`). */
   inReplyTo: String,
@@ -29,6 +33,7 @@ const outboxSchema = new Schema({
 outboxSchema.index({ orgId: 1, key: 1 }, { unique: true });
 outboxSchema.index({ status: 1, dueAt: 1 });
 outboxSchema.index({ orgId: 1, inReplyTo: 1 });
+outboxSchema.index({ orgId: 1, platformMsgId: 1 });
 
 export const Outbox = model('Outbox', outboxSchema);
 export type OutboxDoc = HydratedDocument<InferSchemaType<typeof outboxSchema>>;

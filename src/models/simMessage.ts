@@ -6,7 +6,9 @@ const simMessageSchema = new Schema({
   to: { type: String, required: true },
   room: String,
   text: { type: String, required: true },
-  voice: Boolean,
+  /** Media id of a forwarded voice message. */
+  voice: String,
+  mentions: { type: [String], default: undefined },
   style: String,
   at: { type: Date, required: true },
   outboxKey: { type: String, required: true },

@@ -14,6 +14,10 @@ const messageBody = z.object({
   /** Optional platform message id, to test de-duplication of a repeated delivery. */
   id: z.string().min(1).max(128).optional(),
   mentions: z.array(z.string()).max(50).optional(),
+  /** A voice message: its media id (text may then be empty or a transcript). */
+  voice: z.string().min(1).max(256).optional(),
+  /** The id of an inbox message being quoted (as returned by /sim/inbox). */
+  quotedId: z.string().min(1).max(128).optional(),
 });
 const clockBody = z.object({ now: z.string().datetime({ offset: true }) });
 
@@ -29,6 +33,7 @@ export function simRoutes(app: AppContext): Router {
     const platformId = b.id ?? crypto.randomUUID();
     await sim.channel.receive({
       channel: 'simulator', orgId: app.orgId, from: b.from, room: b.room, text: b.text, mentions: b.mentions ?? [],
+      voice: b.voice ? { mediaId: b.voice } : undefined, quotedId: b.quotedId,
       platformId, displayName: b.name, at: app.clock.now(),
     });
     await app.delivery.deliverDue();
