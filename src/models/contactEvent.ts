@@ -10,6 +10,10 @@ const contactEventSchema = new Schema({
   withWhom: String,
   at: { type: Date, required: true },
   note: String,
+  /** family_call: whether the weekly call happened ('done' wins when the two parents answer differently). */
+  outcome: { type: String, enum: ['done', 'missed'] },
+  /** family_call: false when nobody answered the "did the call happen?" question (counted as missed). */
+  answered: Boolean,
   /** Idempotency: the same logged contact is stored once. */
   key: { type: String, required: true },
 }, { timestamps: true });

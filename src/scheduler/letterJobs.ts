@@ -1,4 +1,176 @@
-/** Placeholder until this part of the rhythm (issue 3) is built. */
-import type { Job } from './scheduler';
+/**
+ * Letters (亲情书信) and birthdays: parents reminded monthly to write, teachers reminded before each festival to
+ * let their paired children write home (dates from the lunar calendar), parents and teacher reminded the day
+ * before a child's birthday. Keys carry the month or the year, so each goes out once.
+ */
+import type { T } from '../locales';
+import { Child } from '../models/child';
+import { FamilyMember } from '../models/familyMember';
+import { Pairing } from '../models/pairing';
+import { Staff } from '../models/staff';
+import { Festival, festivalsOfYear } from './festivals';
+import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from './localTime';
+import type { Job, JobContext } from './scheduler';
 
-export const letterJobs: Job[] = [];
+const HOUR = 3600_000;
+/** A monthly letter reminder a few days late still helps; after that it would feel random: skip it. */
+const PARENT_WINDOW_MS = 72 * HOUR;
+
+function names(t: T, list: string[]): string {
+  return list.join(t('calls.listSep'));
+}
+
+function dateText(t: T, month: number, day: number): string {
+  return t('calls.date', { month, day });
+}
+
+interface Bound { childId: string; memberId: string; address: string; role: string }
+
+async function boundParents(orgId: string): Promise<Bound[]> {
+  const members = await FamilyMember.find({ orgId, boundAddress: { $exists: true }, role: { $in: ['father', 'mother'] } }, { childId: 1, role: 1, boundAddress: 1 }).lean();
+  return members.filter((m) => m.boundAddress).map((m) => ({ childId: String(m.childId), memberId: String(m._id), address: m.boundAddress!, role: m.role }));
+}
+
+/** Current pairings of active children: teacher id → child names (sorted). */
+async function pairedChildren(orgId: string): Promise<Map<string, Array<{ id: string; name: string }>>> {
+  const [pairings, children] = await Promise.all([
+    Pairing.find({ orgId, until: { $exists: false } }, { childId: 1, teacherId: 1, from: 1 }).sort({ from: 1 }).lean(),
+    Child.find({ orgId, status: 'active' }, { name: 1 }).lean(),
+  ]);
+  const nameOf = new Map(children.map((c) => [String(c._id), c.name]));
+  // Latest current pairing per child wins (there should be one).
+  const teacherOf = new Map<string, string>();
+  for (const p of pairings) teacherOf.set(String(p.childId), String(p.teacherId));
+  const out = new Map<string, Array<{ id: string; name: string }>>();
+  for (const [childId, teacherId] of teacherOf) {
+    const name = nameOf.get(childId);
+    if (!name) continue;
+    const list = out.get(teacherId) ?? [];
+    list.push({ id: childId, name });
+    out.set(teacherId, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
+  return out;
+}
+
+/** Monthly, on `parentDay` at `parentTime`: one reminder per parent address naming all their children. */
+async function parentLetters(ctx: JobContext): Promise<void> {
+  const { parentDay, parentTime } = ctx.settings.letters;
+  const [h, m] = hm(parentTime);
+  const period = periodOf(ctx.now, ctx.timeZone);
+  // This month's, or last month's when its window runs into this month.
+  for (const p of [period, shiftPeriod(period, -1)]) {
+    const [y, mo] = p.split('-').map(Number);
+    const moment = fromLocal(y, mo, parentDay, h, m, ctx.timeZone);
+    if (moment > ctx.now || ctx.now.getTime() >= moment.getTime() + PARENT_WINDOW_MS) continue;
+    const [parents, children] = await Promise.all([boundParents(ctx.orgId), Child.find({ orgId: ctx.orgId, status: 'active' }, { name: 1 }).lean()]);
+    const nameOf = new Map(children.map((c) => [String(c._id), c.name]));
+    const byAddress = new Map<string, string[]>();
+    for (const b of parents) {
+      const name = nameOf.get(b.childId);
+      if (!name) continue;
+      const list = byAddress.get(b.address) ?? [];
+      if (!list.includes(name)) list.push(name);
+      byAddress.set(b.address, list);
+    }
+    for (const [address, kids] of byAddress) {
+      kids.sort((a, b) => a.localeCompare(b, 'zh-CN'));
+      await ctx.notify({
+        to: address, key: `letterParent:${p}:${address}`, kind: 'letter.parent',
+        render: (t) => t('calls.letter.parent', { children: names(t, kids) }),
+      });
+    }
+  }
+}
+
+const festivalCache = new Map<number, Festival[]>();
+function festivals(year: number): Festival[] {
+  let list = festivalCache.get(year);
+  if (!list) festivalCache.set(year, (list = festivalsOfYear(year)));
+  return list;
+}
+
+/**
+ * `festivalLeadDays` before each festival at `teacherTime`: every teacher with paired children. Due from that
+ * moment until the festival day starts (a late reminder still leaves days to write; on the day it is too late).
+ */
+async function festivalLetters(ctx: JobContext): Promise<void> {
+  const { festivalLeadDays, teacherTime } = ctx.settings.letters;
+  const [h, m] = hm(teacherTime);
+  const year = localParts(ctx.now, ctx.timeZone).year;
+  const due: Array<{ f: Festival; year: number; month: number; day: number }> = [];
+  for (const y of [year, year + 1]) {
+    for (const f of festivals(y)) {
+      const [fy, fm, fd] = f.date.split('-').map(Number);
+      const moment = fromLocal(fy, fm, fd - festivalLeadDays, h, m, ctx.timeZone);
+      const dayStart = fromLocal(fy, fm, fd, 0, 0, ctx.timeZone);
+      if (moment <= ctx.now && ctx.now < dayStart) due.push({ f, year: y, month: fm, day: fd });
+    }
+  }
+  if (!due.length) return;
+  const paired = await pairedChildren(ctx.orgId);
+  const teachers = await Staff.find({ orgId: ctx.orgId, _id: { $in: [...paired.keys()] }, active: true }, { wecomUserId: 1 }).lean();
+  for (const { f, year: y, month, day } of due) {
+    for (const teacher of teachers) {
+      const kids = (paired.get(String(teacher._id)) ?? []).map((c) => c.name);
+      await ctx.notify({
+        to: teacher.wecomUserId, key: `letterFestival:${f.id}:${y}:${String(teacher._id)}`, kind: 'letter.festival',
+        render: (t) => f.id === 'doubleNinth'
+          ? t('calls.letter.teacherDoubleNinth', { date: dateText(t, month, day), children: names(t, kids) })
+          : t('calls.letter.teacherFestival', { festival: t(`calls.festival.${f.id}`), date: dateText(t, month, day), children: names(t, kids) }),
+      });
+    }
+  }
+}
+
+/** The birthday in a given year; 29 February falls on the 28th in other years. */
+function birthdayIn(year: number, month: number, day: number): [number, number] {
+  return [month, Math.min(day, daysInMonth(year, month))];
+}
+
+/**
+ * The day before a child's birthday at `birthdayTime`: bound parents reminded to call, the pairing teacher told.
+ * Due until the birthday is over (the text names the date, so a late reminder still reads right).
+ */
+async function birthdays(ctx: JobContext): Promise<void> {
+  const [h, m] = hm(ctx.settings.letters.birthdayTime);
+  const year = localParts(ctx.now, ctx.timeZone).year;
+  const children = await Child.find({ orgId: ctx.orgId, status: 'active' }, { name: 1, birthDate: 1 }).lean();
+  const due: Array<{ child: { _id: unknown; name: string }; year: number; month: number; day: number; age: number }> = [];
+  for (const c of children) {
+    const [by, bm, bd] = (c.birthDate ?? '').split('-').map(Number);
+    if (!by || !bm || !bd) continue;
+    for (const y of [year, year + 1]) {
+      const [month, day] = birthdayIn(y, bm, bd);
+      const moment = fromLocal(y, month, day - 1, h, m, ctx.timeZone);
+      const over = fromLocal(y, month, day + 1, 0, 0, ctx.timeZone);
+      if (moment <= ctx.now && ctx.now < over) due.push({ child: c, year: y, month, day, age: y - by });
+    }
+  }
+  if (!due.length) return;
+  const parents = await boundParents(ctx.orgId);
+  for (const d of due) {
+    const childId = String(d.child._id);
+    const params = (t: T) => ({ child: d.child.name, date: dateText(t, d.month, d.day), age: d.age });
+    for (const p of parents.filter((b) => b.childId === childId)) {
+      await ctx.notify({
+        to: p.address, key: `birthday:${d.year}:${childId}:${p.memberId}`, kind: 'birthday.parent',
+        render: (t) => t('calls.birthday.parent', params(t)),
+      });
+    }
+    const pairing = await Pairing.findOne({ orgId: ctx.orgId, childId, until: { $exists: false } }).sort({ from: -1 }).lean();
+    const teacher = pairing && await Staff.findOne({ orgId: ctx.orgId, _id: pairing.teacherId, active: true }, { wecomUserId: 1 }).lean();
+    if (teacher) {
+      await ctx.notify({
+        to: teacher.wecomUserId, key: `birthdayTeacher:${d.year}:${childId}:${String(teacher._id)}`, kind: 'birthday.teacher',
+        render: (t) => t('calls.birthday.teacher', params(t)),
+      });
+    }
+  }
+}
+
+export const letterJobs: Job[] = [
+  { name: 'letters.parent', runDue: parentLetters },
+  { name: 'letters.festival', runDue: festivalLetters },
+  { name: 'letters.birthday', runDue: birthdays },
+];

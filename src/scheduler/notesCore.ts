@@ -1,0 +1,211 @@
+/**
+ * Progress notes, the rules shared by the chat handler, the admin API and the jobs: which period a note is for,
+ * saving (until it is sent), rendering, and delivery to the family.
+ */
+import { Types } from 'mongoose';
+import { enqueueText, Audience } from '../bot/notify';
+import { resolvePerson } from '../bot/sender';
+import { periodLabel } from '../handlers/format';
+import { T, translator } from '../locales';
+import { fitVoice } from '../locales/voice';
+import { Child } from '../models/child';
+import { FamilyMember } from '../models/familyMember';
+import { Org } from '../models/org';
+import { Pairing } from '../models/pairing';
+import { NOTE_FIELDS, NoteContent, ProgressNote, ProgressNoteDoc } from '../models/progressNote';
+import { Staff } from '../models/staff';
+import { fromLocal, hm, localParts, periodOf, shiftPeriod } from './localTime';
+import { ScheduleSettings, scheduleSettings } from './settings';
+
+export type NoteSettings = ScheduleSettings['notes'];
+
+/** Handlers and routes read the settings as stored now (jobs get them in their context). */
+export async function orgNoteSettings(orgId: string): Promise<NoteSettings> {
+  const org = await Org.findById(orgId).lean();
+  return scheduleSettings(org?.schedule).notes;
+}
+
+/** When the notes of `period` go to the families: deliveryDay of the next month at deliveryTime. */
+export function deliveryMoment(period: string, s: NoteSettings, tz: string): Date {
+  const [y, m] = shiftPeriod(period, 1).split('-').map(Number);
+  const [hh, mm] = hm(s.deliveryTime);
+  return fromLocal(y, m, s.deliveryDay, hh, mm, tz);
+}
+
+/** The first instant of a local month. */
+export function periodStart(period: string, tz: string): Date {
+  const [y, m] = period.split('-').map(Number);
+  return fromLocal(y, m, 1, 0, 0, tz);
+}
+
+/** The first instant after the late window (the end of `lateUntilDay`) of the month that starts at `period`. */
+export function lateWindowEnd(period: string, s: NoteSettings, tz: string): Date {
+  const [y, m] = period.split('-').map(Number);
+  return fromLocal(y, m, s.lateUntilDay + 1, 0, 0, tz);
+}
+
+export interface CurrentPairing { childId: Types.ObjectId; teacherId: Types.ObjectId; from: Date }
+
+/** Current pairings (no `until`), one per child (the latest), optionally of one teacher. */
+export async function currentPairings(orgId: string, teacherId?: unknown): Promise<CurrentPairing[]> {
+  const filter: Record<string, unknown> = { orgId, until: { $exists: false } };
+  if (teacherId) filter.teacherId = teacherId;
+  const rows = await Pairing.find(filter, { childId: 1, teacherId: 1, from: 1 }).lean();
+  const byChild = new Map<string, CurrentPairing>();
+  for (const p of rows) {
+    const prev = byChild.get(String(p.childId));
+    if (!prev || prev.from < p.from) byChild.set(String(p.childId), { childId: p.childId, teacherId: p.teacherId, from: p.from });
+  }
+  return [...byChild.values()];
+}
+
+export type Target =
+  | { ok: true; period: string; /** last month's note was missing: this one fills it */ late: boolean; existing?: ProgressNoteDoc }
+  | { ok: false; period: string; /** the current month opens for notes from this day */ reopenDay?: number };
+
+/**
+ * Which period a teacher's note (by message, or the API without a period) is for. The current month; except
+ * during the late window (until lateUntilDay), when "成长记录" concerns last month if the child was paired then:
+ * missing → a late note, written but not sent (e.g. the 1st before delivery) → a correction, sent → refused
+ * (told it was sent and from which day this month's note opens). A current-month note already there (API) wins.
+ */
+export async function targetPeriod(orgId: string, childId: unknown, pairedFrom: Date, now: Date, tz: string, s: NoteSettings): Promise<Target> {
+  const cur = periodOf(now, tz);
+  const last = shiftPeriod(cur, -1);
+  const [curNote, lastNote] = await Promise.all([
+    ProgressNote.findOne({ orgId, childId, period: cur }),
+    ProgressNote.findOne({ orgId, childId, period: last }),
+  ]);
+  const inLateWindow = localParts(now, tz).day <= s.lateUntilDay && pairedFrom < periodStart(cur, tz);
+  if (inLateWindow && !curNote) {
+    if (!lastNote) return { ok: true, period: last, late: true };
+    if (lastNote.status !== 'sent') return { ok: true, period: last, late: false, existing: lastNote };
+    return { ok: false, period: last, reopenDay: s.lateUntilDay + 1 };
+  }
+  if (curNote?.status === 'sent') return { ok: false, period: cur };
+  return { ok: true, period: cur, late: false, existing: curNote ?? undefined };
+}
+
+export function cleanContent(c: NoteContent): NoteContent {
+  const out: NoteContent = {};
+  for (const f of NOTE_FIELDS) {
+    const v = c[f]?.trim();
+    if (v) out[f] = v;
+  }
+  return out;
+}
+
+export function isEmpty(c: NoteContent): boolean {
+  return NOTE_FIELDS.every((f) => !c[f]?.trim());
+}
+
+export type SaveResult = { saved: true; corrected: boolean; note: ProgressNoteDoc } | { saved: false };
+
+/**
+ * Writes the note as submitted, replacing all its content (a correction is a rewrite), unless it was sent.
+ * A sent note makes the filter miss and the upsert collide with the unique index: that is the refusal.
+ */
+export async function saveNote(orgId: string, childId: unknown, teacherId: unknown, period: string, content: NoteContent,
+  now: Date, source: 'chat' | 'api'): Promise<SaveResult> {
+  const c = cleanContent(content);
+  const $set: Record<string, unknown> = { teacherId, status: 'submitted', submittedAt: now, source };
+  const $unset: Record<string, ''> = {};
+  for (const f of NOTE_FIELDS) {
+    if (c[f]) $set[f] = c[f];
+    else $unset[f] = '';
+  }
+  try {
+    const prev = await ProgressNote.findOneAndUpdate(
+      { orgId, childId, period, status: { $ne: 'sent' } },
+      { $set, ...(Object.keys($unset).length ? { $unset } : {}) },
+      { upsert: true, new: false },
+    );
+    const note = await ProgressNote.findOne({ orgId, childId, period });
+    if (!note || note.status === 'sent') return { saved: false };
+    return { saved: true, corrected: !!prev, note };
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return { saved: false };
+    throw err;
+  }
+}
+
+/** The present fields in order, as [labelKey, text]. */
+export function noteParts(note: NoteContent): Array<[string, string]> {
+  return NOTE_FIELDS.filter((f) => note[f]?.trim()).map((f) => [`notes.label.${f}`, note[f]!.trim()]);
+}
+
+/** The note as lines "学习：…"; a note of free text only is shown as it is. */
+export function noteBody(t: T, note: NoteContent): string {
+  const parts = noteParts(note);
+  if (parts.length === 1 && parts[0][0] === 'notes.label.text') return parts[0][1];
+  return parts.map(([label, text]) => t('notes.line', { label: t(label), text })).join('\n');
+}
+
+/** The note as sentences for listening: no line breaks or symbols a voice reader would spell out. */
+export function noteSummary(note: NoteContent): string {
+  return noteParts(note)
+    .map(([, text]) => text.replace(/[\r\n]+/g, '，').replace(/[#*【】★☆→•·]/g, '').trim())
+    .filter(Boolean)
+    .map((s) => (/[。！？!?.；;]$/.test(s) ? s : `${s}。`))
+    .join('');
+}
+
+/** The family's copy of a note: each bound parent gets it in full, each bound guardian a short voice version. */
+export function deliveryKey(note: { period: string; childId: unknown }, memberId: unknown): string {
+  return `note:${note.period}:${String(note.childId)}:${String(memberId)}`;
+}
+export const DELIVERY_KIND = 'note';
+
+/**
+ * Pushes the note to every bound family member (idempotency key per note and member, so a repeat, a second
+ * instance or the submission racing the job sends each once) and marks it sent. Returns how many it went to.
+ */
+export async function deliverNote(aud: Audience, now: Date, note: ProgressNoteDoc): Promise<number> {
+  const [child, teacher, members] = await Promise.all([
+    Child.findOne({ orgId: aud.orgId, _id: note.childId }, { name: 1 }).lean(),
+    Staff.findOne({ orgId: aud.orgId, _id: note.teacherId }, { name: 1 }).lean(),
+    FamilyMember.find({ orgId: aud.orgId, childId: note.childId }).lean(),
+  ]);
+  let count = 0;
+  for (const m of members) {
+    if (!m.boundAddress || !child) continue;
+    const who = await resolvePerson(aud.orgId, m.boundAddress, aud.orgLang);
+    const key = deliveryKey(note, m._id);
+    if (m.role === 'guardian') {
+      // Guardians get the short version in the voice style whatever their setting: it is meant to be heard.
+      const t = translator(who.lang, 'voice');
+      const text = fitVoice((s) => t('notes.deliver.guardian', { child: child.name, period: periodLabel(t, note.period), summary: s }), noteSummary(note));
+      await enqueueText(aud, now, { to: m.boundAddress, key, kind: DELIVERY_KIND }, text, 'voice');
+    } else {
+      const t = translator(who.lang, who.style);
+      const text = t('notes.deliver.parent', {
+        child: child.name, period: periodLabel(t, note.period), teacher: teacher?.name ?? '',
+        body: noteBody(t, note), summary: noteSummary(note),
+      });
+      await enqueueText(aud, now, { to: m.boundAddress, key, kind: DELIVERY_KIND }, text, who.style);
+    }
+    count++;
+  }
+  await ProgressNote.updateOne({ _id: note._id, status: 'submitted' }, { $set: { status: 'sent', sentAt: now } });
+  return count;
+}
+
+/** Every submitted note whose delivery moment has come: the tick's work and the safety net after a late submission. */
+export async function deliverDueNotes(aud: Audience, now: Date, s: NoteSettings, tz: string): Promise<number> {
+  const cur = periodOf(now, tz);
+  // Last month's notes are due from this month's delivery moment; everything older is due anyway.
+  const latest = now >= deliveryMoment(shiftPeriod(cur, -1), s, tz) ? shiftPeriod(cur, -1) : shiftPeriod(cur, -2);
+  const due = await ProgressNote.find({ orgId: aud.orgId, status: 'submitted', period: { $lte: latest } });
+  let n = 0;
+  for (const note of due) {
+    await deliverNote(aud, now, note);
+    n++;
+  }
+  return n;
+}
+
+/** "12月1日" for a delivery moment, in the reader's words. */
+export function dateLabel(t: T, d: Date, tz: string): string {
+  const p = localParts(d, tz);
+  return t('notes.date', { month: p.month, day: p.day });
+}
