@@ -17,6 +17,10 @@ const SAMPLE: Record<string, string | number> = {
   number: 127, count: 2, left: 4, until: '19:30', role: '爸爸', phone: '13900001111', period: '10月', weekday: '六',
   time: '19:00', year: 2026, month: 10, n: 1, summary: '数学进步明显。', body: '学习：认真', label: '学习', text: '明天带他去卫生院看看',
   menu: '', list: '问王小明回1，问王小华回2', field: '出生日期', allowed: '是/否', allowedEn: 'yes/no', firstRow: 3, min: 1, max: 20, value: 'x',
+  kind: '电话家长', cycle: '本季度', rest: '还要电话家长、家访。',
+  when: '明天', date: '10月18日', day: 18, festival: '中秋节', age: 10, children: '欧阳小明、王小华、李小红',
+  category: '健康', status: '未确认', mention: '@张丽 ', reporter: '李伟', told: '王奶奶、王建国', leaders: 2, names: '刘芳',
+  hours: 24, minutes: 30,
 };
 
 describe('locales', () => {

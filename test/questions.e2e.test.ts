@@ -100,9 +100,13 @@ describe('the menu and free words', () => {
     await t.setClock('2026-11-03T10:00:00+08:00');
   });
 
-  it('free words that already describe a problem become a case at once', async () => {
-    const reply = (await t.say('mum', '孩子发烧了'))[0];
-    expect(reply).toMatch(/已收到，编号 #\d+/);
+  it('free words describing a problem go to the open case, and become a new case once it is closed', async () => {
+    const follow = (await t.say('mum', '孩子发烧了'))[0];
+    expect(follow).toContain('已补充到');
+    const n = /#(\d+)/.exec(follow)![1];
+    expect((await t.say('li', `#${n} 结案 已经带去看过医生了`))[0]).toContain('已结案');
+    expect((await t.inbox('mum')).pop()!.text).toContain('已处理完毕');
+    expect((await t.say('mum', '孩子发烧了'))[0]).toMatch(/已收到，编号 #\d+/);
   });
 });
 

@@ -1,51 +1,94 @@
 /**
- * Concerns, first version: a family's concern becomes a numbered case sent to the pairing teacher, who answers
- * with "#27 …" and the answer is relayed. The group post, acknowledgement, closing and the ladder come with issue 4.
+ * A family raises a concern (menu 4, free words, or a voice message): it becomes a numbered case, posted to the
+ * school's teachers' group and to the pairing teacher; an urgent one starts the emergency ladder at once. While a
+ * case is open, the family's further messages go to the same case.
  */
-import { Child, ChildDoc } from '../models/child';
-import { Concern } from '../models/concern';
-import { nextNumber } from '../models/counter';
-import { memberFor } from '../bot/sender';
 import type { BotContext, Middleware } from '../bot/context';
+import { memberFor } from '../bot/sender';
+import { ChildDoc } from '../models/child';
+import { Concern, OPEN_STATUSES } from '../models/concern';
+import { nextNumber } from '../models/counter';
+import { Org } from '../models/org';
+import { scheduleSettings } from '../scheduler/settings';
 import { childInfo } from './childInfo';
+import { classifyConcern } from './concernClassify';
+import { announceCase, loadCase, pushCase, recordStep, tellFamily } from './concernCase';
+import { setDialog } from './dialog';
 
-export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: string): Promise<void> {
+/** Follow-ups reach an open case for this long after it was opened. */
+const FOLLOW_UP_DAYS = 7;
+
+export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: string, voiceMediaId?: string): Promise<void> {
   if (ctx.person.kind !== 'family') return;
+  const open = await openCaseOf(ctx, child._id);
+  if (open) return followUp(ctx, open, text, voiceMediaId);
+
   const member = memberFor(ctx.person, child._id);
+  const role = member?.role ?? 'guardian';
   const info = await childInfo(ctx.orgId, child);
-  const number = await nextNumber(ctx.orgId, 'concern');
-  await Concern.create({
-    orgId: ctx.orgId, number, childId: child._id, raisedBy: ctx.msg.from, raisedByRole: member?.role ?? 'guardian',
-    teacherId: info.teacher?._id, openedAt: ctx.now,
-    messages: [{ at: ctx.now, from: ctx.msg.from, direction: 'family', text }],
+  const org = await Org.findById(ctx.orgId).lean();
+  const { category, urgent } = classifyConcern(text, scheduleSettings(org?.schedule).concerns);
+  const number = await nextNumber(ctx.orgId, 'concern', ctx.now);
+  const concern = await Concern.create({
+    orgId: ctx.orgId, number, childId: child._id, schoolId: child.schoolId, raisedBy: ctx.msg.from, raisedByRole: role,
+    teacherId: info.teacher?._id, category, urgency: urgent ? 'urgent' : 'normal', openedAt: ctx.now,
+    messages: [{ at: ctx.now, from: ctx.msg.from, direction: 'family', text, voiceMediaId }],
   });
-  if (info.teacher) {
-    const to = await ctx.translatorFor(info.teacher.wecomUserId);
-    // "祖母" says more than "监护人" when the roster has it.
-    const role = (member?.role === 'guardian' && member.relation) || to.t(`role.${member?.role ?? 'guardian'}`);
-    await ctx.pushText(info.teacher.wecomUserId, to.t('concern.toTeacher', { number, child: child.name, className: info.className, role, text }), to.style,
-      { key: `concern:${number}:teacher`, kind: 'concern' });
-    return ctx.reply('concern.received', { number, teacher: info.teacher.name });
+  const view = (await loadCase(ctx.orgId, concern))!;
+  await announceCase(ctx.services, ctx.now, view);
+  await recordStep(concern._id, 'announced', ctx.now, [view.room, ...(view.teacher ? [view.teacher.wecomUserId] : [])]);
+
+  if (urgent) {
+    // The emergency rule: parents within 1 hour when the guardian raised it, the guardian within 30 minutes when a parent did.
+    const roles = role === 'guardian' ? (['father', 'mother'] as const) : (['guardian'] as const);
+    const required = await tellFamily(ctx.services, ctx.now, view, [...roles], 'concern.toOtherFamily');
+    await Concern.updateOne({ _id: concern._id }, { $push: { requiredNotices: { $each: required } } });
+    await recordStep(concern._id, 'family', ctx.now, required.flatMap((r) => (r.to ? [r.to] : [])));
+    return ctx.reply('concern.receivedUrgent', { number, teacher: info.teacher?.name ?? '' });
   }
+  if (info.teacher) return ctx.reply('concern.received', { number, teacher: info.teacher.name });
   return ctx.reply('concern.receivedNoTeacher', { number });
 }
 
-const ANSWER = /^[#＃](\d+)\s*([\s\S]+)$/;
+async function openCaseOf(ctx: BotContext, childId?: unknown) {
+  const since = new Date(ctx.now.getTime() - FOLLOW_UP_DAYS * 24 * 3600_000);
+  const q: Record<string, unknown> = { orgId: ctx.orgId, raisedBy: ctx.msg.from, status: { $in: OPEN_STATUSES }, openedAt: { $gte: since } };
+  if (childId) q.childId = childId;
+  return Concern.findOne(q).sort({ openedAt: -1 });
+}
 
-/** A teacher's "#27 answer": relayed to whoever raised case 27, if the teacher is staff of that child's school. */
-export const concernAnswer: Middleware = async (ctx, next) => {
-  if (ctx.person.kind !== 'staff') return next();
-  const m = ANSWER.exec(ctx.msg.text.trim());
-  if (!m) return next();
-  const number = Number(m[1]);
-  const text = m[2].trim();
-  const concern = await Concern.findOne({ orgId: ctx.orgId, number });
-  if (!concern) return ctx.reply('concern.notFound', { number });
-  const child = await Child.findOne({ orgId: ctx.orgId, _id: concern.childId });
-  if (!child || String(child.schoolId) !== String(ctx.person.staff.schoolId)) return ctx.reply('concern.notAllowed', { number });
+async function followUp(ctx: BotContext, concern: NonNullable<Awaited<ReturnType<typeof openCaseOf>>>, text: string, voiceMediaId?: string): Promise<void> {
   const seq = concern.messages.length;
-  await Concern.updateOne({ _id: concern._id }, { $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'staff', text } } });
-  await ctx.push(concern.raisedBy, 'concern.answer', { teacher: ctx.person.staff.name, number, text },
-    { key: `concern:${number}:answer:${ctx.msg.platformId}:${seq}`, kind: 'concern' });
-  return ctx.reply('concern.answerSent', { child: child.name, role: ctx.t(`role.${concern.raisedByRole}`) });
+  await Concern.updateOne({ _id: concern._id }, { $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'family', text, voiceMediaId } } });
+  const view = await loadCase(ctx.orgId, concern);
+  if (view?.teacher) {
+    await pushCase(ctx.services, ctx.now, view, view.teacher.wecomUserId, `concern:${concern.number}:followUp:${seq}`, 'concern.followUpToTeacher',
+      { urgent: concern.urgency === 'urgent', extra: { text: text || ctx.t('concern.voiceOnly') } });
+    if (voiceMediaId) {
+      await ctx.pushText(view.teacher.wecomUserId, '', 'text', { key: `concern:${concern.number}:followUpVoice:${seq}`, kind: 'concern' }).catch(() => undefined);
+    }
+  }
+  return ctx.reply('concern.followUp', { number: concern.number });
+}
+
+/**
+ * A family member's voice message is a concern (or adds to the open one); so is, while a case is open, anything
+ * else they say that nothing before understood.
+ */
+export const concernVoice: Middleware = async (ctx, next) => {
+  if (ctx.person.kind !== 'family' || !ctx.msg.voice?.mediaId) return next();
+  const children = ctx.person.children;
+  const open = await openCaseOf(ctx);
+  if (open) return followUp(ctx, open, ctx.msg.text.trim(), ctx.msg.voice.mediaId);
+  if (children.length === 1) return raiseConcern(ctx, children[0], ctx.msg.text.trim(), ctx.msg.voice.mediaId);
+  await setDialog(ctx, 'chooseChild', { intent: 'concern', original: ctx.msg.text.trim(), voice: ctx.msg.voice.mediaId }, 10);
+  const list = children.map((c, i) => ctx.t('choose.item', { n: i + 1, child: c.name }));
+  return ctx.reply('choose.child', { count: children.length, list: list.join(ctx.person.style === 'voice' ? '，' : '\n') });
+};
+
+export const concernFollowUp: Middleware = async (ctx, next) => {
+  if (ctx.person.kind !== 'family') return next();
+  const open = await openCaseOf(ctx);
+  if (!open) return next();
+  return followUp(ctx, open, ctx.msg.text.trim());
 };

@@ -18,10 +18,13 @@ export const familyQuestions: Middleware = async (ctx, next) => {
   const text = ctx.msg.text.trim();
 
   if (ctx.dialog?.kind === 'chooseChild') {
-    const { intent, original } = ctx.dialog.data as { intent: Intent; original: string };
+    const { intent, original, voice } = ctx.dialog.data as { intent: Intent; original: string; voice?: string };
     const child = fam.person.children[Number(text) - 1];
     await clearDialog(ctx);
-    if (child && /^\d$/.test(text)) return answer(fam, intent, child, original);
+    if (child && /^\d$/.test(text)) {
+      if (voice) return raiseConcern(fam, child, original, voice);
+      return answer(fam, intent, child, original);
+    }
     // Not a choice: treat it as a new message.
   }
   if (ctx.dialog?.kind === 'concernText') {
@@ -66,7 +69,7 @@ async function answer(ctx: Family, intent: Intent, child: ChildDoc, original: st
 }
 
 async function answerStatus(ctx: Family, child: ChildDoc): Promise<void> {
-  const note = await ProgressNote.findOne({ orgId: ctx.orgId, childId: child._id, status: { $in: ['submitted', 'sent'] } }).sort({ period: -1 });
+  const note = await ProgressNote.findOne({ orgId: ctx.orgId, childId: child._id, status: 'sent' }).sort({ period: -1 });
   if (!note) return ctx.reply('status.none', { child: child.name });
   const teacher = await Staff.findOne({ orgId: ctx.orgId, _id: note.teacherId }).lean();
   const period = periodLabel(ctx.t, note.period);

@@ -1,7 +1,9 @@
 /** The handler chain, in order: the first middleware that understands a message answers it. */
 import { compose } from '../bot/context';
 import { approval } from './approval';
-import { concernAnswer } from './concerns';
+import { concernAnswer } from './concernAnswer';
+import { concernFollowUp, concernVoice } from './concerns';
+import { incidents } from './incidents';
 import { contactLog } from './contactLog';
 import { familyCall } from './familyCall';
 import { noteReplies, notes } from './notes';
@@ -16,11 +18,14 @@ export const handleMessage = compose([
   styleSwitch,
   approval,
   concernAnswer,
+  incidents,
   contactLog,
   notes,
   familyCall,
   registration,
+  concernVoice,
   familyQuestions,
+  concernFollowUp,
   noteReplies,
   familyFallback,
   staffHelp,

@@ -8,7 +8,8 @@ const CONCERN_TRIGGER = /^(4|反映情况|反映问题|我要反映|我有事|�
 /** Words that already describe a problem: the message itself is the concern. */
 const CONCERN_WORDS = /发烧|发高烧|生病|病了|咳嗽|受伤|摔|打架|欺负|被打|找不到|失踪|不见了|溺水|不想上学|不想活|自杀|哭|害怕|担心|不舒服|肚子疼|头疼|住院|fever|sick|hurt|injur|bull(y|ied)|missing|worried|afraid/i;
 const HELP = /^(帮助|菜单|help|menu|\?|？|你好|您好|hi|hello)[!！。.]?$/i;
-const TEACHER = /老师|代理家长|帮扶|班主任|teacher/i;
+// Questions about the teacher, not every sentence with 老师 in it ("谢谢老师" is a reply to a note).
+const TEACHER = /老师是谁|哪个老师|哪位老师|什么老师|帮扶老师|代理家长|班主任|老师.*(电话|手机|号码|叫什么|名字|联系)|who.*teacher|teacher'?s? (name|phone|number)|^teacher\??$/i;
 const CALL = /亲情电话|通话时间|打电话|几点打|什么时候打|通话|call/i;
 const STATUS = /近况|怎么样|咋样|最近|表现|成绩|学习|成长记录|好不好|还好吗|情况|how is|how's|doing|progress|note|news/i;
 

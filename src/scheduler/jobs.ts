@@ -1,8 +1,9 @@
 /** Every scheduled job, in the order they run each tick. */
 import { cadenceJobs } from './cadenceJobs';
 import { callJobs } from './callJobs';
+import { concernJobs } from './concernJobs';
 import { letterJobs } from './letterJobs';
 import { noteJobs } from './noteJobs';
 import type { Job } from './scheduler';
 
-export const allJobs: Job[] = [...noteJobs, ...callJobs, ...letterJobs, ...cadenceJobs];
+export const allJobs: Job[] = [...concernJobs, ...noteJobs, ...callJobs, ...letterJobs, ...cadenceJobs];

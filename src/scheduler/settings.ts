@@ -46,6 +46,25 @@ export const scheduleSettingsSchema = z.object({
     /** Monday digest time. */
     digestTime: time.default('08:00'),
   }).default({}),
+  concerns: z.object({
+    /** Words that put a concern in a category; the first category (in this order) with a hit wins, else "other". */
+    keywords: z.object({
+      safety: z.array(z.string().min(1)).default(['找不到', '失踪', '不见了', '走丢', '溺水', '打架', '被打', '欺负', '车祸', '受伤', '摔', '流血', '骨折']),
+      health: z.array(z.string().min(1)).default(['发烧', '发高烧', '咳嗽', '感冒', '生病', '病了', '肚子疼', '头疼', '不舒服', '住院', '吃药', '昏迷']),
+      mood: z.array(z.string().min(1)).default(['不想活', '自杀', '哭', '害怕', '不开心', '难过', '孤独', '想爸爸', '想妈妈', '情绪']),
+      study: z.array(z.string().min(1)).default(['不想上学', '逃学', '成绩', '作业', '考试', '学习']),
+      family: z.array(z.string().min(1)).default(['吵架', '离婚', '没人管', '搬家', '没钱']),
+    }).default({}),
+    /** Words that make a concern urgent (the emergency ladder). */
+    urgentKeywords: z.array(z.string().min(1)).default(['发高烧', '受伤', '找不到', '失踪', '不见了', '走丢', '溺水', '打架', '不想活', '自杀', '车祸', '昏迷', '流血', '骨折']),
+    /** Ordinary case not acknowledged: remind the teacher after this many hours, tell the head teacher after that many. */
+    remindTeacherHours: z.number().int().min(1).max(24 * 14).default(24),
+    headTeacherHours: z.number().int().min(1).max(24 * 14).default(48),
+    /** Urgent case not acknowledged: head teacher and principal after this many minutes. */
+    urgentAckMinutes: z.number().int().min(5).max(24 * 60).default(30),
+    /** Urgent case or incident: the school leadership's summary after this many minutes (the rule says within 2 hours). */
+    leadershipMinutes: z.number().int().min(5).max(120).default(90),
+  }).default({}),
 });
 
 export type ScheduleSettings = z.infer<typeof scheduleSettingsSchema>;

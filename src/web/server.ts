@@ -4,6 +4,7 @@ import type { AppContext } from '../appContext';
 import { adminRoutes } from './adminRoutes';
 import { errorHandler } from './errors';
 import { cadenceRoutes, contactRoutes } from './cadenceRoutes';
+import { concernRoutes } from './concernRoutes';
 import { noteRoutes } from './noteRoutes';
 import { schoolRoutes } from './schoolRoutes';
 import { settingsRoutes } from './settingsRoutes';
@@ -18,6 +19,7 @@ export function createHttpApp(app: AppContext): Express {
   });
   http.use('/api/schools', schoolRoutes(app));
   http.use('/api/settings', settingsRoutes(app));
+  http.use('/api/concerns', concernRoutes(app));
   http.use('/api/notes', noteRoutes(app));
   http.use('/api/contacts', contactRoutes(app));
   http.use('/api/cadences', cadenceRoutes(app));

@@ -1,0 +1,88 @@
+/**
+ * Staff answer a case from the teachers' group or 1:1: `#27 明天带他去卫生院` (or by quoting the bot's post).
+ * `#27 收到` acknowledges, `#27 结案 …` closes with a note; the family hears each, voice style for guardians.
+ * Only staff of the child's school may answer.
+ */
+import type { BotContext, Middleware } from '../bot/context';
+import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
+import { Outbox } from '../models/outbox';
+import { loadCase, pushCase, recordStep } from './concernCase';
+
+const BY_NUMBER = /^[#＃]\s*(\d+)\s*([\s\S]*)$/;
+const ACK = /^(收到|收到了|已收到|好的|ok|received)[。.!！]?$/i;
+const CLOSE = /^(结案|已结案|已解决|解决了|close|closed)[\s:：，,]*([\s\S]*)$/i;
+
+export const concernAnswer: Middleware = async (ctx, next) => {
+  if (ctx.person.kind !== 'staff') return next();
+  const text = ctx.msg.text.trim();
+  let number: number | undefined;
+  let body = '';
+  const m = BY_NUMBER.exec(text);
+  if (m) [number, body] = [Number(m[1]), m[2].trim()];
+  else if (ctx.msg.quotedId) {
+    // Quoting the bot's post of a case answers that case.
+    const quoted = await Outbox.findOne({ orgId: ctx.orgId, platformMsgId: ctx.msg.quotedId }).lean();
+    const k = quoted && /^concern:(\d+):/.exec(quoted.key);
+    if (k) [number, body] = [Number(k[1]), text];
+  }
+  if (number === undefined) return next();
+
+  const concern = await Concern.findOne({ orgId: ctx.orgId, number });
+  if (!concern) return ctx.reply('concern.notFound', { number });
+  if (String(concern.schoolId) !== String(ctx.person.staff.schoolId)) return ctx.reply('concern.notAllowed', { number });
+  if (!OPEN_STATUSES.includes(concern.status as (typeof OPEN_STATUSES)[number])) return ctx.reply('concern.alreadyClosed', { number });
+  if (!body) return ctx.reply('concern.howToAnswer', { number });
+
+  const close = CLOSE.exec(body);
+  if (close) return closeCase(ctx, concern, close[2].trim());
+  if (ACK.test(body)) return acknowledge(ctx, concern, true);
+  return answer(ctx, concern, body);
+};
+
+async function acknowledge(ctx: BotContext, concern: ConcernDoc, tellStaff: boolean): Promise<void> {
+  if (ctx.person.kind !== 'staff') return;
+  if (!concern.acknowledgedAt) {
+    await Concern.updateOne({ _id: concern._id, acknowledgedAt: { $exists: false } },
+      { $set: { status: 'acknowledged', acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from } });
+    await recordStep(concern._id, 'acknowledged', ctx.now, [ctx.msg.from]);
+    const view = await loadCase(ctx.orgId, concern);
+    if (view) {
+      await pushCase(ctx.services, ctx.now, view, concern.raisedBy, `concern:${concern.number}:acked`, 'concern.acked',
+        { urgent: concern.urgency === 'urgent', extra: { teacher: ctx.person.staff.name } });
+    }
+  }
+  if (tellStaff) await ctx.reply('concern.ackDone', { number: concern.number });
+}
+
+async function answer(ctx: BotContext, concern: ConcernDoc, text: string): Promise<void> {
+  if (ctx.person.kind !== 'staff') return;
+  const seq = concern.messages.length;
+  await Concern.updateOne({ _id: concern._id }, { $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'staff', text } } });
+  // An answer is an acknowledgement too; the family hears the answer itself, not a separate "received".
+  if (!concern.acknowledgedAt) {
+    await Concern.updateOne({ _id: concern._id, acknowledgedAt: { $exists: false } },
+      { $set: { status: 'acknowledged', acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from } });
+    await recordStep(concern._id, 'acknowledged', ctx.now, [ctx.msg.from]);
+  }
+  const view = await loadCase(ctx.orgId, concern);
+  if (!view) return;
+  await pushCase(ctx.services, ctx.now, view, concern.raisedBy, `concern:${concern.number}:answer:${ctx.msg.platformId}:${seq}`, 'concern.answer',
+    { urgent: concern.urgency === 'urgent', extra: { teacher: ctx.person.staff.name, text } });
+  await recordStep(concern._id, 'answered', ctx.now, [concern.raisedBy]);
+  return ctx.reply('concern.answerSent', { number: concern.number, child: view.child.name, role: ctx.t(`role.${concern.raisedByRole}`) });
+}
+
+async function closeCase(ctx: BotContext, concern: ConcernDoc, note: string): Promise<void> {
+  if (ctx.person.kind !== 'staff') return;
+  await Concern.updateOne({ _id: concern._id }, {
+    $set: { status: 'resolved', resolvedAt: ctx.now, resolution: note, ...(concern.acknowledgedAt ? {} : { acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from }) },
+    $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'staff', text: note } },
+  });
+  await recordStep(concern._id, 'resolved', ctx.now, [concern.raisedBy]);
+  const view = await loadCase(ctx.orgId, concern);
+  if (view && concern.raisedByRole !== 'staff') {
+    await pushCase(ctx.services, ctx.now, view, concern.raisedBy, `concern:${concern.number}:closed`, note ? 'concern.closed' : 'concern.closedNoNote',
+      { urgent: concern.urgency === 'urgent', extra: { teacher: ctx.person.staff.name, text: note } });
+  }
+  return ctx.reply('concern.closeDone', { number: concern.number });
+}

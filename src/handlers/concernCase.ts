@@ -1,0 +1,129 @@
+/**
+ * Everything around one concern that both the handlers and the ladder job need: who is who for the case
+ * (teacher, head teacher, leadership, the family's bound members) and the notices of the emergency rule.
+ */
+import type { Audience } from '../bot/notify';
+import { notify } from '../bot/notify';
+import type { T } from '../locales';
+import { Child, ChildDoc } from '../models/child';
+import { Classroom } from '../models/classroom';
+import { Concern, ConcernDoc } from '../models/concern';
+import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
+import { School } from '../models/school';
+import { Staff, StaffDoc } from '../models/staff';
+
+export interface CaseView {
+  concern: ConcernDoc;
+  child: ChildDoc;
+  schoolName: string;
+  className: string;
+  room: string;
+  teacher?: StaffDoc;
+  headTeacher?: StaffDoc;
+  /** Principal and moral-education director(s) of the school. */
+  leaders: StaffDoc[];
+  family: FamilyMemberDoc[];
+}
+
+export async function loadCase(orgId: string, concern: ConcernDoc): Promise<CaseView | undefined> {
+  const child = await Child.findOne({ orgId, _id: concern.childId });
+  if (!child) return undefined;
+  const [school, classroom, teacher, leaders, family] = await Promise.all([
+    School.findOne({ orgId, _id: child.schoolId }).lean(),
+    Classroom.findOne({ orgId, _id: child.classroomId }).lean(),
+    concern.teacherId ? Staff.findOne({ orgId, _id: concern.teacherId }) : null,
+    Staff.find({ orgId, schoolId: child.schoolId, active: true, role: { $in: ['principal', 'moral_director'] } }),
+    FamilyMember.find({ orgId, childId: child._id }),
+  ]);
+  const headTeacher = classroom?.headTeacherId ? await Staff.findOne({ orgId, _id: classroom.headTeacherId, active: true }) : null;
+  return {
+    concern, child, schoolName: school?.name ?? '', className: classroom?.name ?? '', room: school?.teacherRoom ?? 'teachers',
+    teacher: teacher ?? undefined, headTeacher: headTeacher ?? undefined, leaders, family,
+  };
+}
+
+/** "祖母" says more than "监护人" when the roster has it; staff-reported incidents name the reporter. */
+export function raiserLabel(view: CaseView, t: T): string {
+  const c = view.concern;
+  if (c.raisedByRole === 'staff') return t('concern.roleSchool');
+  const member = view.family.find((m) => m.boundAddress === c.raisedBy && String(m.childId) === String(view.child._id));
+  if (member?.role === 'guardian' && member.relation) return member.relation;
+  return t(`role.${c.raisedByRole}`);
+}
+
+function params(view: CaseView, t: T, extra: Record<string, string | number> = {}) {
+  const c = view.concern;
+  return {
+    number: c.number, child: view.child.name, className: view.className, school: view.schoolName,
+    role: raiserLabel(view, t), category: t(`concern.category.${c.category}`), status: t(`concern.status.${c.status}`),
+    teacher: view.teacher?.name ?? t('concern.noTeacher'), text: c.messages[0]?.text || t('concern.voiceOnly'), ...extra,
+  };
+}
+
+export async function pushCase(aud: Audience, now: Date, view: CaseView, to: string, key: string, msgKey: string, opts: { urgent?: boolean; extra?: Record<string, string | number>; voice?: boolean } = {}): Promise<boolean> {
+  return notify(aud, now, {
+    to, key, kind: 'concern', urgent: opts.urgent,
+    voiceMediaId: opts.voice ? view.concern.messages[0]?.voiceMediaId ?? undefined : undefined,
+    render: (t) => t(msgKey, params(view, t, opts.extra)),
+  });
+}
+
+/** A new case: posted to the school's teachers' group mentioning the pairing teacher, and to the teacher 1:1. */
+export async function announceCase(aud: Audience, now: Date, view: CaseView): Promise<void> {
+  const c = view.concern;
+  const urgent = c.urgency === 'urgent';
+  const label = (t: T) => t(urgent ? 'concern.urgentLabel' : 'concern.normalLabel');
+  const mention = view.teacher?.wecomUserId;
+  await notify(aud, now, {
+    to: view.room, room: view.room, key: `concern:${c.number}:room`, kind: 'concern', urgent, style: 'text',
+    mentions: mention ? [mention] : undefined, voiceMediaId: c.messages[0]?.voiceMediaId ?? undefined,
+    render: (t) => t('concern.toRoom', { ...params(view, t), mention: view.teacher ? `@${view.teacher.name} ` : '', label: label(t) }),
+  });
+  if (view.teacher) {
+    await notify(aud, now, {
+      to: view.teacher.wecomUserId, key: `concern:${c.number}:teacher`, kind: 'concern', urgent,
+      voiceMediaId: c.messages[0]?.voiceMediaId ?? undefined,
+      render: (t) => t('concern.toTeacher', { ...params(view, t), label: label(t) }),
+    });
+  }
+}
+
+export async function recordStep(concernId: unknown, step: string, at: Date, to: string[]): Promise<void> {
+  await Concern.updateOne({ _id: concernId }, { $push: { ladder: { step, at, to } } });
+}
+
+export interface RequiredNotice { role: string; name?: string; to?: string; key?: string; deadline: Date; unreachable?: boolean }
+
+/**
+ * The family side that did not raise an urgent case, or everyone in an incident, told at once (the rule's 30 min
+ * for the guardian, 1 h for the parents). Returns what the rule required, for the case record.
+ */
+export async function tellFamily(aud: Audience, now: Date, view: CaseView, roles: Array<'father' | 'mother' | 'guardian'>, msgKey: string): Promise<RequiredNotice[]> {
+  const out: RequiredNotice[] = [];
+  for (const role of roles) {
+    const deadline = new Date(view.concern.openedAt.getTime() + (role === 'guardian' ? 30 : 60) * 60_000);
+    const m = view.family.find((f) => f.role === role);
+    if (!m) continue;
+    if (!m.boundAddress) {
+      out.push({ role, name: m.name, deadline, unreachable: true });
+      continue;
+    }
+    if (m.boundAddress === view.concern.raisedBy) continue;
+    const key = `concern:${view.concern.number}:family:${role}`;
+    await pushCase(aud, now, view, m.boundAddress, key, msgKey, { urgent: true });
+    out.push({ role, name: m.name, to: m.boundAddress, key, deadline });
+  }
+  return out;
+}
+
+/** Principal and moral-education director get a summary (the rule: within 2 hours). */
+export async function tellLeadership(aud: Audience, now: Date, view: CaseView, msgKey: string): Promise<RequiredNotice[]> {
+  const deadline = new Date(view.concern.openedAt.getTime() + 120 * 60_000);
+  const out: RequiredNotice[] = [];
+  for (const leader of view.leaders) {
+    const key = `concern:${view.concern.number}:leader:${leader.wecomUserId}`;
+    await pushCase(aud, now, view, leader.wecomUserId, key, msgKey, { urgent: true });
+    out.push({ role: leader.role ?? 'principal', name: leader.name, to: leader.wecomUserId, key, deadline });
+  }
+  return out;
+}

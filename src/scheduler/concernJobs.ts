@@ -1,0 +1,90 @@
+/**
+ * The concern ladder (the schools' emergency rule), derived every tick from the open cases:
+ * ordinary, unacknowledged → teacher reminded after 24 h, head teacher told after 48 h;
+ * urgent, unacknowledged → head teacher and principal after 30 min; urgent → leadership summary (within 2 h);
+ * a required notice not delivered by its deadline → the teacher is told to phone.
+ * Every step has its own key, so it happens once, and is timestamped on the case. Urgent steps ignore quiet hours.
+ */
+import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
+import { Outbox } from '../models/outbox';
+import { CaseView, loadCase, pushCase, recordStep, tellLeadership } from '../handlers/concernCase';
+import type { Job, JobContext } from './scheduler';
+
+/** Cases older than this are left to people: the ladder has long run its course. */
+const HORIZON_DAYS = 14;
+
+async function climb(ctx: JobContext, concern: ConcernDoc): Promise<void> {
+  const s = ctx.settings.concerns;
+  const age = ctx.now.getTime() - concern.openedAt.getTime();
+  const acked = !!concern.acknowledgedAt;
+  const view = await loadCase(ctx.orgId, concern);
+  if (!view) return;
+  const n = concern.number;
+
+  if (concern.urgency === 'normal' && !acked) {
+    if (age >= s.remindTeacherHours * 3600_000 && view.teacher) {
+      if (await pushCase(ctx.audience, ctx.now, view, view.teacher.wecomUserId, `concern:${n}:remindTeacher`, 'concern.remindTeacher', { extra: { hours: s.remindTeacherHours } })) {
+        await recordStep(concern._id, 'remindTeacher', ctx.now, [view.teacher.wecomUserId]);
+      }
+    }
+    if (age >= s.headTeacherHours * 3600_000) {
+      await escalate(ctx, view, 'headTeacher', [view.headTeacher], 'concern.toHeadTeacher', { hours: s.headTeacherHours }, false);
+    }
+  }
+  if (concern.urgency === 'urgent' && !acked && age >= s.urgentAckMinutes * 60_000) {
+    const principals = view.leaders.filter((l) => l.role === 'principal');
+    await escalate(ctx, view, 'urgentNoAck', [view.headTeacher, ...principals], 'concern.urgentNoAck', { minutes: s.urgentAckMinutes }, true);
+  }
+  if (concern.urgency === 'urgent' && !concern.incident && age >= s.leadershipMinutes * 60_000) {
+    const required = await tellLeadership(ctx.audience, ctx.now, view, 'concern.leadershipSummary');
+    const fresh = required.filter((r) => !concern.requiredNotices.some((x) => x.key === r.key));
+    if (fresh.length) {
+      await Concern.updateOne({ _id: concern._id }, { $push: { requiredNotices: { $each: fresh } } });
+      await recordStep(concern._id, 'leadershipSummary', ctx.now, fresh.flatMap((r) => (r.to ? [r.to] : [])));
+    }
+  }
+  await checkDeadlines(ctx, view);
+}
+
+async function escalate(ctx: JobContext, view: CaseView, step: string, people: Array<CaseView['headTeacher']>, msgKey: string, extra: Record<string, number>, urgent: boolean): Promise<void> {
+  const to = [...new Set(people.flatMap((p) => (p ? [p.wecomUserId] : [])))];
+  const sent: string[] = [];
+  for (const address of to) {
+    if (await pushCase(ctx.audience, ctx.now, view, address, `concern:${view.concern.number}:${step}:${address}`, msgKey, { urgent, extra })) sent.push(address);
+  }
+  if (sent.length) {
+    await Concern.updateOne({ _id: view.concern._id, status: { $ne: 'resolved' } }, { $set: { status: 'escalated' } });
+    await recordStep(view.concern._id, step, ctx.now, sent);
+  }
+}
+
+/** A required notice past its deadline and not delivered (or nobody reachable): the teacher must phone. */
+async function checkDeadlines(ctx: JobContext, view: CaseView): Promise<void> {
+  const overdue = view.concern.requiredNotices.filter((r) => r.deadline <= ctx.now && r.role !== 'principal' && r.role !== 'moral_director');
+  if (!overdue.length) return;
+  const keys = overdue.flatMap((r) => (r.key ? [r.key] : []));
+  const sent = new Map((await Outbox.find({ orgId: ctx.orgId, key: { $in: keys }, status: 'sent' }).lean()).map((o) => [o.key, o.sentAt]));
+  const who = view.teacher?.wecomUserId ?? (view.concern.raisedByRole === 'staff' ? view.concern.raisedBy : undefined);
+  if (!who) return;
+  for (const r of overdue) {
+    const at = r.key ? sent.get(r.key) : undefined;
+    if (at && at <= r.deadline) continue;
+    if (r.unreachable && view.concern.incident) continue; // the reporter was told at once to phone them
+    if (await pushCase(ctx.audience, ctx.now, view, who, `concern:${view.concern.number}:overdue:${r.role}`, 'concern.noticeOverdue', { urgent: true, extra: { name: r.name ?? '' } })) {
+      await recordStep(view.concern._id, `overdue:${r.role}`, ctx.now, [who]);
+    }
+  }
+}
+
+export const concernJobs: Job[] = [{
+  name: 'concernLadder',
+  async runDue(ctx) {
+    const since = new Date(ctx.now.getTime() - HORIZON_DAYS * 24 * 3600_000);
+    const cases = await Concern.find({ orgId: ctx.orgId, status: { $in: [...OPEN_STATUSES, 'resolved'] }, openedAt: { $gte: since, $lte: ctx.now } });
+    for (const c of cases) {
+      // A closed case still owes the leadership its summary and the family its deadlines; nothing else.
+      if (c.status === 'resolved' && c.urgency !== 'urgent') continue;
+      await climb(ctx, c);
+    }
+  },
+}];

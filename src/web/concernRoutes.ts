@@ -1,0 +1,70 @@
+/** Admin API for cases: open ones (or all) with their deadlines, ladder history and the rule's notices with delivery times. */
+import { Router } from 'express';
+import type { AppContext } from '../appContext';
+import { audit } from '../models/auditLog';
+import { Child } from '../models/child';
+import { Classroom } from '../models/classroom';
+import { Concern, OPEN_STATUSES } from '../models/concern';
+import { Org } from '../models/org';
+import { Outbox } from '../models/outbox';
+import { School } from '../models/school';
+import { Staff } from '../models/staff';
+import { scheduleSettings } from '../scheduler/settings';
+import { adminAuth } from './adminAuth';
+
+const MINUTE = 60_000;
+
+export function concernRoutes(app: AppContext): Router {
+  const r = Router();
+  r.use(adminAuth(app.config.ADMIN_TOKEN!));
+
+  r.get('/', async (req, res) => {
+    const all = req.query.status === 'all';
+    const cases = await Concern.find({ orgId: app.orgId, ...(all ? {} : { status: { $in: OPEN_STATUSES } }) }).sort({ number: -1 }).limit(500).lean();
+    const s = scheduleSettings((await Org.findById(app.orgId).lean())?.schedule).concerns;
+    const [children, schools, classes, staff] = await Promise.all([
+      Child.find({ orgId: app.orgId, _id: { $in: cases.map((c) => c.childId) } }).lean(),
+      School.find({ orgId: app.orgId }).lean(),
+      Classroom.find({ orgId: app.orgId }).lean(),
+      Staff.find({ orgId: app.orgId, _id: { $in: cases.flatMap((c) => (c.teacherId ? [c.teacherId] : [])) } }).lean(),
+    ]);
+    const keys = cases.flatMap((c) => c.requiredNotices.flatMap((n) => (n.key ? [n.key] : [])));
+    const sent = new Map((await Outbox.find({ orgId: app.orgId, key: { $in: keys } }).lean()).map((o) => [o.key, o]));
+    const byId = <T extends { _id: unknown }>(xs: T[]) => new Map(xs.map((x) => [String(x._id), x]));
+    const [childBy, schoolBy, classBy, staffBy] = [byId(children), byId(schools), byId(classes), byId(staff)];
+
+    const out = cases.map((c) => {
+      const child = childBy.get(String(c.childId));
+      const opened = c.openedAt.getTime();
+      const ack = c.urgency === 'urgent' ? opened + s.urgentAckMinutes * MINUTE : opened + s.remindTeacherHours * 60 * MINUTE;
+      return {
+        number: c.number,
+        child: child?.name,
+        school: child ? schoolBy.get(String(child.schoolId))?.name : undefined,
+        class: child ? classBy.get(String(child.classroomId))?.name : undefined,
+        teacher: c.teacherId ? staffBy.get(String(c.teacherId))?.name : undefined,
+        category: c.category, urgency: c.urgency, incident: c.incident, status: c.status,
+        raisedByRole: c.raisedByRole,
+        openedAt: c.openedAt, acknowledgedAt: c.acknowledgedAt, resolvedAt: c.resolvedAt, resolution: c.resolution,
+        deadlines: {
+          acknowledge: new Date(ack),
+          ...(c.urgency === 'normal' ? { headTeacher: new Date(opened + s.headTeacherHours * 60 * MINUTE) } : { leadership: new Date(opened + 120 * MINUTE) }),
+        },
+        notices: c.requiredNotices.map((n) => {
+          const o = n.key ? sent.get(n.key) : undefined;
+          return {
+            role: n.role, name: n.name, deadline: n.deadline, unreachable: !!n.unreachable,
+            status: o?.status ?? (n.unreachable ? 'unreachable' : 'missing'), sentAt: o?.sentAt, attempts: o?.attempts,
+            inTime: !!(o?.sentAt && o.sentAt <= n.deadline),
+          };
+        }),
+        ladder: c.ladder,
+        // The words, as the family said them; the address of who said them stays out.
+        messages: c.messages.map((m) => ({ at: m.at, direction: m.direction, text: m.text, voice: !!m.voiceMediaId })),
+      };
+    });
+    await audit(app.orgId, app.clock.now(), 'admin', 'read.concerns', undefined, { count: out.length, all });
+    res.json(out);
+  });
+  return r;
+}
