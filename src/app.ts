@@ -1,5 +1,6 @@
 /** Builds and starts the whole bot on a database URI: channels, handler chain, delivery worker, HTTP. */
 import http from 'node:http';
+import type { Express } from 'express';
 import { AddressInfo } from 'node:net';
 import { Bot } from './bot/bot';
 import { Channel } from './bot/channel';
@@ -37,6 +38,18 @@ export interface StartOptions {
   autoDeliver?: boolean;
   /** Runs after the database is up and before the HTTP port opens (the demo data). */
   beforeListen?: (context: AppContext) => Promise<void>;
+  /**
+   * More channels beside the simulator (WeCom, Wechaty). Each may mount HTTP routes (callbacks) on the app.
+   * `defaultChannel` names the one pushes go through when no other route is known (default: simulator).
+   */
+  channels?: ChannelPlugin[];
+  defaultChannel?: string;
+}
+
+export interface ChannelPlugin {
+  channel: Channel;
+  /** Mounted before the 404 handler, e.g. `http.use('/wecom/app', router)`. */
+  mount?: (http: Express) => void;
 }
 
 /** Uses the URI's database if it names one, else MONGODB_DB. */
@@ -57,13 +70,14 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const clock = new ManualClock();
   const simulator = new SimulatorChannel(config.ORG_ID, clock);
   const channels = new Map<string, Channel>([[simulator.name, simulator]]);
+  for (const p of opts.channels ?? []) channels.set(p.channel.name, p.channel);
 
   const services: Services = {
     config, clock, log, orgId: config.ORG_ID, orgName: org!.name, orgLang: (org!.lang as Lang) ?? 'zh-CN', timeZone: org!.timeZone ?? config.TIME_ZONE,
     quietHours: org!.quietHours ?? config.QUIET_HOURS,
   };
   const bot = new Bot(services, handleMessage);
-  const delivery = new DeliveryWorker({ channels, defaultChannel: simulator.name, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS });
+  const delivery = new DeliveryWorker({ channels, defaultChannel: opts.defaultChannel ?? simulator.name, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS });
   const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services });
   let up = false;
 
@@ -81,7 +95,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   }
 
   if (opts.beforeListen) await opts.beforeListen(context);
-  const httpApp = createHttpApp(context);
+  const httpApp = createHttpApp(context, (http) => { for (const p of opts.channels ?? []) p.mount?.(http); });
   let server: http.Server | undefined;
   let url: string | undefined;
   if (opts.listen) {

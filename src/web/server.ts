@@ -10,7 +10,7 @@ import { schoolRoutes } from './schoolRoutes';
 import { settingsRoutes } from './settingsRoutes';
 import { simRoutes } from './simRoutes';
 
-export function createHttpApp(app: AppContext): Express {
+export function createHttpApp(app: AppContext, mountChannels?: (http: Express) => void): Express {
   const http = express();
   http.disable('x-powered-by');
   http.get('/healthz', (_req, res) => {
@@ -25,6 +25,7 @@ export function createHttpApp(app: AppContext): Express {
   http.use('/api/cadences', cadenceRoutes(app));
   http.use('/api', adminRoutes(app));
   if (app.simulator) http.use('/sim', simRoutes(app));
+  mountChannels?.(http);
   http.use((_req, res) => { res.status(404).json({ error: 'not_found', message: 'No such route.' }); });
   http.use(errorHandler(app.log));
   return http;

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { startApp, RunningApp } from '../../src/app';
+import { startApp, RunningApp, StartOptions } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { withDatabase } from '../../src/models/mongoServer';
@@ -65,13 +65,14 @@ export class TestApp {
   }
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `extra` adds channels (e.g. a WeCom adapter pointed at a fake server) beside the simulator. */
+export async function startTestApp(env: Record<string, string> = {}, extra: Pick<StartOptions, 'channels' | 'defaultChannel'> = {}): Promise<TestApp> {
   const uri = process.env.MONGODB_URI;
   if (!uri) throw new Error('MONGODB_URI is not set: test/globalSetup.ts should have set it');
   const file = path.basename(expect.getState().testPath ?? 'test', '.test.ts').replace(/[^A-Za-z0-9]/g, '_');
   const dbName = `t_${file}_${crypto.randomBytes(3).toString('hex')}`.slice(0, 60);
   const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', ...env });
-  const app = await startApp({ config, log: createLogger('silent'), mongoUri: withDatabase(uri, dbName) });
+  const app = await startApp({ config, log: createLogger('silent'), mongoUri: withDatabase(uri, dbName), ...extra });
   return new TestApp(app);
 }
 
@@ -89,8 +90,8 @@ export const ROSTER_CSV = [
   '阳光小学,三年级1班,李小红,女,2016-09-03,,父亲外出,母亲,是,否,李强,13800138011,江苏苏州,陈梅,13800138012,,,,,,,li',
 ].join('\n');
 
-export async function startWithSchool(env: Record<string, string> = {}): Promise<TestApp> {
-  const t = await startTestApp(env);
+export async function startWithSchool(env: Record<string, string> = {}, extra: Pick<StartOptions, 'channels' | 'defaultChannel'> = {}): Promise<TestApp> {
+  const t = await startTestApp(env, extra);
   const staff = await t.importCsv('staff', STAFF_CSV);
   const roster = await t.importCsv('roster', ROSTER_CSV);
   if (staff.body.errors?.length || roster.body.errors?.length) {
