@@ -93,3 +93,16 @@ describe('settings API', () => {
     expect(await digest()).toHaveLength(1);
   });
 });
+
+describe('settings API: unknown keys', () => {
+  it('refuses a misspelt key inside a section instead of storing and ignoring it', async () => {
+    {
+      const before = await t.http.get('/api/settings').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+      const res = await t.http.patch('/api/settings').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ schedule: { cadences: { tlak: 'week' } } });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toContain('tlak');
+      const after = await t.http.get('/api/settings').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+      expect(after.body).toEqual(before.body);
+    }
+  });
+});

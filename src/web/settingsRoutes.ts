@@ -14,6 +14,14 @@ const body = z.object({
   schedule: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 }).strict();
 
+/**
+ * The stored schema tolerates unknown keys (old stores must still load); a change must not: a typo such as
+ * "tlak" would otherwise be accepted and silently ignored.
+ */
+const strictSchedule = z.object(Object.fromEntries(
+  Object.entries(scheduleSettingsSchema.shape).map(([k, v]) => [k, (v as unknown as z.ZodDefault<z.AnyZodObject>).removeDefault().strict().optional()]),
+)).strict();
+
 export function settingsRoutes(app: AppContext): Router {
   const r = Router();
   r.use(adminAuth(app.config.ADMIN_TOKEN!));
@@ -31,7 +39,7 @@ export function settingsRoutes(app: AppContext): Router {
     const stored = (org?.schedule ?? {}) as Record<string, Record<string, unknown>>;
     const merged: Record<string, Record<string, unknown>> = { ...stored };
     for (const [section, values] of Object.entries(parsed.data.schedule ?? {})) merged[section] = { ...(stored[section] ?? {}), ...values };
-    const checked = scheduleSettingsSchema.strict().safeParse(merged);
+    const checked = strictSchedule.safeParse(merged);
     if (!checked.success) return badRequest(res, checked.error);
     await Org.updateOne({ _id: app.orgId }, { $set: { schedule: merged, ...(parsed.data.quietHours ? { quietHours: parsed.data.quietHours } : {}) } });
     await audit(app.orgId, app.clock.now(), 'admin', 'settings', app.orgId, parsed.data);
