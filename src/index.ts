@@ -4,7 +4,8 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
 import { findMongo } from './models/mongoServer';
-import { startApp } from './app';
+import { ChannelPlugin, startApp } from './app';
+import { wechatyPlugin } from './bot/wechatyConfig';
 import { loadDemo } from './demo';
 
 async function main(): Promise<void> {
@@ -25,10 +26,25 @@ async function main(): Promise<void> {
     // Printed once so that a person can use the admin API; set ADMIN_TOKEN to keep one.
     process.stdout.write(`\nAdmin token (generated, set ADMIN_TOKEN to fix it): ${config.ADMIN_TOKEN}\n\n`);
   }
+  // Channels beside the simulator, from their own variables (a half-configured one stops the start, naming what is missing).
+  let plugins: ChannelPlugin[];
+  try {
+    const wechaty = wechatyPlugin(process.env, { orgId: config.ORG_ID, dataDir: path.resolve(config.DATA_DIR), log });
+    plugins = wechaty ? [wechaty] : [];
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const mongo = await findMongo({ dataDir: path.resolve(config.DATA_DIR), log: (m) => log.info(m), advertise: true });
   const demo = process.argv.includes('--demo') || config.DEMO;
   const app = await startApp({
     config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true,
+    channels: plugins,
+    // Pushes go through the first real channel when there is one (issue 5's per-person routing will refine this).
+    defaultChannel: plugins[0]?.channel.name,
     beforeListen: demo
       ? async (ctx) => {
         await loadDemo(config.ORG_ID, ctx.clock.now(), config.TIME_ZONE);
@@ -36,7 +52,7 @@ async function main(): Promise<void> {
       }
       : undefined,
   });
-  log.info({ url: app.url, database: mongo.source }, 'bot is up on the simulator channel');
+  log.info({ url: app.url, database: mongo.source, channels: ['simulator', ...plugins.map((p) => p.channel.name)] }, 'bot is up');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
