@@ -1,0 +1,163 @@
+/**
+ * `wecom-app`: teachers and staff 1:1 through the corp's self-built app. Inbound from the app's encrypted
+ * callback (text, and voice with its MediaId kept for media/get within 3 days); outbound by message/send
+ * to the member's userid (the staff address, Staff.wecomUserId).
+ *
+ * Errors pass through from the client as the outbox's RetryableSendError (throttling, pacing, -1, network)
+ * or PermanentSendError (81013 not in the visible range, 60020 untrusted IP, 48002 no permission, … with
+ * the operator message). A message sent in several parts (a long text, a voice with its caption) remembers
+ * which parts went out, so that the outbox's retry does not repeat them.
+ */
+import { systemClock, type Clock } from '../../clock';
+import type { Logger } from '../../log';
+import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, SendResult } from '../channel';
+import { CallbackKeys, field, XmlFields } from './callbackCrypto';
+import { CallbackRouter, createCallbackRouter, dedupeKey } from './callbackRouter';
+import type { WeComClient } from './client';
+import { WeComPermanentError } from './errors';
+
+export interface WeComAppChannelOptions {
+  orgId: string;
+  client: WeComClient;
+  /** The app's callback Token and EncodingAESKey; receiveId = the CorpID. */
+  keys: CallbackKeys;
+  /** Clock for the callback's replay window and the messages' time. */
+  clock?: Clock;
+  log?: Logger;
+  replayWindowMs?: number;
+}
+
+/** message/send text limit (D90236). */
+export const TEXT_MAX_BYTES = 2048;
+
+/** Splits text into pieces of at most `maxBytes` UTF-8 bytes, preferring line breaks. */
+export function splitBytes(text: string, maxBytes = TEXT_MAX_BYTES): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (Buffer.byteLength(rest) > maxBytes) {
+    let cut = 0;
+    let bytes = 0;
+    for (const ch of rest) {
+      const b = Buffer.byteLength(ch);
+      if (bytes + b > maxBytes) break;
+      bytes += b;
+      cut += ch.length;
+    }
+    const nl = rest.lastIndexOf('\n', cut);
+    if (nl > cut / 2) cut = nl + 1;
+    out.push(rest.slice(0, cut).replace(/\n$/, ''));
+    rest = rest.slice(cut);
+  }
+  if (rest || !out.length) out.push(rest);
+  return out;
+}
+
+type Part = { kind: 'text'; content: string } | { kind: 'voice'; mediaId: string };
+
+export class WeComAppChannel implements Channel {
+  readonly name = 'wecom-app';
+  readonly callback: CallbackRouter;
+  private onMessage?: InboundHandler;
+  private readonly clock: Clock;
+  /** Outbox key → indexes of parts already sent (bounded; only matters between an error and its retry). */
+  private readonly progress = new Map<string, Set<number>>();
+
+  constructor(private readonly opts: WeComAppChannelOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.callback = createCallbackRouter({
+      name: this.name, keys: opts.keys, clock: this.clock, log: opts.log, replayWindowMs: opts.replayWindowMs,
+      onMessage: (fields) => this.receive(fields),
+    });
+  }
+
+  get router() {
+    return this.callback.router;
+  }
+
+  /** The app's API client (e.g. to fetch a voice message with getMedia). */
+  get client(): WeComClient {
+    return this.opts.client;
+  }
+
+  async start(onMessage: InboundHandler): Promise<void> {
+    this.onMessage = onMessage;
+  }
+
+  async stop(): Promise<void> {
+    await this.callback.idle();
+    this.onMessage = undefined;
+  }
+
+  /** Resolves when every accepted callback has gone through the bot. */
+  idle(): Promise<void> {
+    return this.callback.idle();
+  }
+
+  /** The decrypted callback → an InboundMessage (text or voice); other types and events are logged and skipped. */
+  toInbound(fields: XmlFields): InboundMessage | undefined {
+    const type = field(fields, 'MsgType');
+    const from = field(fields, 'FromUserName');
+    const agentId = field(fields, 'AgentID');
+    if (agentId && this.opts.client.agentId !== undefined && agentId !== String(this.opts.client.agentId)) {
+      this.opts.log?.warn({ channel: this.name, agentId }, 'wecom-app callback for another agent ignored');
+      return undefined;
+    }
+    if (!from || (type !== 'text' && type !== 'voice')) {
+      this.opts.log?.info({ channel: this.name, type, event: field(fields, 'Event') }, 'wecom-app callback not handled');
+      return undefined;
+    }
+    const base = {
+      channel: this.name, orgId: this.opts.orgId, from, mentions: [], platformId: dedupeKey(fields), at: this.clock.now(),
+    };
+    if (type === 'text') return { ...base, text: field(fields, 'Content') };
+    // A voice message's transcript, when WeCom provides one (Recognition), is its text.
+    return { ...base, text: field(fields, 'Recognition'), voice: { mediaId: field(fields, 'MediaId'), format: field(fields, 'Format') || undefined } };
+  }
+
+  private async receive(fields: XmlFields): Promise<void> {
+    const msg = this.toInbound(fields);
+    if (!msg) return;
+    if (!this.onMessage) {
+      this.opts.log?.error({ channel: this.name, platformId: msg.platformId }, 'wecom-app message arrived before the channel started: dropped');
+      return;
+    }
+    await this.onMessage(msg);
+  }
+
+  async send(msg: OutboundMessage): Promise<SendResult> {
+    if (msg.room) throw new PermanentSendError(`wecom-app sends 1:1 only; room "${msg.room}" needs the group adapter`);
+    const parts: Part[] = [];
+    // The caption first, so the recording arrives with its context.
+    if (msg.text.trim()) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
+    if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
+    if (!parts.length) throw new PermanentSendError('wecom-app: empty message');
+
+    const done = this.progress.get(msg.key) ?? new Set<number>();
+    let platformMsgId: string | undefined;
+    for (const [i, part] of parts.entries()) {
+      if (done.has(i)) continue;
+      try {
+        const res = part.kind === 'text'
+          ? await this.opts.client.sendText(msg.to, part.content)
+          : await this.opts.client.sendVoice(msg.to, part.mediaId);
+        platformMsgId = res.msgid ?? platformMsgId;
+      } catch (err) {
+        // An expired or rejected recording (40007 after 3 days, 301017 not AMR): its caption went out; that is the fallback.
+        if (part.kind === 'voice' && err instanceof WeComPermanentError && [40007, 301017, 45007].includes(err.errcode ?? 0) && done.size) {
+          this.opts.log?.warn({ channel: this.name, key: msg.key, err: err.message }, 'voice not forwarded; the text went alone');
+          break;
+        }
+        if (done.size) this.remember(msg.key, done);
+        throw err;
+      }
+      done.add(i);
+    }
+    this.progress.delete(msg.key);
+    return { route: this.name, platformMsgId };
+  }
+
+  private remember(key: string, done: Set<number>): void {
+    this.progress.set(key, done);
+    if (this.progress.size > 1000) this.progress.delete(this.progress.keys().next().value as string);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * An Express Router for one encrypted-XML WeCom callback URL (self-built app, 微信客服, 学校通知 events):
+ *
+ * - GET (URL verification when the admin saves the URL): check the signature over the echostr, decrypt it and
+ *   answer the plaintext as is (no quotes, no newline), synchronously, well within WeCom's 1 s.
+ * - POST: check the query (msg_signature, timestamp, nonce), parse the outer XML, check the signature, refuse a
+ *   timestamp outside ±replayWindowMs of the clock (a replayed old callback), decrypt, check the ReceiveId,
+ *   parse the inner XML, then answer 200 with an empty body AT ONCE and only then run `onMessage`: WeCom drops
+ *   the connection after 5 s and re-sends, so nothing slow happens before the answer.
+ * - Anything wrong answers 400 (malformed) or 403 (signature, ReceiveId, stale timestamp) and runs nothing.
+ * - A repeat (WeCom's own retries) is dropped here on `dedupeKey` (MsgId; events on FromUserName+CreateTime)
+ *   for the last few thousand callbacks; adapters should also use that key as the InboundMessage's
+ *   platformId, so that the Bot's durable de-duplication catches repeats across restarts and instances.
+ *
+ * Mount it with `http.use('/wecom/app/callback', r.router)`. `idle()` resolves when every accepted callback
+ * has been processed (tests, graceful stop).
+ */
+import express, { Request, Response, Router } from 'express';
+import { systemClock, type Clock } from '../../clock';
+import type { Logger } from '../../log';
+import { CallbackCryptoError, CallbackKeys, decrypt, field, parseXml, verifySignature, XmlFields } from './callbackCrypto';
+
+export interface CallbackRouterOptions {
+  /** For logs, e.g. `wecom-app`. */
+  name: string;
+  keys: CallbackKeys;
+  /** Decrypted inner message; runs after the HTTP answer. Errors are logged, never answered. */
+  onMessage: (fields: XmlFields) => Promise<void>;
+  clock?: Clock;
+  /** Default 5 minutes each way. */
+  replayWindowMs?: number;
+  log?: Logger;
+  /** Largest accepted body. Default 256 kB (a callback is a few hundred bytes). */
+  bodyLimit?: string;
+  /** How many recent dedupe keys to remember. Default 5000. */
+  rememberKeys?: number;
+}
+
+export interface CallbackRouter {
+  router: Router;
+  /** Resolves when all accepted callbacks have been processed. */
+  idle(): Promise<void>;
+}
+
+/** MsgId for messages; FromUserName+CreateTime(+Event) for events, which have no MsgId (D90238). */
+export function dedupeKey(fields: XmlFields): string {
+  const msgId = field(fields, 'MsgId');
+  if (msgId) return msgId;
+  return `${field(fields, 'FromUserName')}:${field(fields, 'CreateTime')}:${field(fields, 'Event')}`;
+}
+
+/** A `+` in a base64 query value arrives as a space when the sender did not percent-encode it. */
+function queryValue(req: Request, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  return typeof v === 'string' && v.length > 0 && v.length <= 4096 ? v.replace(/ /g, '+') : undefined;
+}
+
+function refuse(res: Response, status: 400 | 403, reason: string): void {
+  res.status(status).type('text/plain').send(reason);
+}
+
+export function createCallbackRouter(opts: CallbackRouterOptions): CallbackRouter {
+  const clock = opts.clock ?? systemClock;
+  const windowMs = opts.replayWindowMs ?? 5 * 60_000;
+  const remember = opts.rememberKeys ?? 5000;
+  const seen = new Set<string>();
+  const inflight = new Set<Promise<void>>();
+  const log = opts.log;
+
+  const router = Router();
+
+  router.get('/', (req, res) => {
+    const sig = queryValue(req, 'msg_signature');
+    const timestamp = queryValue(req, 'timestamp');
+    const nonce = queryValue(req, 'nonce');
+    const echostr = queryValue(req, 'echostr');
+    if (!sig || !timestamp || !nonce || !echostr) return refuse(res, 400, 'missing msg_signature, timestamp, nonce or echostr');
+    if (!verifySignature(opts.keys, sig, timestamp, nonce, echostr)) {
+      log?.warn({ callback: opts.name }, 'wecom URL verification with a bad signature: check the Token setting');
+      return refuse(res, 403, 'bad signature');
+    }
+    try {
+      const plain = decrypt(opts.keys, echostr);
+      log?.info({ callback: opts.name }, 'wecom callback URL verified');
+      // Exactly the plaintext: WeCom compares it byte for byte.
+      res.status(200).type('text/plain').send(plain);
+    } catch (err) {
+      log?.warn({ callback: opts.name, reason: (err as Error).message }, 'wecom URL verification failed: check the EncodingAESKey and CorpID settings');
+      refuse(res, err instanceof CallbackCryptoError && err.reason === 'receiveId' ? 403 : 400, 'cannot decrypt echostr');
+    }
+  });
+
+  router.post('/', express.text({ type: () => true, limit: opts.bodyLimit ?? '256kb' }), (req, res) => {
+    const sig = queryValue(req, 'msg_signature');
+    const timestamp = queryValue(req, 'timestamp');
+    const nonce = queryValue(req, 'nonce');
+    if (!sig || !timestamp || !nonce || !/^\d{1,12}$/.test(timestamp)) return refuse(res, 400, 'missing or malformed msg_signature, timestamp or nonce');
+    if (typeof req.body !== 'string' || !req.body) return refuse(res, 400, 'empty body');
+    let inner: XmlFields;
+    try {
+      const encrypted = field(parseXml(req.body), 'Encrypt');
+      if (!encrypted) return refuse(res, 400, 'no Encrypt element');
+      if (!verifySignature(opts.keys, sig, timestamp, nonce, encrypted)) {
+        log?.warn({ callback: opts.name }, 'wecom callback with a bad signature refused');
+        return refuse(res, 403, 'bad signature');
+      }
+      // The signature covers the timestamp, so a replay must carry the original one: refuse it once old.
+      if (Math.abs(clock.now().getTime() - Number(timestamp) * 1000) > windowMs) {
+        log?.warn({ callback: opts.name, timestamp }, 'wecom callback outside the replay window refused (or this server\'s clock is wrong)');
+        return refuse(res, 403, 'stale timestamp');
+      }
+      inner = parseXml(decrypt(opts.keys, encrypted));
+    } catch (err) {
+      const reason = err instanceof CallbackCryptoError ? err.reason : 'xml';
+      log?.warn({ callback: opts.name, reason }, 'wecom callback refused');
+      return refuse(res, reason === 'receiveId' ? 403 : 400, `refused: ${reason}`);
+    }
+
+    const key = dedupeKey(inner);
+    if (seen.has(key)) {
+      log?.info({ callback: opts.name, key }, 'repeated wecom callback dropped');
+      res.status(200).type('text/plain').send('');
+      return;
+    }
+    seen.add(key);
+    if (seen.size > remember) seen.delete(seen.values().next().value as string);
+
+    // Answer first (empty body = no passive reply), process after.
+    res.status(200).type('text/plain').send('');
+    const task: Promise<void> = Promise.resolve()
+      .then(() => opts.onMessage(inner))
+      .catch((err) => log?.error({ err, callback: opts.name, key }, 'wecom callback processing failed'))
+      .finally(() => inflight.delete(task));
+    inflight.add(task);
+  });
+
+  return {
+    router,
+    idle: async () => {
+      while (inflight.size) await Promise.all([...inflight]);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * WeCom settings from the environment (listed in .env.example). An adapter is "configured" when all its
+ * variables are set; a half-configured adapter stops the start with a ConfigError naming what is missing,
+ * because silently falling back to the simulator would leave a school wondering why nothing arrives.
+ * Other adapters (kf, 学校通知, aibot) add their own group beside `app` the same way.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../config';
+import { AES_KEY_PATTERN } from './callbackCrypto';
+import { DEFAULT_API_BASE } from './client';
+
+export interface WeComAppConfig {
+  agentId: number;
+  secret: string;
+  token: string;
+  encodingAESKey: string;
+}
+
+export interface WeComConfig {
+  corpId?: string;
+  apiBase: string;
+  /** The self-built app (teachers 1:1): set when every WECOM_APP_* variable is. */
+  app?: WeComAppConfig;
+}
+
+const base = z.object({
+  WECOM_CORP_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'the CorpID from 我的企业 → 企业信息 (e.g. ww0123456789abcdef)').optional(),
+  WECOM_API_BASE: z.string().url('expected a URL such as https://qyapi.weixin.qq.com').default(DEFAULT_API_BASE),
+});
+
+const app = z.object({
+  WECOM_APP_AGENT_ID: z.coerce.number().int().positive('the AgentId shown on the app page (a number such as 1000002)'),
+  WECOM_APP_SECRET: z.string().min(8, 'the app\'s Secret from its page in the admin console'),
+  WECOM_APP_TOKEN: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'the callback Token: up to 32 letters and digits'),
+  WECOM_APP_AES_KEY: z.string().regex(AES_KEY_PATTERN, 'the callback EncodingAESKey: exactly 43 letters and digits'),
+});
+
+export const APP_VARS = Object.keys(app.shape) as Array<keyof typeof app.shape>;
+
+function fail(issues: z.ZodIssue[]): never {
+  throw new ConfigError(`Invalid configuration:\n${issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+}
+
+/** Reads one adapter's group: undefined when none of its variables is set, a ConfigError when only some are. */
+export function readGroup<S extends z.ZodRawShape>(env: Record<string, string | undefined>, schema: z.ZodObject<S>, what: string): z.infer<z.ZodObject<S>> | undefined {
+  const names = Object.keys(schema.shape);
+  const set = names.filter((n) => env[n]);
+  if (!set.length) return undefined;
+  const missing = names.filter((n) => !env[n]);
+  if (missing.length) {
+    fail(missing.map((n) => ({ code: 'custom', path: [n], message: `required for ${what} (because ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set)` } as z.ZodIssue)));
+  }
+  const parsed = schema.safeParse(Object.fromEntries(names.map((n) => [n, env[n]])));
+  if (!parsed.success) fail(parsed.error.issues);
+  return parsed.data;
+}
+
+export function loadWeComConfig(env: Record<string, string | undefined> = process.env): WeComConfig {
+  // An empty variable means "unset", as in src/config.ts.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsedBase = base.safeParse(present);
+  if (!parsedBase.success) fail(parsedBase.error.issues);
+  const appVars = readGroup(present, app, 'the WeCom self-built app');
+  const corpId = parsedBase.data.WECOM_CORP_ID;
+  if (appVars && !corpId) fail([{ code: 'custom', path: ['WECOM_CORP_ID'], message: 'required when WECOM_APP_* is set' } as z.ZodIssue]);
+  return {
+    corpId,
+    apiBase: parsedBase.data.WECOM_API_BASE,
+    app: appVars && {
+      agentId: appVars.WECOM_APP_AGENT_ID,
+      secret: appVars.WECOM_APP_SECRET,
+      token: appVars.WECOM_APP_TOKEN,
+      encodingAESKey: appVars.WECOM_APP_AES_KEY,
+    },
+  };
+}
+
+/** True when at least one WeCom adapter is configured (npm start then uses WeCom rather than the simulator). */
+export function isWeComConfigured(cfg: WeComConfig): boolean {
+  return Boolean(cfg.app);
+}

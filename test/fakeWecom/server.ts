@@ -1,0 +1,319 @@
+/**
+ * FakeWeCom: a stand-in for https://qyapi.weixin.qq.com on 127.0.0.1 (random port), speaking real HTTP with
+ * the documented payload shapes (../shared/wecom-api.md), plus helpers that play WeCom towards OUR callback
+ * URLs with real signatures and encryption (@wecom/crypto through src/bot/wecom/callbackCrypto.ts).
+ *
+ * Start / stop
+ *   const fake = await FakeWeCom.start({ corpId: 'wwcorp', apps: [{ secret: 'app-secret', agentId: 1000002 }], users: ['zhang'] });
+ *   env: { WECOM_API_BASE: fake.url, WECOM_CORP_ID: fake.corpId, WECOM_APP_SECRET: 'app-secret', ... }
+ *   await fake.stop();
+ *
+ * What it serves (all under /cgi-bin/, `api` names below are the path without /cgi-bin/)
+ *   gettoken           corpid + corpsecret of a configured app → { access_token, expires_in: fake.tokenTtlSeconds };
+ *                      wrong corpid → 40013, unknown secret → 40001.
+ *   every other api    access_token checked first: missing → 41001, unknown → 40014, expired → 42001.
+ *   message/send       agentid must be the token's app's (else 301002); text content 1..2048 bytes (44004/45002);
+ *                      voice media_id must be known (40007); `users` (if given) are the members in the app's
+ *                      visible range: all recipients unknown → 81013, some → `invaliduser`. Answers { msgid }.
+ *   media/upload       multipart field `media` → { type, media_id, created_at }; stored in `fake.media`.
+ *   media/get          a stored media → the bytes with Content-Type and Content-disposition; unknown → JSON 40007.
+ *   anything else      404 JSON unless registered with `fake.route(api, handler)`.
+ *
+ * Inspecting and programming
+ *   fake.calls                every request: { api, method, query, body, errcode, token, at } (errcode as answered).
+ *   fake.callsTo(api)         the calls to one api; fake.succeeded(api): those answered errcode 0.
+ *   fake.failNext(api, errcode, times = 1, errmsg?)   the next `times` calls to `api` answer that errcode
+ *                             (after the token check; for 'gettoken' before everything). E.g. 45009 throttling,
+ *                             42001/40014 token expired, 60020 untrusted IP, -1 busy. Queued in order; errcode 0
+ *                             lets that call through, e.g. failNext(api, 0) then failNext(api, 45009, 3) fails the
+ *                             2nd to 4th calls.
+ *   fake.expireTokens()       every issued token now answers 42001 (WeCom invalidating tokens early).
+ *   fake.tokenTtlSeconds      expires_in for tokens issued from now on (default 7200).
+ *   fake.addMedia(bytes, { type, contentType, filename }) → media_id, as if a member had sent it.
+ *   fake.reset()              forget calls and programmed failures (tokens and media stay).
+ *
+ * Extending for other adapters (kf, 学校通知, school contacts):
+ *   fake.route('kf/sync_msg', (req) => ({ errcode: 0, errmsg: 'ok', next_cursor: 'c1', has_more: 0, msg_list: [...] }));
+ *   fake.route('externalcontact/message/send', (req) => ...);  fake.route('school/user/get', (req) => ...);
+ *   `req` = { api, method, query, body, app } with `app` the token's { secret, agentId }. The token check,
+ *   failNext and recording apply to routed apis too. Keep shared fixtures in this folder.
+ *
+ * Callback helpers (play WeCom): appTextXml / appVoiceXml / appEventXml build the decrypted XML of a member's
+ * message; signedCallback(path, keys, xml) gives the URL (with msg_signature, timestamp, nonce) and the
+ * encrypted body to POST; verificationUrl(path, keys, echo) gives the GET URL of the admin console's check.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { Request, Response } from 'express';
+import { buildXml, CallbackKeys, encrypt, sealCallback, signature } from '../../src/bot/wecom/callbackCrypto';
+
+export interface FakeApp {
+  secret: string;
+  agentId?: number;
+}
+
+export interface FakeWeComOptions {
+  corpId?: string;
+  apps?: FakeApp[];
+  /** Members in the apps' visible range; unset = everyone is. */
+  users?: string[];
+  tokenTtlSeconds?: number;
+}
+
+export interface RecordedCall {
+  api: string;
+  method: string;
+  query: Record<string, string>;
+  /** Parsed JSON for JSON posts; for media/upload `{ filename, size }`. */
+  body: any;
+  errcode: number;
+  token?: string;
+  at: number;
+}
+
+export interface FakeRequest {
+  api: string;
+  method: string;
+  query: Record<string, string>;
+  body: any;
+  app: FakeApp;
+}
+
+export type FakeHandler = (req: FakeRequest) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+export interface FakeMedia {
+  type: string;
+  data: Buffer;
+  contentType: string;
+  filename: string;
+}
+
+const ERRMSG: Record<number, string> = {
+  [-1]: 'system busy', 40001: 'invalid credential', 40007: 'invalid media_id', 40013: 'invalid corpid', 40014: 'invalid access_token',
+  41001: 'access_token missing', 42001: 'access_token expired', 44004: 'empty content', 45002: 'content size out of limit',
+  45009: 'api freq out of limit', 45033: 'api concurrent out of limit', 48002: 'api forbidden', 60020: 'not allow to access from your ip',
+  81013: 'user & party & tag all invalid', 301002: 'not allow operate another agent with this accesstoken.',
+};
+
+export class FakeWeCom {
+  readonly calls: RecordedCall[] = [];
+  readonly media = new Map<string, FakeMedia>();
+  tokenTtlSeconds: number;
+  readonly corpId: string;
+  readonly apps: FakeApp[];
+  users?: Set<string>;
+  private readonly tokens = new Map<string, { app: FakeApp; expiresAt: number; revoked: boolean }>();
+  private readonly failures = new Map<string, Array<{ errcode: number; errmsg?: string }>>();
+  private readonly routes = new Map<string, FakeHandler>();
+  private msgSeq = 0;
+  private server?: http.Server;
+  url = '';
+
+  private constructor(opts: FakeWeComOptions) {
+    this.corpId = opts.corpId ?? 'wwfakecorp0001';
+    this.apps = opts.apps ?? [{ secret: 'fake-app-secret', agentId: 1000002 }];
+    this.users = opts.users ? new Set(opts.users) : undefined;
+    this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 7200;
+  }
+
+  static async start(opts: FakeWeComOptions = {}): Promise<FakeWeCom> {
+    const fake = new FakeWeCom(opts);
+    const app = express();
+    app.use(express.json({ limit: '1mb' }));
+    app.use(express.raw({ type: 'multipart/form-data', limit: '25mb' }));
+    app.use((req, res) => { void fake.handle(req, res); });
+    await new Promise<void>((resolve) => { fake.server = app.listen(0, '127.0.0.1', () => resolve()); });
+    fake.url = `http://127.0.0.1:${(fake.server!.address() as AddressInfo).port}`;
+    return fake;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  route(api: string, handler: FakeHandler): void {
+    this.routes.set(api, handler);
+  }
+
+  failNext(api: string, errcode: number, times = 1, errmsg?: string): void {
+    const list = this.failures.get(api) ?? [];
+    for (let i = 0; i < times; i++) list.push({ errcode, errmsg });
+    this.failures.set(api, list);
+  }
+
+  expireTokens(): void {
+    for (const t of this.tokens.values()) t.revoked = true;
+  }
+
+  callsTo(api: string): RecordedCall[] {
+    return this.calls.filter((c) => c.api === api);
+  }
+
+  succeeded(api: string): RecordedCall[] {
+    return this.callsTo(api).filter((c) => c.errcode === 0);
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.failures.clear();
+  }
+
+  addMedia(data: Buffer, opts: { type?: string; contentType?: string; filename?: string } = {}): string {
+    const id = `media_${crypto.randomBytes(12).toString('hex')}`;
+    this.media.set(id, { type: opts.type ?? 'voice', data, contentType: opts.contentType ?? 'audio/amr', filename: opts.filename ?? `${id}.amr` });
+    return id;
+  }
+
+  private async handle(req: Request, res: Response): Promise<void> {
+    const api = req.path.replace(/^\/cgi-bin\//, '');
+    const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(v)]));
+    const isUpload = api === 'media/upload';
+    const body = isUpload ? undefined : (req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body : undefined);
+    const call: RecordedCall = { api, method: req.method, query, body, errcode: 0, token: query.access_token, at: Date.now() };
+    this.calls.push(call);
+    const answer = (json: Record<string, unknown>): void => {
+      call.errcode = Number(json.errcode ?? 0);
+      res.json({ errcode: 0, errmsg: 'ok', ...json });
+    };
+    const error = (errcode: number, errmsg?: string): void => answer({ errcode, errmsg: errmsg ?? ERRMSG[errcode] ?? 'error' });
+
+    if (api === 'gettoken') {
+      const fail = this.failures.get(api)?.shift();
+      if (fail?.errcode) return error(fail.errcode, fail.errmsg);
+      if (query.corpid !== this.corpId) return error(40013);
+      const app = this.apps.find((a) => a.secret === query.corpsecret);
+      if (!app) return error(40001);
+      const token = `fake_token_${crypto.randomBytes(16).toString('hex')}`;
+      this.tokens.set(token, { app, expiresAt: Date.now() + this.tokenTtlSeconds * 1000, revoked: false });
+      return answer({ access_token: token, expires_in: this.tokenTtlSeconds });
+    }
+
+    if (!query.access_token) return error(41001);
+    const tok = this.tokens.get(query.access_token);
+    if (!tok) return error(40014);
+    if (tok.revoked || tok.expiresAt <= Date.now()) return error(42001);
+    const fail = this.failures.get(api)?.shift();
+    if (fail?.errcode) return error(fail.errcode, fail.errmsg);
+
+    if (isUpload) {
+      const file = parseMultipart(req);
+      if (!file || file.data.length <= 5) return error(40006, 'invalid file size');
+      call.body = { filename: file.filename, size: file.data.length };
+      const id = this.addMedia(file.data, { type: query.type, contentType: file.contentType, filename: file.filename });
+      return answer({ type: query.type, media_id: id, created_at: String(Math.floor(Date.now() / 1000)) });
+    }
+    if (api === 'media/get') {
+      const m = this.media.get(query.media_id ?? '');
+      if (!m) return error(40007);
+      res.status(200).set({ 'Content-Type': m.contentType, 'Content-disposition': `attachment; filename="${m.filename}"` }).send(m.data);
+      return;
+    }
+    if (api === 'message/send') return answer(this.messageSend(tok.app, body ?? {}));
+    const handler = this.routes.get(api);
+    if (handler) return answer(await handler({ api, method: req.method, query, body, app: tok.app }));
+    call.errcode = 404;
+    res.status(404).json({ errcode: 404, errmsg: `fake WeCom has no ${api}` });
+  }
+
+  private messageSend(app: FakeApp, body: Record<string, any>): Record<string, unknown> {
+    const fail = (errcode: number) => ({ errcode, errmsg: ERRMSG[errcode] ?? 'error' });
+    if (app.agentId !== undefined && Number(body.agentid) !== app.agentId) return fail(301002);
+    if (body.msgtype === 'text') {
+      const content = String(body.text?.content ?? '');
+      if (!content) return fail(44004);
+      if (Buffer.byteLength(content) > 2048) return fail(45002);
+    } else if (body.msgtype === 'voice') {
+      if (!this.media.has(String(body.voice?.media_id ?? ''))) return fail(40007);
+    }
+    const to = String(body.touser ?? '').split('|').filter(Boolean);
+    const invalid = this.users ? to.filter((u) => !this.users!.has(u)) : [];
+    if (!to.length || invalid.length === to.length) return fail(81013);
+    return { invaliduser: invalid.join('|'), msgid: `fake_msg_${++this.msgSeq}` };
+  }
+}
+
+/** The one `media` part of a multipart/form-data body. */
+function parseMultipart(req: Request): { data: Buffer; filename: string; contentType: string } | undefined {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(req.headers['content-type'] ?? '');
+  if (!boundary || !Buffer.isBuffer(req.body)) return undefined;
+  const delim = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const buf = req.body as Buffer;
+  let pos = buf.indexOf(delim);
+  while (pos >= 0) {
+    const next = buf.indexOf(delim, pos + delim.length);
+    if (next < 0) break;
+    const part = buf.subarray(pos + delim.length + 2, next - 2); // skip CRLF after the delimiter and before the next
+    const headerEnd = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, headerEnd).toString('utf8');
+    if (/name="media"/.test(headers)) {
+      return {
+        data: Buffer.from(part.subarray(headerEnd + 4)),
+        filename: /filename="([^"]*)"/.exec(headers)?.[1] ?? 'media',
+        contentType: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1] ?? 'application/octet-stream',
+      };
+    }
+    pos = next;
+  }
+  return undefined;
+}
+
+// ---- Playing WeCom towards our callback URLs ----
+
+export interface AppMessageFields {
+  corpId: string;
+  from: string;
+  agentId: number;
+  /** Seconds; default now. */
+  createTime?: number;
+  msgId?: string;
+}
+
+function common(f: AppMessageFields, type: string): Record<string, string | number> {
+  return { ToUserName: f.corpId, FromUserName: f.from, CreateTime: f.createTime ?? Math.floor(Date.now() / 1000), MsgType: type };
+}
+
+/** A 64-bit-looking MsgId, as WeCom sends (beyond JS's safe integers on purpose). */
+export function newMsgId(): string {
+  return `${7000000000000000000n + BigInt(crypto.randomInt(1, 2 ** 47))}`;
+}
+
+/** Decrypted XML of a member's text message to the app (D90239). */
+export function appTextXml(f: AppMessageFields & { content: string }): string {
+  return buildXml({ ...common(f, 'text'), Content: f.content, MsgId: f.msgId ?? newMsgId(), AgentID: f.agentId });
+}
+
+/** Decrypted XML of a member's voice message (MediaId + Format amr). */
+export function appVoiceXml(f: AppMessageFields & { mediaId: string; format?: string }): string {
+  return buildXml({ ...common(f, 'voice'), MediaId: f.mediaId, Format: f.format ?? 'amr', MsgId: f.msgId ?? newMsgId(), AgentID: f.agentId });
+}
+
+/** Decrypted XML of an event (no MsgId: de-duplicated on FromUserName+CreateTime). */
+export function appEventXml(f: AppMessageFields & { event: string; eventKey?: string }): string {
+  return buildXml({ ...common(f, 'event'), Event: f.event, EventKey: f.eventKey ?? '', AgentID: f.agentId });
+}
+
+function withQuery(path: string, query: Record<string, string>): string {
+  return `${path}?${new URLSearchParams(query).toString()}`;
+}
+
+/** What WeCom POSTs to `path` for this decrypted XML: `{ url, body }` (send body as text/xml). */
+export function signedCallback(path: string, keys: CallbackKeys, plaintextXml: string, opts: { timestamp?: number; nonce?: string; agentId?: number } = {}): { url: string; body: string; query: Record<string, string> } {
+  const env = sealCallback(keys, plaintextXml, opts);
+  return { url: withQuery(path, env.query), body: env.body, query: env.query };
+}
+
+/** The GET WeCom sends when the admin saves the callback URL; the right answer is `echo`. */
+export function verificationUrl(path: string, keys: CallbackKeys, echo: string, timestamp = Math.floor(Date.now() / 1000)): string {
+  const echostr = encrypt(keys, echo);
+  const ts = String(timestamp);
+  const nonce = String(crypto.randomInt(1e9, 1e10));
+  return withQuery(path, { msg_signature: signature(keys.token, ts, nonce, echostr), timestamp: ts, nonce, echostr });
+}
+
+/** A random valid EncodingAESKey (43 letters and digits). */
+export function randomAesKey(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(crypto.randomBytes(43), (b) => alphabet[b % alphabet.length]).join('');
+}
