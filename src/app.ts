@@ -6,8 +6,9 @@ import { Bot } from './bot/bot';
 import { Channel } from './bot/channel';
 import { Services } from './bot/context';
 import { DeliveryWorker } from './bot/delivery';
+import { Router } from './bot/router';
 import { SimulatorChannel } from './bot/simulatorChannel';
-import { ManualClock } from './clock';
+import { Clock, ManualClock, systemClock } from './clock';
 import { Config } from './config';
 import { handleMessage } from './handlers';
 import type { Logger } from './log';
@@ -44,6 +45,11 @@ export interface StartOptions {
    */
   channels?: ChannelPlugin[];
   defaultChannel?: string;
+  /**
+   * The simulator channel and its /sim API (default on). Off in production with real channels: /sim lets anyone
+   * speak as anyone and move the clock.
+   */
+  simulator?: boolean;
 }
 
 export interface ChannelPlugin {
@@ -67,9 +73,11 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     { upsert: true, new: true },
   );
 
-  const clock = new ManualClock();
-  const simulator = new SimulatorChannel(config.ORG_ID, clock);
-  const channels = new Map<string, Channel>([[simulator.name, simulator]]);
+  const withSimulator = opts.simulator ?? true;
+  const manualClock = new ManualClock();
+  const clock: Clock = withSimulator ? manualClock : systemClock;
+  const simulator = withSimulator ? new SimulatorChannel(config.ORG_ID, manualClock) : undefined;
+  const channels = new Map<string, Channel>(simulator ? [[simulator.name, simulator]] : []);
   for (const p of opts.channels ?? []) channels.set(p.channel.name, p.channel);
 
   const services: Services = {
@@ -77,13 +85,16 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     quietHours: org!.quietHours ?? config.QUIET_HOURS,
   };
   const bot = new Bot(services, handleMessage);
-  const delivery = new DeliveryWorker({ channels, defaultChannel: opts.defaultChannel ?? simulator.name, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS });
+  const defaultChannel = opts.defaultChannel ?? simulator?.name ?? [...channels.keys()][0];
+  if (!defaultChannel) throw new Error('no channel: turn the simulator on or configure WeCom or Wechaty');
+  const router = new Router(channels, defaultChannel, config.ORG_ID);
+  const delivery = new DeliveryWorker({ channels, defaultChannel, router, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS });
   const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services });
   let up = false;
 
   const context: AppContext = {
     config, log, orgId: config.ORG_ID, clock,
-    simulator: { channel: simulator, clock },
+    simulator: simulator ? { channel: simulator, clock: manualClock } : undefined,
     bot, delivery, services,
     runScheduled: async () => { await scheduler.runDue(clock.now()); },
     ready: () => up,

@@ -13,6 +13,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   DEMO: bool.default('0'),
+  /** auto = on only when no WeCom or Wechaty channel is configured. */
+  SIMULATOR: z.enum(['auto', '0', '1']).default('auto'),
   ORG_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('default'),
   ORG_NAME: z.string().min(1).default('示范县教育局'),
   TIME_ZONE: z.string().default('Asia/Shanghai').refine(isTimeZone, 'unknown IANA time zone'),

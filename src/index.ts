@@ -6,6 +6,7 @@ import { createLogger } from './log';
 import { findMongo } from './models/mongoServer';
 import { ChannelPlugin, startApp } from './app';
 import { wechatyPlugin } from './bot/wechatyConfig';
+import { wecomPlugins } from './bot/wecom';
 import { loadDemo } from './demo';
 
 async function main(): Promise<void> {
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   let plugins: ChannelPlugin[];
   try {
     const wechaty = wechatyPlugin(process.env, { orgId: config.ORG_ID, dataDir: path.resolve(config.DATA_DIR), log });
-    plugins = wechaty ? [wechaty] : [];
+    plugins = [...wecomPlugins(process.env, { orgId: config.ORG_ID, log }), ...(wechaty ? [wechaty] : [])];
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
@@ -38,13 +39,15 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const simulator = config.SIMULATOR === '1' || (config.SIMULATOR === 'auto' && plugins.length === 0);
   const mongo = await findMongo({ dataDir: path.resolve(config.DATA_DIR), log: (m) => log.info(m), advertise: true });
   const demo = process.argv.includes('--demo') || config.DEMO;
   const app = await startApp({
     config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true,
     channels: plugins,
-    // Pushes go through the first real channel when there is one (issue 5's per-person routing will refine this).
-    defaultChannel: plugins[0]?.channel.name,
+    simulator,
+    // A push goes where the person last wrote from; failing that, through the staff app (or the first real channel).
+    defaultChannel: plugins.find((p) => p.channel.name === 'wecom-app')?.channel.name ?? plugins[0]?.channel.name,
     beforeListen: demo
       ? async (ctx) => {
         await loadDemo(config.ORG_ID, ctx.clock.now(), config.TIME_ZONE);
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
       }
       : undefined,
   });
-  log.info({ url: app.url, database: mongo.source, channels: ['simulator', ...plugins.map((p) => p.channel.name)] }, 'bot is up');
+  log.info({ url: app.url, database: mongo.source, channels: [...(simulator ? ['simulator'] : []), ...plugins.map((p) => p.channel.name)] }, 'bot is up');
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

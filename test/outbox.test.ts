@@ -162,3 +162,20 @@ describe('lease', () => {
     expect(await acquireLease('tick', other, new Date(T0.getTime() + 62_000), 60_000)).toBe(true);
   });
 });
+
+describe('router', () => {
+  it('sends a push through the channel the person last wrote from, if it is running; else the default', async () => {
+    const { Router } = await import('../src/bot/router');
+    const { noteRoute } = await import('../src/models/route');
+    const running = new Map<string, Channel>([['rec', new RecordingChannel()], ['wechaty', new RecordingChannel()]]);
+    const router = new Router(running, 'rec', 'o1');
+    expect(await router.pick('new-person')).toBe('rec');
+    await noteRoute('o1', 'grandma', 'wechaty', new Date('2026-11-01T01:00:00Z'));
+    expect(await router.pick('grandma')).toBe('wechaty');
+    await noteRoute('o1', 'grandma', 'wecom-kf', new Date('2026-11-01T02:00:00Z'));
+    // wecom-kf is not running here: the most recent running one wins.
+    expect(await router.pick('grandma')).toBe('wechaty');
+    await noteRoute('o1', 'grandma', 'rec', new Date('2026-11-01T03:00:00Z'));
+    expect(await router.pick('grandma')).toBe('rec');
+  });
+});

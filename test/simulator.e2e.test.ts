@@ -71,3 +71,32 @@ describe('simulator API', () => {
     expect(res.body.error).toBe('not_found');
   });
 });
+
+describe('simulator off', () => {
+  it('serves no /sim API when the simulator is off (real channels in production)', async () => {
+    const { startApp } = await import('../src/app');
+    const { loadConfig } = await import('../src/config');
+    const { createLogger } = await import('../src/log');
+    // This file already runs an app on the shared mongoose connection: reuse its database.
+    const { default: mongoose } = await import('mongoose');
+    await t.stop();
+    const uri = process.env.MONGODB_URI!;
+    const { withDatabase } = await import('../src/models/mongoServer');
+    const quiet: import('../src/bot/channel').Channel = {
+      name: 'quiet', start: async () => undefined, stop: async () => undefined, send: async () => ({ route: 'quiet' }),
+    };
+    const app = await startApp({
+      config: loadConfig({ ADMIN_TOKEN: 'test-admin-token-0123456789', LOG_LEVEL: 'silent' }), log: createLogger('silent'),
+      mongoUri: withDatabase(uri, `t_simoff_${Date.now()}`), simulator: false, channels: [{ channel: quiet }],
+    });
+    try {
+      const request = (await import('supertest')).default;
+      expect((await request(app.http).post('/sim/messages').send({ from: 'x', text: 'hi' })).status).toBe(404);
+      expect((await request(app.http).get('/healthz')).status).toBe(200);
+    } finally {
+      await mongoose.connection.db?.dropDatabase();
+      await app.stop();
+      t = await startWithSchool();
+    }
+  });
+});

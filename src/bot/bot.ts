@@ -1,5 +1,6 @@
 /** Inbound flow: de-duplicate → resolve the sender → run the handler chain. Replies go to the outbox. */
 import { firstSighting } from '../models/inboundLog';
+import { noteRoute } from '../models/route';
 import { BotContext, Services } from './context';
 import { InboundMessage } from './channel';
 import { resolvePerson } from './sender';
@@ -16,6 +17,7 @@ export class Bot {
       log.info({ channel: msg.channel, platformId: msg.platformId }, 'duplicate inbound message dropped');
       return false;
     }
+    await noteRoute(orgId, msg.room ?? msg.from, msg.channel, msg.at);
     const person = await resolvePerson(orgId, msg.from, this.services.orgLang);
     // Who and where, never what: message text stays out of the logs.
     log.info({ channel: msg.channel, from: msg.from, room: msg.room, platformId: msg.platformId, sender: person.kind }, 'inbound message');

@@ -10,11 +10,13 @@ import { Outbox, OutboxDoc } from '../models/outbox';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { Channel, PermanentSendError, RetryableSendError } from './channel';
+import type { Router } from './router';
 
 export interface DeliveryOptions {
   channels: Map<string, Channel>;
-  /** Used for `auto` items until routing by person (issue 5) exists. */
+  /** Used for `auto` items when there is no router or it knows nothing better. */
   defaultChannel: string;
+  router?: Router;
   clock: Clock;
   log: Logger;
   maxAttempts: number;
@@ -86,7 +88,9 @@ export class DeliveryWorker {
   }
 
   private async sendOne(doc: OutboxDoc): Promise<boolean> {
-    const name = doc.channel === 'auto' ? this.opts.defaultChannel : doc.channel;
+    const name = doc.channel === 'auto'
+      ? (this.opts.router ? await this.opts.router.pick(doc.room ?? doc.to) : this.opts.defaultChannel)
+      : doc.channel;
     const channel = this.opts.channels.get(name);
     try {
       if (!channel) throw new PermanentSendError(`no channel "${name}" is running`);

@@ -20,3 +20,4 @@ export * from './inboundLog';
 export * from './bindAttempt';
 export * from './bindRequest';
 export * from './simMessage';
+export * from './route';
