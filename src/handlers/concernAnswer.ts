@@ -6,7 +6,7 @@
 import type { BotContext, Middleware } from '../bot/context';
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
 import { Outbox } from '../models/outbox';
-import { loadCase, pushCase, recordStep } from './concernCase';
+import { CaseView, familyRecipients, loadCase, memberLabel, pushCase, recordStep } from './concernCase';
 
 const BY_NUMBER = /^[#＃]\s*(\d+)\s*([\s\S]*)$/;
 const ACK = /^(收到|收到了|已收到|好的|ok|received)[。.!！]?$/i;
@@ -46,7 +46,7 @@ async function acknowledge(ctx: BotContext, concern: ConcernDoc, tellStaff: bool
       { $set: { status: 'acknowledged', acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from } });
     await recordStep(concern._id, 'acknowledged', ctx.now, [ctx.msg.from]);
     const view = await loadCase(ctx.orgId, concern);
-    if (view) {
+    if (view && concern.raisedByRole !== 'staff') {
       await pushCase(ctx.services, ctx.now, view, concern.raisedBy, `concern:${concern.number}:acked`, 'concern.acked',
         { urgent: concern.urgency === 'urgent', extra: { teacher: ctx.person.staff.name } });
     }
@@ -66,10 +66,19 @@ async function answer(ctx: BotContext, concern: ConcernDoc, text: string): Promi
   }
   const view = await loadCase(ctx.orgId, concern);
   if (!view) return;
-  await pushCase(ctx.services, ctx.now, view, concern.raisedBy, `concern:${concern.number}:answer:${ctx.msg.platformId}:${seq}`, 'concern.answer',
-    { urgent: concern.urgency === 'urgent', extra: { teacher: ctx.person.staff.name, text } });
-  await recordStep(concern._id, 'answered', ctx.now, [concern.raisedBy]);
-  return ctx.reply('concern.answerSent', { number: concern.number, child: view.child.name, role: ctx.t(`role.${concern.raisedByRole}`) });
+  const to = familyRecipients(concern);
+  for (const address of to) {
+    await pushCase(ctx.services, ctx.now, view, address, `concern:${concern.number}:answer:${ctx.msg.platformId}:${seq}:${address}`, 'concern.answer',
+      { urgent: concern.urgency === 'urgent', extra: { teacher: ctx.person.staff.name, text } });
+  }
+  await recordStep(concern._id, 'answered', ctx.now, to);
+  if (!to.length) return ctx.reply('concern.answerNoFamily', { number: concern.number, child: view.child.name });
+  return ctx.reply('concern.answerSent', { number: concern.number, child: view.child.name, role: labels(ctx, view, to) });
+}
+
+/** "祖母、父亲": who the answer reached, as staff know them. */
+function labels(ctx: BotContext, view: CaseView, to: string[]): string {
+  return to.map((a) => memberLabel(view, a, ctx.t)).join(ctx.t('concern.listSeparator'));
 }
 
 async function closeCase(ctx: BotContext, concern: ConcernDoc, note: string): Promise<void> {
@@ -78,11 +87,15 @@ async function closeCase(ctx: BotContext, concern: ConcernDoc, note: string): Pr
     $set: { status: 'resolved', resolvedAt: ctx.now, resolution: note, ...(concern.acknowledgedAt ? {} : { acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from }) },
     $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'staff', text: note } },
   });
-  await recordStep(concern._id, 'resolved', ctx.now, [concern.raisedBy]);
+  const to = familyRecipients(concern);
+  await recordStep(concern._id, 'resolved', ctx.now, to);
   const view = await loadCase(ctx.orgId, concern);
-  if (view && concern.raisedByRole !== 'staff') {
-    await pushCase(ctx.services, ctx.now, view, concern.raisedBy, `concern:${concern.number}:closed`, note ? 'concern.closed' : 'concern.closedNoNote',
-      { urgent: concern.urgency === 'urgent', extra: { teacher: ctx.person.staff.name, text: note } });
+  if (view) {
+    for (const address of to) {
+      await pushCase(ctx.services, ctx.now, view, address, `concern:${concern.number}:closed:${address}`, note ? 'concern.closed' : 'concern.closedNoNote',
+        { urgent: concern.urgency === 'urgent', extra: { teacher: ctx.person.staff.name, text: note } });
+    }
   }
+  if (!to.length) return ctx.reply('concern.closeDoneNoFamily', { number: concern.number });
   return ctx.reply('concern.closeDone', { number: concern.number });
 }

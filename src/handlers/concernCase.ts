@@ -9,7 +9,9 @@ import { Child, ChildDoc } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { Concern, ConcernDoc } from '../models/concern';
 import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
+import { Outbox } from '../models/outbox';
 import { School } from '../models/school';
+import { maskPhones } from '../log';
 import { Staff, StaffDoc } from '../models/staff';
 
 export interface CaseView {
@@ -51,14 +53,28 @@ export function raiserLabel(view: CaseView, t: T): string {
   return t(`role.${c.raisedByRole}`);
 }
 
-function params(view: CaseView, t: T, extra: Record<string, string | number> = {}) {
+/** How a family member is named to staff: the roster's relation for a guardian (祖母), else father/mother. */
+export function memberLabel(view: CaseView, address: string, t: T): string {
+  const m = view.family.find((f) => f.boundAddress === address);
+  if (!m) return t('concern.roleSchool');
+  return m.role === 'guardian' && m.relation ? m.relation : t(`role.${m.role}`);
+}
+
+/**
+ * The case's words for a message. In a group (room) phone numbers are masked: a family may write their number
+ * for the teacher, but a group is not the teacher (DESIGN §6: phones masked in messages to anyone but their owner).
+ */
+export function caseParams(view: CaseView, t: T, extra: Record<string, string | number> = {}, opts: { room?: boolean } = {}) {
   const c = view.concern;
-  return {
+  const p: Record<string, string | number> = {
     number: c.number, child: view.child.name, className: view.className, school: view.schoolName,
     role: raiserLabel(view, t), category: t(`concern.category.${c.category}`), status: t(`concern.status.${c.status}`),
     teacher: view.teacher?.name ?? t('concern.noTeacher'), text: c.messages[0]?.text || t('concern.voiceOnly'), ...extra,
   };
+  if (opts.room && typeof p.text === 'string') p.text = maskPhones(p.text);
+  return p;
 }
+const params = caseParams;
 
 export async function pushCase(aud: Audience, now: Date, view: CaseView, to: string, key: string, msgKey: string, opts: { urgent?: boolean; extra?: Record<string, string | number>; voice?: boolean } = {}): Promise<boolean> {
   return notify(aud, now, {
@@ -77,7 +93,7 @@ export async function announceCase(aud: Audience, now: Date, view: CaseView): Pr
   await notify(aud, now, {
     to: view.room, room: view.room, key: `concern:${c.number}:room`, kind: 'concern', urgent, style: 'text',
     mentions: mention ? [mention] : undefined, voiceMediaId: c.messages[0]?.voiceMediaId ?? undefined,
-    render: (t) => t('concern.toRoom', { ...params(view, t), mention: view.teacher ? `@${view.teacher.name} ` : '', label: label(t) }),
+    render: (t) => t('concern.toRoom', { ...params(view, t, {}, { room: true }), mention: view.teacher ? `@${view.teacher.name} ` : '', label: label(t) }),
   });
   if (view.teacher) {
     await notify(aud, now, {
@@ -117,13 +133,79 @@ export async function tellFamily(aud: Audience, now: Date, view: CaseView, roles
 }
 
 /** Principal and moral-education director get a summary (the rule: within 2 hours). */
-export async function tellLeadership(aud: Audience, now: Date, view: CaseView, msgKey: string): Promise<RequiredNotice[]> {
+export async function tellLeadership(aud: Audience, now: Date, view: CaseView, msgKey: string): Promise<{ required: RequiredNotice[]; fresh: RequiredNotice[] }> {
   const deadline = new Date(view.concern.openedAt.getTime() + 120 * 60_000);
-  const out: RequiredNotice[] = [];
+  const required: RequiredNotice[] = [];
+  const fresh: RequiredNotice[] = [];
   for (const leader of view.leaders) {
     const key = `concern:${view.concern.number}:leader:${leader.wecomUserId}`;
-    await pushCase(aud, now, view, leader.wecomUserId, key, msgKey, { urgent: true });
-    out.push({ role: leader.role ?? 'principal', name: leader.name, to: leader.wecomUserId, key, deadline });
+    const notice = { role: leader.role ?? 'principal', name: leader.name, to: leader.wecomUserId, key, deadline };
+    required.push(notice);
+    // Only the run whose outbox insert was new records it: overlapping runs never log a notice twice.
+    if (await pushCase(aud, now, view, leader.wecomUserId, key, msgKey, { urgent: true })) fresh.push(notice);
+  }
+  return { required, fresh };
+}
+
+/**
+ * Family members the bot cannot reach (not bound) in an urgent case: the teacher (or, with no teacher, the
+ * school's group) is told at once to phone them — waiting for the rule's deadline would be too late to keep it.
+ * One key per case, so the ladder's catch-up never sends it twice. Returns the address told, if newly.
+ */
+export async function tellUnreachable(aud: Audience, now: Date, view: CaseView, notices: Array<{ name?: string | null; unreachable?: boolean | null }>): Promise<string | undefined> {
+  const names = notices.filter((n) => n.unreachable).map((n) => n.name ?? '');
+  if (!names.length) return undefined;
+  const to = view.teacher?.wecomUserId ?? view.room;
+  const inRoom = !view.teacher;
+  const fresh = await notify(aud, now, {
+    to, key: `concern:${view.concern.number}:unreachable`, kind: 'concern', urgent: true,
+    ...(inRoom ? { room: view.room, style: 'text' as const } : {}),
+    render: (t) => t('concern.unreachableToTeacher', { ...params(view, t, {}, { room: inRoom }), names: names.join(t('concern.listSeparator')) }),
+  });
+  return fresh ? to : undefined;
+}
+
+/**
+ * Who on the family side hears the school's answers and the close: whoever raised it, and the family members the
+ * rule told (an urgent case's other side, an incident's whole family) — they were promised news.
+ */
+export function familyRecipients(concern: ConcernDoc): string[] {
+  const to = new Set<string>();
+  if (concern.raisedByRole !== 'staff') to.add(concern.raisedBy);
+  for (const n of concern.requiredNotices) {
+    if (n.to && (n.role === 'father' || n.role === 'mother' || n.role === 'guardian')) to.add(n.to);
+  }
+  return [...to];
+}
+
+export interface Delivery { status: string; sentAt?: Date; attempts: number }
+
+/**
+ * How the rule's notices went out, by key. A notice to someone in voice style may have been split into pieces
+ * (`KEY:0`, `KEY:1`, …; see notify): it counts as delivered when every piece is, at the last piece's time.
+ */
+export async function deliveries(orgId: string, keys: string[]): Promise<Map<string, Delivery>> {
+  const out = new Map<string, Delivery>();
+  if (!keys.length) return out;
+  for (const o of await Outbox.find({ orgId, key: { $in: keys } }).lean()) {
+    out.set(o.key, { status: o.status, sentAt: o.sentAt ?? undefined, attempts: o.attempts });
+  }
+  const split = keys.filter((k) => !out.has(k));
+  if (!split.length) return out;
+  const firsts = await Outbox.find({ orgId, key: { $in: split.map((k) => `${k}:0`) } }, { key: 1 }).lean();
+  for (const first of firsts) {
+    const base = first.key.slice(0, -':0'.length);
+    const pieces = await Outbox.find({ orgId, key: { $regex: `^${escapeRegExp(base)}:\\d+$` } }).lean();
+    const sent = pieces.every((p) => p.status === 'sent');
+    out.set(base, {
+      status: sent ? 'sent' : pieces.some((p) => p.status === 'failed') ? 'failed' : 'pending',
+      sentAt: sent ? new Date(Math.max(...pieces.map((p) => p.sentAt!.getTime()))) : undefined,
+      attempts: Math.max(...pieces.map((p) => p.attempts)),
+    });
   }
   return out;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

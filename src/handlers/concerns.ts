@@ -4,30 +4,38 @@
  * case is open, the family's further messages go to the same case.
  */
 import type { BotContext, Middleware } from '../bot/context';
+import { notify } from '../bot/notify';
 import { memberFor } from '../bot/sender';
 import { ChildDoc } from '../models/child';
-import { Concern, OPEN_STATUSES } from '../models/concern';
+import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
 import { nextNumber } from '../models/counter';
 import { Org } from '../models/org';
 import { scheduleSettings } from '../scheduler/settings';
 import { childInfo } from './childInfo';
 import { classifyConcern } from './concernClassify';
-import { announceCase, loadCase, pushCase, recordStep, tellFamily } from './concernCase';
-import { setDialog } from './dialog';
+import { announceCase, caseParams, loadCase, recordStep, tellFamily, tellUnreachable } from './concernCase';
+import { clearDialog, setDialog } from './dialog';
+import { childNamedIn, detectIntent } from './intent';
 
 /** Follow-ups reach an open case for this long after it was opened. */
 const FOLLOW_UP_DAYS = 7;
 
+async function classify(ctx: BotContext, text: string) {
+  const org = await Org.findById(ctx.orgId).lean();
+  return classifyConcern(text, scheduleSettings(org?.schedule).concerns);
+}
+
 export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: string, voiceMediaId?: string): Promise<void> {
   if (ctx.person.kind !== 'family') return;
+  const { category, urgent } = await classify(ctx, text);
   const open = await openCaseOf(ctx, child._id);
-  if (open) return followUp(ctx, open, text, voiceMediaId);
+  // An emergency added to an ordinary case would never climb the urgent ladder (its clock started days ago and
+  // its urgency is "normal"): it becomes a case of its own.
+  if (open && !(urgent && open.urgency !== 'urgent')) return followUp(ctx, open, text, voiceMediaId);
 
   const member = memberFor(ctx.person, child._id);
   const role = member?.role ?? 'guardian';
   const info = await childInfo(ctx.orgId, child);
-  const org = await Org.findById(ctx.orgId).lean();
-  const { category, urgent } = classifyConcern(text, scheduleSettings(org?.schedule).concerns);
   const number = await nextNumber(ctx.orgId, 'concern', ctx.now);
   const concern = await Concern.create({
     orgId: ctx.orgId, number, childId: child._id, schoolId: child.schoolId, raisedBy: ctx.msg.from, raisedByRole: role,
@@ -44,6 +52,8 @@ export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: strin
     const required = await tellFamily(ctx.services, ctx.now, view, [...roles], 'concern.toOtherFamily');
     await Concern.updateOne({ _id: concern._id }, { $push: { requiredNotices: { $each: required } } });
     await recordStep(concern._id, 'family', ctx.now, required.flatMap((r) => (r.to ? [r.to] : [])));
+    const told = await tellUnreachable(ctx.services, ctx.now, view, required);
+    if (told) await recordStep(concern._id, 'unreachable', ctx.now, [told]);
     return ctx.reply('concern.receivedUrgent', { number, teacher: info.teacher?.name ?? '' });
   }
   if (info.teacher) return ctx.reply('concern.received', { number, teacher: info.teacher.name });
@@ -54,34 +64,55 @@ async function openCaseOf(ctx: BotContext, childId?: unknown) {
   const since = new Date(ctx.now.getTime() - FOLLOW_UP_DAYS * 24 * 3600_000);
   const q: Record<string, unknown> = { orgId: ctx.orgId, raisedBy: ctx.msg.from, status: { $in: OPEN_STATUSES }, openedAt: { $gte: since } };
   if (childId) q.childId = childId;
-  return Concern.findOne(q).sort({ openedAt: -1 });
+  // The newest first; number breaks a tie of two cases opened in the same instant.
+  return Concern.findOne(q).sort({ openedAt: -1, number: -1 });
 }
 
-async function followUp(ctx: BotContext, concern: NonNullable<Awaited<ReturnType<typeof openCaseOf>>>, text: string, voiceMediaId?: string): Promise<void> {
+async function followUp(ctx: BotContext, concern: ConcernDoc, text: string, voiceMediaId?: string): Promise<void> {
   const seq = concern.messages.length;
   await Concern.updateOne({ _id: concern._id }, { $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'family', text, voiceMediaId } } });
   const view = await loadCase(ctx.orgId, concern);
-  if (view?.teacher) {
-    await pushCase(ctx.services, ctx.now, view, view.teacher.wecomUserId, `concern:${concern.number}:followUp:${seq}`, 'concern.followUpToTeacher',
-      { urgent: concern.urgency === 'urgent', extra: { text: text || ctx.t('concern.voiceOnly') } });
-    if (voiceMediaId) {
-      await ctx.pushText(view.teacher.wecomUserId, '', 'text', { key: `concern:${concern.number}:followUpVoice:${seq}`, kind: 'concern' }).catch(() => undefined);
-    }
+  if (view) {
+    // To the pairing teacher, with the recording if there is one; a child without a teacher: to the school's group.
+    const inRoom = !view.teacher;
+    await notify(ctx.services, ctx.now, {
+      to: view.teacher?.wecomUserId ?? view.room, key: `concern:${concern.number}:followUp:${seq}`, kind: 'concern',
+      urgent: concern.urgency === 'urgent', voiceMediaId,
+      ...(inRoom ? { room: view.room, style: 'text' as const } : {}),
+      render: (t) => t('concern.followUpToTeacher', caseParams(view, t, { text: text || t('concern.voiceOnly') }, { room: inRoom })),
+    });
   }
   return ctx.reply('concern.followUp', { number: concern.number });
 }
 
 /**
- * A family member's voice message is a concern (or adds to the open one); so is, while a case is open, anything
- * else they say that nothing before understood.
+ * Before the menu and free-word questions: a family member's voice message is a concern (or adds to the open
+ * one), and so are words on the org's urgent list that the question parser would take for something else
+ * ("孩子最近没回家" is not a question about how the child is doing).
  */
 export const concernVoice: Middleware = async (ctx, next) => {
-  if (ctx.person.kind !== 'family' || !ctx.msg.voice?.mediaId) return next();
+  if (ctx.person.kind !== 'family') return next();
+  const voice = ctx.msg.voice?.mediaId;
+  const text = ctx.msg.text.trim();
+  if (!voice) {
+    // Dialog answers and what the parser already files as a concern go their usual way.
+    if (!text || ctx.dialog || detectIntent(text) === 'concern' || !(await classify(ctx, text)).urgent) return next();
+  }
   const children = ctx.person.children;
+  let child: ChildDoc | undefined;
+  if (ctx.dialog?.kind === 'concernText') {
+    // "4" asked what happened; the recording is the answer.
+    child = children.find((c) => String(c._id) === ctx.dialog!.data.childId);
+    await clearDialog(ctx);
+  } else if (ctx.dialog?.kind === 'chooseChild') {
+    await clearDialog(ctx);
+  }
+  child ??= children.length === 1 ? children[0] : childNamedIn(text, children);
+  if (child) return raiseConcern(ctx, child, text, voice);
   const open = await openCaseOf(ctx);
-  if (open) return followUp(ctx, open, ctx.msg.text.trim(), ctx.msg.voice.mediaId);
-  if (children.length === 1) return raiseConcern(ctx, children[0], ctx.msg.text.trim(), ctx.msg.voice.mediaId);
-  await setDialog(ctx, 'chooseChild', { intent: 'concern', original: ctx.msg.text.trim(), voice: ctx.msg.voice.mediaId }, 10);
+  // Which child is unclear: a recording goes to the open case; urgent words only to an urgent one (else a new case).
+  if (open && (voice || open.urgency === 'urgent')) return followUp(ctx, open, text, voice);
+  await setDialog(ctx, 'chooseChild', { intent: 'concern', original: text, ...(voice ? { voice } : {}) }, 10);
   const list = children.map((c, i) => ctx.t('choose.item', { n: i + 1, child: c.name }));
   return ctx.reply('choose.child', { count: children.length, list: list.join(ctx.person.style === 'voice' ? '，' : '\n') });
 };

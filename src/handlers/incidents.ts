@@ -13,8 +13,9 @@ import { scheduleSettings } from '../scheduler/settings';
 import { classifyConcern } from './concernClassify';
 import { loadCase, pushCase, recordStep, tellFamily, tellLeadership } from './concernCase';
 
-const INCIDENT = /^(紧急|突发|emergency)(?:\s+|[:：])(\S+?)(?:\s+|[:：，,])([\s\S]+)$/i;
-const BARE = /^(紧急|突发|emergency)\s*$/i;
+const INCIDENT = /^(紧急|突发|emergency)(?:\s+|[:：])\s*([\s\S]+)$/i;
+const BARE = /^(紧急|突发|emergency)\s*[:：]?\s*$/i;
+const SEP = /^[\s:：，,、]+/;
 
 export const incidents: Middleware = async (ctx, next) => {
   if (ctx.person.kind !== 'staff') return next();
@@ -22,12 +23,25 @@ export const incidents: Middleware = async (ctx, next) => {
   if (BARE.test(text)) return ctx.reply('concern.incidentUsage');
   const m = INCIDENT.exec(text);
   if (!m) return next();
-  const [, , name, what] = m;
+  const rest = m[2].trim();
   const staff = ctx.person.staff;
-  const candidates = await Child.find({ orgId: ctx.orgId, schoolId: staff.schoolId, name, status: 'active' });
-  if (candidates.length === 0) return ctx.reply('concern.incidentNoChild', { name });
+  const token = /^[^\s:：，,、]+/.exec(rest)![0];
+  let name = token;
+  let candidates = await Child.find({ orgId: ctx.orgId, schoolId: staff.schoolId, name, status: 'active' });
+  if (candidates.length === 0) {
+    // "紧急 王小明课间摔伤": the name ran into the words; the longest pupil name that starts them is meant.
+    const all = await Child.find({ orgId: ctx.orgId, schoolId: staff.schoolId, status: 'active' }, { name: 1 }).lean();
+    const longest = Math.max(0, ...all.filter((c) => token.startsWith(c.name)).map((c) => c.name.length));
+    if (longest) {
+      name = token.slice(0, longest);
+      candidates = await Child.find({ orgId: ctx.orgId, schoolId: staff.schoolId, name, status: 'active' });
+    }
+  }
+  if (candidates.length === 0) return ctx.reply('concern.incidentNoChild', { name: token });
   if (candidates.length > 1) return ctx.reply('concern.incidentAmbiguous', { name });
   const child = candidates[0];
+  const what = rest.slice(name.length).replace(SEP, '').trim();
+  if (!what) return ctx.reply('concern.incidentUsage');
 
   const org = await Org.findById(ctx.orgId).lean();
   const { category } = classifyConcern(what, scheduleSettings(org?.schedule).concerns);
@@ -42,7 +56,7 @@ export const incidents: Middleware = async (ctx, next) => {
   });
   const view = (await loadCase(ctx.orgId, concern))!;
   const family = await tellFamily(ctx.services, ctx.now, view, ['guardian', 'father', 'mother'], 'concern.incidentToFamily');
-  const leaders = await tellLeadership(ctx.services, ctx.now, view, 'concern.incidentToLeadership');
+  const { required: leaders } = await tellLeadership(ctx.services, ctx.now, view, 'concern.incidentToLeadership');
   if (view.teacher && view.teacher.wecomUserId !== ctx.msg.from) {
     await pushCase(ctx.services, ctx.now, view, view.teacher.wecomUserId, `concern:${number}:teacher`, 'concern.incidentToTeacher', { urgent: true, extra: { reporter: staff.name } });
   }

@@ -6,8 +6,7 @@
  * Every step has its own key, so it happens once, and is timestamped on the case. Urgent steps ignore quiet hours.
  */
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
-import { Outbox } from '../models/outbox';
-import { CaseView, loadCase, pushCase, recordStep, tellLeadership } from '../handlers/concernCase';
+import { CaseView, deliveries, loadCase, pushCase, recordStep, tellLeadership, tellUnreachable } from '../handlers/concernCase';
 import type { Job, JobContext } from './scheduler';
 
 /** Cases older than this are left to people: the ladder has long run its course. */
@@ -36,8 +35,7 @@ async function climb(ctx: JobContext, concern: ConcernDoc): Promise<void> {
     await escalate(ctx, view, 'urgentNoAck', [view.headTeacher, ...principals], 'concern.urgentNoAck', { minutes: s.urgentAckMinutes }, true);
   }
   if (concern.urgency === 'urgent' && !concern.incident && age >= s.leadershipMinutes * 60_000) {
-    const required = await tellLeadership(ctx.audience, ctx.now, view, 'concern.leadershipSummary');
-    const fresh = required.filter((r) => !concern.requiredNotices.some((x) => x.key === r.key));
+    const { fresh } = await tellLeadership(ctx.audience, ctx.now, view, 'concern.leadershipSummary');
     if (fresh.length) {
       await Concern.updateOne({ _id: concern._id }, { $push: { requiredNotices: { $each: fresh } } });
       await recordStep(concern._id, 'leadershipSummary', ctx.now, fresh.flatMap((r) => (r.to ? [r.to] : [])));
@@ -58,18 +56,26 @@ async function escalate(ctx: JobContext, view: CaseView, step: string, people: A
   }
 }
 
-/** A required notice past its deadline and not delivered (or nobody reachable): the teacher must phone. */
+/**
+ * A required notice past its deadline and not delivered: the teacher must phone. Family nobody can reach (not
+ * bound) was reported at once when the case opened (incidents: to the reporter; urgent cases: to the teacher) —
+ * here only caught up, under the same key, should that have been missed.
+ */
 async function checkDeadlines(ctx: JobContext, view: CaseView): Promise<void> {
-  const overdue = view.concern.requiredNotices.filter((r) => r.deadline <= ctx.now && r.role !== 'principal' && r.role !== 'moral_director');
+  const notices = view.concern.requiredNotices.filter((r) => r.role !== 'principal' && r.role !== 'moral_director');
+  if (!view.concern.incident && notices.some((r) => r.unreachable)) {
+    const told = await tellUnreachable(ctx.audience, ctx.now, view, notices);
+    if (told) await recordStep(view.concern._id, 'unreachable', ctx.now, [told]);
+  }
+  const overdue = notices.filter((r) => r.deadline <= ctx.now && !r.unreachable && r.key);
   if (!overdue.length) return;
-  const keys = overdue.flatMap((r) => (r.key ? [r.key] : []));
-  const sent = new Map((await Outbox.find({ orgId: ctx.orgId, key: { $in: keys }, status: 'sent' }).lean()).map((o) => [o.key, o.sentAt]));
+  // A voice-style notice may have gone out in pieces: deliveries() counts it delivered when all of them were.
+  const sent = await deliveries(ctx.orgId, overdue.map((r) => r.key!));
   const who = view.teacher?.wecomUserId ?? (view.concern.raisedByRole === 'staff' ? view.concern.raisedBy : undefined);
   if (!who) return;
   for (const r of overdue) {
-    const at = r.key ? sent.get(r.key) : undefined;
-    if (at && at <= r.deadline) continue;
-    if (r.unreachable && view.concern.incident) continue; // the reporter was told at once to phone them
+    const d = sent.get(r.key!);
+    if (d?.sentAt && d.sentAt <= r.deadline) continue;
     if (await pushCase(ctx.audience, ctx.now, view, who, `concern:${view.concern.number}:overdue:${r.role}`, 'concern.noticeOverdue', { urgent: true, extra: { name: r.name ?? '' } })) {
       await recordStep(view.concern._id, `overdue:${r.role}`, ctx.now, [who]);
     }

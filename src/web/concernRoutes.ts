@@ -5,8 +5,9 @@ import { audit } from '../models/auditLog';
 import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { Concern, OPEN_STATUSES } from '../models/concern';
+import { FamilyMember } from '../models/familyMember';
 import { Org } from '../models/org';
-import { Outbox } from '../models/outbox';
+import { deliveries } from '../handlers/concernCase';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
 import { scheduleSettings } from '../scheduler/settings';
@@ -22,14 +23,23 @@ export function concernRoutes(app: AppContext): Router {
     const all = req.query.status === 'all';
     const cases = await Concern.find({ orgId: app.orgId, ...(all ? {} : { status: { $in: OPEN_STATUSES } }) }).sort({ number: -1 }).limit(500).lean();
     const s = scheduleSettings((await Org.findById(app.orgId).lean())?.schedule).concerns;
-    const [children, schools, classes, staff] = await Promise.all([
-      Child.find({ orgId: app.orgId, _id: { $in: cases.map((c) => c.childId) } }).lean(),
+    const childIds = [...new Set(cases.map((c) => String(c.childId)))];
+    const [children, schools, classes, staff, family] = await Promise.all([
+      Child.find({ orgId: app.orgId, _id: { $in: childIds } }).lean(),
       School.find({ orgId: app.orgId }).lean(),
       Classroom.find({ orgId: app.orgId }).lean(),
-      Staff.find({ orgId: app.orgId, _id: { $in: cases.flatMap((c) => (c.teacherId ? [c.teacherId] : [])) } }).lean(),
+      // All staff of the org: the ladder names head teachers and leaders too, not only the pairing teachers.
+      Staff.find({ orgId: app.orgId }).lean(),
+      FamilyMember.find({ orgId: app.orgId, childId: { $in: childIds } }).lean(),
+    ]);
+    // Who a ladder step reached, by name: a family member's channel address is no business of the dashboard.
+    const nameOf = new Map<string, string>([
+      ...staff.map((x) => [x.wecomUserId, x.name] as [string, string]),
+      ...family.flatMap((m) => (m.boundAddress ? [[m.boundAddress, m.name ?? m.role] as [string, string]] : [])),
     ]);
     const keys = cases.flatMap((c) => c.requiredNotices.flatMap((n) => (n.key ? [n.key] : [])));
-    const sent = new Map((await Outbox.find({ orgId: app.orgId, key: { $in: keys } }).lean()).map((o) => [o.key, o]));
+    // Voice-style notices may have gone out in pieces; deliveries() folds them into one.
+    const sent = await deliveries(app.orgId, keys);
     const byId = <T extends { _id: unknown }>(xs: T[]) => new Map(xs.map((x) => [String(x._id), x]));
     const [childBy, schoolBy, classBy, staffBy] = [byId(children), byId(schools), byId(classes), byId(staff)];
 
@@ -58,7 +68,7 @@ export function concernRoutes(app: AppContext): Router {
             inTime: !!(o?.sentAt && o.sentAt <= n.deadline),
           };
         }),
-        ladder: c.ladder,
+        ladder: c.ladder.map((l) => ({ step: l.step, at: l.at, to: l.to.map((a) => nameOf.get(a) ?? a) })),
         // The words, as the family said them; the address of who said them stays out.
         messages: c.messages.map((m) => ({ at: m.at, direction: m.direction, text: m.text, voice: !!m.voiceMediaId })),
       };
