@@ -50,7 +50,7 @@ describe('classifyConcern with lists the school changed', () => {
   it('urgency follows the urgent list', () => {
     const s = { ...defaults, urgentKeywords: ['咳嗽', '没回家'] };
     expect(classify('孩子咳嗽好几天了', s)).toEqual({ category: 'health', urgent: true });
-    expect(classify('孩子放学没回家', s)).toEqual({ category: 'other', urgent: true });
+    expect(classify('孩子放学没回家', s)).toEqual({ category: 'safety', urgent: true });
     expect(classify('孩子找不到了', s)).toEqual({ category: 'safety', urgent: false });
   });
 

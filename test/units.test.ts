@@ -47,8 +47,15 @@ describe('intents from free words', () => {
     ['3', 'call'], ['亲情电话', 'call'], ['什么时候打电话', 'call'], ['通话时间', 'call'],
     ['4', 'concern'], ['反映情况', 'concern'], ['孩子发烧了', 'concern'], ['他最近不想上学', 'concern'], ['被同学欺负了', 'concern'],
     ['0', 'help'], ['帮助', 'help'], ['菜单', 'help'],
-  ])('%s → %s', (text, intent) => {
+    ['孩子最近有点不开心', 'concern'], ['孩子高烧39度', 'concern'], ['孩子放学没回家', 'concern'], ['孩子最近作业写不完', 'concern'],
+    ['谢谢老师', undefined], ['学习怎么样', 'status'],
+  ] as Array<[string, string | undefined]>)('%s → %s', (text, intent) => {
     expect(detectIntent(text)).toBe(intent);
+  });
+
+  it('takes the org\'s own concern words as concerns', () => {
+    expect(detectIntent('孩子又旷课了')).toBeUndefined();
+    expect(detectIntent('孩子又旷课了', ['旷课'])).toBe('concern');
   });
 
   it('leaves the rest to the menu', () => {

@@ -1,6 +1,8 @@
 /** A bound parent or guardian asks by digit or free words: how is my child, who is the teacher, when is the call. */
 import { ChildDoc } from '../models/child';
+import { Org } from '../models/org';
 import { ProgressNote } from '../models/progressNote';
+import { scheduleSettings } from '../scheduler/settings';
 import { Staff } from '../models/staff';
 import type { BotContext, Middleware } from '../bot/context';
 import { childInfo } from './childInfo';
@@ -33,7 +35,7 @@ export const familyQuestions: Middleware = async (ctx, next) => {
     if (child) return raiseConcern(fam, child, text);
   }
 
-  const intent = detectIntent(text);
+  const intent = detectIntent(text, await concernWords(ctx.orgId));
   if (!intent) return next();
   if (intent === 'help') {
     await ctx.reply('menu.help', { org: ctx.services.orgName, menu: ctx.t('menu.family') });
@@ -48,6 +50,15 @@ export const familyQuestions: Middleware = async (ctx, next) => {
   }
   return answer(fam, intent, child, text);
 };
+
+/**
+ * The org's concern words that can only mean a report. Study and family words (学习, 成绩 …) are left out: "学习怎么样"
+ * asks for the note.
+ */
+async function concernWords(orgId: string): Promise<string[]> {
+  const c = scheduleSettings((await Org.findById(orgId).lean())?.schedule).concerns;
+  return [...c.urgentKeywords, ...c.keywords.safety, ...c.keywords.health, ...c.keywords.mood];
+}
 
 /** Anything a bound person says that nothing understood gets the menu. */
 export const familyFallback: Middleware = async (ctx, next) => {

@@ -49,14 +49,14 @@ export const scheduleSettingsSchema = z.object({
   concerns: z.object({
     /** Words that put a concern in a category; the first category (in this order) with a hit wins, else "other". */
     keywords: z.object({
-      safety: z.array(z.string().min(1)).default(['找不到', '失踪', '不见了', '走丢', '溺水', '打架', '被打', '欺负', '车祸', '受伤', '摔', '流血', '骨折']),
-      health: z.array(z.string().min(1)).default(['发烧', '发高烧', '咳嗽', '感冒', '生病', '病了', '肚子疼', '头疼', '不舒服', '住院', '吃药', '昏迷']),
+      safety: z.array(z.string().min(1)).default(['找不到', '找不着', '没找到', '失踪', '不见了', '走丢', '没回家', '没回来', '联系不上', '溺水', '打架', '被打', '打伤', '欺负', '车祸', '受伤', '摔', '流血', '骨折']),
+      health: z.array(z.string().min(1)).default(['发烧', '发高烧', '高烧', '烧到', '咳嗽', '感冒', '生病', '病了', '肚子疼', '头疼', '不舒服', '住院', '吃药', '昏迷']),
       mood: z.array(z.string().min(1)).default(['不想活', '自杀', '哭', '害怕', '不开心', '难过', '孤独', '想爸爸', '想妈妈', '情绪']),
       study: z.array(z.string().min(1)).default(['不想上学', '逃学', '成绩', '作业', '考试', '学习']),
       family: z.array(z.string().min(1)).default(['吵架', '离婚', '没人管', '搬家', '没钱']),
     }).default({}),
     /** Words that make a concern urgent (the emergency ladder). */
-    urgentKeywords: z.array(z.string().min(1)).default(['发高烧', '受伤', '找不到', '失踪', '不见了', '走丢', '溺水', '打架', '不想活', '自杀', '车祸', '昏迷', '流血', '骨折']),
+    urgentKeywords: z.array(z.string().min(1)).default(['发高烧', '高烧', '受伤', '打伤', '找不到', '找不着', '没找到', '失踪', '不见了', '走丢', '没回家', '没回来', '联系不上', '溺水', '打架', '不想活', '自杀', '车祸', '昏迷', '流血', '骨折']),
     /** Ordinary case not acknowledged: remind the teacher after this many hours, tell the head teacher after that many. */
     remindTeacherHours: z.number().int().min(1).max(24 * 14).default(24),
     headTeacherHours: z.number().int().min(1).max(24 * 14).default(48),

@@ -13,7 +13,7 @@ import { withDatabase } from '../../src/models/mongoServer';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-export interface SimReply { id: string; to: string; room?: string; text: string; style: string; at: string }
+export interface SimReply { id: string; to: string; room?: string; text: string; style: string; at: string; voice?: string; mentions?: string[] }
 
 export class TestApp {
   constructor(readonly app: RunningApp) {}
