@@ -3,14 +3,16 @@
  * retries with exponential backoff. Each attempt of each message is claimed by a unique insert
  * (`deliver:ID:ATTEMPT`, see models/claim.ts), so two workers never send the same attempt; a claim that was
  * not finished in time (a crashed worker) is taken over as the next attempt.
+ * A route that refuses a message as closed (FallbackSendError: kf window or quota, unknown parent) passes it on
+ * to the router's next route within the same attempt; `route` records the one that delivered.
  */
 import crypto from 'node:crypto';
 import { claimOnce } from '../models/claim';
 import { Outbox, OutboxDoc } from '../models/outbox';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import { Channel, PermanentSendError, RetryableSendError } from './channel';
-import type { Router } from './router';
+import { Channel, PermanentSendError, RetryableSendError, SendResult } from './channel';
+import { canFallBack, type Router } from './router';
 
 export interface DeliveryOptions {
   channels: Map<string, Channel>;
@@ -88,40 +90,62 @@ export class DeliveryWorker {
   }
 
   private async sendOne(doc: OutboxDoc): Promise<boolean> {
-    const name = doc.channel === 'auto'
-      ? (this.opts.router ? await this.opts.router.pick(doc.room ?? doc.to) : this.opts.defaultChannel)
+    const target = doc.room ?? doc.to;
+    let name = doc.channel === 'auto'
+      ? (this.opts.router ? await this.opts.router.pick(target, { room: !!doc.room }) : this.opts.defaultChannel)
       : doc.channel;
-    const channel = this.opts.channels.get(name);
-    try {
-      if (!channel) throw new PermanentSendError(`no channel "${name}" is running`);
-      const res = await channel.send({
-        key: doc.key, to: doc.to, room: doc.room ?? undefined, text: doc.text, style: doc.style as 'text' | 'voice',
-        voice: doc.voiceMediaId ? { mediaId: doc.voiceMediaId } : undefined,
-        mentions: doc.mentions?.length ? doc.mentions : undefined,
-      });
-      await Outbox.updateOne({ _id: doc._id }, {
-        $set: { status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1, ...(res.platformMsgId ? { platformMsgId: res.platformMsgId } : {}) },
-        $unset: { lockedUntil: 1, lastError: 1 },
-      });
-      return true;
-    } catch (err) {
-      const attempts = doc.attempts + 1;
-      const permanent = err instanceof PermanentSendError || attempts >= this.opts.maxAttempts;
-      const backoff = err instanceof RetryableSendError && err.retryAfterMs
-        ? err.retryAfterMs
-        : Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
-      const now = this.opts.clock.now();
-      await Outbox.updateOne({ _id: doc._id }, {
-        $set: {
-          status: permanent ? 'failed' : 'pending',
-          attempts,
-          lastError: (err as Error).message,
-          dueAt: permanent ? doc.dueAt : new Date(now.getTime() + backoff),
-        },
-        $unset: { lockedUntil: 1 },
-      });
-      this.opts.log.warn({ key: doc.key, attempts, permanent, err: (err as Error).message }, 'delivery failed');
-      return false;
+    // Routes that refused this message as closed (kf window, quota, unknown parent): the next route gets it.
+    const tried: string[] = [];
+    const refusals: string[] = [];
+    for (;;) {
+      tried.push(name);
+      const res = await this.tryChannel(doc, name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      if (!(res instanceof Error)) {
+        await Outbox.updateOne({ _id: doc._id }, {
+          $set: { status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1, ...(res.platformMsgId ? { platformMsgId: res.platformMsgId } : {}) },
+          $unset: { lockedUntil: 1, lastError: 1 },
+        });
+        if (refusals.length) this.opts.log.info({ key: doc.key, route: res.route, refused: refusals }, 'delivered through a fallback route');
+        return true;
+      }
+      const next = canFallBack(res) && this.opts.router ? await this.opts.router.next(target, tried, { room: !!doc.room }) : undefined;
+      if (next) {
+        refusals.push(`${name}: ${res.message}`);
+        name = next;
+        continue;
+      }
+      // The routes that refused first stay in the error, so that an operator sees why each was not used.
+      return this.failed(doc, res, refusals.length ? [...refusals, `${name}: ${res.message}`].join(' | ') : res.message);
     }
+  }
+
+  private async tryChannel(doc: OutboxDoc, name: string): Promise<SendResult> {
+    const channel = this.opts.channels.get(name);
+    if (!channel) throw new PermanentSendError(`no channel "${name}" is running`);
+    return channel.send({
+      key: doc.key, to: doc.to, room: doc.room ?? undefined, text: doc.text, style: doc.style as 'text' | 'voice',
+      voice: doc.voiceMediaId ? { mediaId: doc.voiceMediaId } : undefined,
+      mentions: doc.mentions?.length ? doc.mentions : undefined,
+    });
+  }
+
+  private async failed(doc: OutboxDoc, err: Error, lastError: string): Promise<boolean> {
+    const attempts = doc.attempts + 1;
+    const permanent = err instanceof PermanentSendError || attempts >= this.opts.maxAttempts;
+    const backoff = err instanceof RetryableSendError && err.retryAfterMs
+      ? err.retryAfterMs
+      : Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
+    const now = this.opts.clock.now();
+    await Outbox.updateOne({ _id: doc._id }, {
+      $set: {
+        status: permanent ? 'failed' : 'pending',
+        attempts,
+        lastError,
+        dueAt: permanent ? doc.dueAt : new Date(now.getTime() + backoff),
+      },
+      $unset: { lockedUntil: 1 },
+    });
+    this.opts.log.warn({ key: doc.key, attempts, permanent, err: lastError }, 'delivery failed');
+    return false;
   }
 }

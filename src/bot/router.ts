@@ -1,17 +1,100 @@
 /**
- * Picks the channel for a push (`channel: 'auto'` in the outbox): the one the person last wrote from, if it is
- * running; otherwise the org's default. Rooms go to the channel the room was last heard on. The 微信客服 window
- * and 学校通知 fallback (issue 5) plug in here.
+ * Picks the channel for a push (`channel: 'auto'` in the outbox) and the next one when a route turns out closed.
+ *
+ * - A family member: `wecom-kf` while their 48-hour window is open with quota left, else `wecom-school`
+ *   (学校通知, when their parent_userid is known), else the channels they last wrote from, else the default.
+ * - Staff: `wecom-app` when it runs, else the channels they last wrote from, else the default.
+ * - A room (or anyone unknown): the channels it was last heard on, else the default.
+ *
+ * Channels that can tell whether an address is reachable right now implement `RouteProbe.reach` (the kf window,
+ * a known parent_userid); a channel that answers 'closed' is skipped. A send that finds its route closed after
+ * all (the window closed meanwhile, WeCom counted the quota differently, the parent left the school's directory)
+ * throws a FallbackSendError, and the delivery worker asks `next()` for the following route.
  */
+import { Identity } from '../models/identity';
 import { Route } from '../models/route';
-import type { Channel } from './channel';
+import { Channel, PermanentSendError } from './channel';
+
+/** Why a route cannot take a message now; each lets delivery try the next route. */
+export type FallbackReason =
+  | 'kf_window_closed'
+  | 'kf_quota'
+  | 'kf_session_state'
+  | 'school_invalid_parent'
+  | 'school_unknown_parent';
+
+/** A permanent failure of this route only: the message may still go through another one. */
+export class FallbackSendError extends PermanentSendError {
+  constructor(readonly reason: FallbackReason, message: string) {
+    super(message);
+    this.name = 'FallbackSendError';
+  }
+}
+
+export function canFallBack(err: unknown): err is FallbackSendError {
+  return err instanceof FallbackSendError;
+}
+
+export type Reach = 'open' | 'closed' | 'unknown';
+
+/** Implemented by channels whose reach depends on the recipient (kf window, 学校通知 parent id). */
+export interface RouteProbe {
+  reach(address: string): Promise<Reach>;
+}
+
+function isProbe(ch: Channel | undefined): ch is Channel & RouteProbe {
+  return typeof (ch as Partial<RouteProbe> | undefined)?.reach === 'function';
+}
+
+/** Family routes in order of preference, before the ones they wrote from. */
+const FAMILY_PREFERRED = ['wecom-kf', 'wecom-school'];
+const STAFF_PREFERRED = ['wecom-app'];
+
+export interface PickOptions {
+  /** The address is a room (group chat), not a person. */
+  room?: boolean;
+}
 
 export class Router {
   constructor(private readonly channels: Map<string, Channel>, private readonly defaultChannel: string, private readonly orgId: string) {}
 
-  async pick(address: string): Promise<string> {
-    const routes = await Route.find({ orgId: this.orgId, address }).sort({ lastInboundAt: -1 }).lean();
-    const usable = routes.find((r) => this.channels.has(r.channel));
-    return usable?.channel ?? this.defaultChannel;
+  async pick(address: string, opts: PickOptions = {}): Promise<string> {
+    return (await this.candidates(address, opts))[0] ?? this.defaultChannel;
+  }
+
+  /** The next route to try after `tried` failed with a FallbackSendError; undefined when none is left. */
+  async next(address: string, tried: Iterable<string>, opts: PickOptions = {}): Promise<string | undefined> {
+    const done = new Set(tried);
+    return (await this.candidates(address, opts)).find((c) => !done.has(c));
+  }
+
+  /** Running channels that may reach `address`, best first; the default closes the list. */
+  async candidates(address: string, opts: PickOptions = {}): Promise<string[]> {
+    const out: string[] = [];
+    const reachOf = new Map<string, Reach>();
+    const reach = async (name: string): Promise<Reach> => {
+      if (!reachOf.has(name)) {
+        const ch = this.channels.get(name);
+        reachOf.set(name, isProbe(ch) ? await ch.reach(address) : 'unknown');
+      }
+      return reachOf.get(name)!;
+    };
+    const add = (name: string) => {
+      if (this.channels.has(name) && !out.includes(name)) out.push(name);
+    };
+
+    const kind = opts.room ? undefined : (await Identity.findOne({ orgId: this.orgId, address }, { kind: 1 }).lean())?.kind;
+    if (kind === 'family') {
+      for (const name of FAMILY_PREFERRED) if (this.channels.has(name) && (await reach(name)) === 'open') add(name);
+    } else if (kind === 'staff') {
+      for (const name of STAFF_PREFERRED) if (this.channels.has(name) && (await reach(name)) !== 'closed') add(name);
+    }
+    const heard = await Route.find({ orgId: this.orgId, address }).sort({ lastInboundAt: -1 }).lean();
+    for (const r of heard) if (this.channels.has(r.channel) && (await reach(r.channel)) !== 'closed') add(r.channel);
+    // Closed routes the person uses come before a default they never wrote from: their refusal (FallbackSendError,
+    // no API call) explains in the outbox's lastError why the message went elsewhere or failed.
+    for (const r of heard) add(r.channel);
+    add(this.defaultChannel);
+    return out;
   }
 }

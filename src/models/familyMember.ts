@@ -21,10 +21,15 @@ const familyMemberSchema = new Schema({
   boundAddress: String,
   boundAt: Date,
   boundVia: { type: String, enum: ['code', 'teacher_approval'] },
+  /** The parent's id in the school's 家校通讯录 (学校通知 goes to it); filled by the school sync. */
+  wecomParentUserId: String,
+  /** The parent's WeChat external_userid in this corp, from the 家校通讯录 (微信客服 also names customers by external_userid). */
+  wecomExternalUserId: String,
 }, { timestamps: true });
 familyMemberSchema.index({ orgId: 1, code: 1 }, { unique: true });
 familyMemberSchema.index({ orgId: 1, childId: 1, role: 1 }, { unique: true });
 familyMemberSchema.index({ orgId: 1, boundAddress: 1 });
+familyMemberSchema.index({ orgId: 1, wecomExternalUserId: 1 });
 
 export const FamilyMember = model('FamilyMember', familyMemberSchema);
 export type FamilyMemberDoc = HydratedDocument<InferSchemaType<typeof familyMemberSchema>>;

@@ -37,6 +37,8 @@
  *   fake.route('externalcontact/message/send', (req) => ...);  fake.route('school/user/get', (req) => ...);
  *   `req` = { api, method, query, body, app } with `app` the token's { secret, agentId }. The token check,
  *   failNext and recording apply to routed apis too. Keep shared fixtures in this folder.
+ *   Ready-made: kf.ts (FakeKf: 微信客服 sync_msg / send_msg with the 48 h and 5-message rule, kf callbacks) and
+ *   school.ts (FakeSchool: 家校通讯录 and 学校通知, with sunshineDirectory() matching the test roster).
  *
  * Callback helpers (play WeCom): appTextXml / appVoiceXml / appEventXml build the decrypted XML of a member's
  * message; signedCallback(path, keys, xml) gives the URL (with msg_signature, timestamp, nonce) and the

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../config';
+import { readAibotConfig, WeComAibotConfig } from './aibotConfig';
 import { AES_KEY_PATTERN } from './callbackCrypto';
 import { DEFAULT_API_BASE } from './client';
 
@@ -16,11 +17,31 @@ export interface WeComAppConfig {
   encodingAESKey: string;
 }
 
+/** 微信客服 (`wecom-kf`): an app allowed to call the kf APIs, the kf callback, and the kf account. */
+export interface WeComKfConfig {
+  secret: string;
+  token: string;
+  encodingAESKey: string;
+  openKfId: string;
+}
+
+/** 学校通知 (`wecom-school`): the 家校 app (in 家长可使用的应用). */
+export interface WeComSchoolConfig {
+  agentId: number;
+  secret: string;
+}
+
 export interface WeComConfig {
   corpId?: string;
   apiBase: string;
   /** The self-built app (teachers 1:1): set when every WECOM_APP_* variable is. */
   app?: WeComAppConfig;
+  /** 微信客服 for parents: set when every WECOM_KF_* variable is. */
+  kf?: WeComKfConfig;
+  /** 学校通知 for parents: set when every WECOM_SCHOOL_* variable is. */
+  school?: WeComSchoolConfig;
+  /** The 智能机器人 in the teachers' groups (aibotConfig.ts): long connection or callback URL. */
+  aibot?: WeComAibotConfig;
 }
 
 const base = z.object({
@@ -33,6 +54,18 @@ const app = z.object({
   WECOM_APP_SECRET: z.string().min(8, 'the app\'s Secret from its page in the admin console'),
   WECOM_APP_TOKEN: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'the callback Token: up to 32 letters and digits'),
   WECOM_APP_AES_KEY: z.string().regex(AES_KEY_PATTERN, 'the callback EncodingAESKey: exactly 43 letters and digits'),
+});
+
+const kf = z.object({
+  WECOM_KF_SECRET: z.string().min(8, 'the Secret of an app listed in 微信客服 → 可调用接口的应用 (or the 微信客服 Secret)'),
+  WECOM_KF_TOKEN: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'the kf callback Token: up to 32 letters and digits'),
+  WECOM_KF_AES_KEY: z.string().regex(AES_KEY_PATTERN, 'the kf callback EncodingAESKey: exactly 43 letters and digits'),
+  WECOM_KF_OPEN_KFID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'the 客服账号ID (open_kfid, starts with wk) of the API-managed kf account'),
+});
+
+const school = z.object({
+  WECOM_SCHOOL_AGENT_ID: z.coerce.number().int().positive('the AgentId of the 家校 app (a number such as 1000005)'),
+  WECOM_SCHOOL_SECRET: z.string().min(8, 'the 家校 app\'s Secret from its page in the admin console'),
 });
 
 export const APP_VARS = Object.keys(app.shape) as Array<keyof typeof app.shape>;
@@ -63,6 +96,9 @@ export function loadWeComConfig(env: Record<string, string | undefined> = proces
   const appVars = readGroup(present, app, 'the WeCom self-built app');
   const corpId = parsedBase.data.WECOM_CORP_ID;
   if (appVars && !corpId) fail([{ code: 'custom', path: ['WECOM_CORP_ID'], message: 'required when WECOM_APP_* is set' } as z.ZodIssue]);
+  const kfVars = readGroup(present, kf, '微信客服 (wecom-kf)');
+  const schoolVars = readGroup(present, school, '学校通知 (wecom-school)');
+  if ((kfVars || schoolVars) && !corpId) fail([{ code: 'custom', path: ['WECOM_CORP_ID'], message: `required when ${kfVars ? 'WECOM_KF_*' : 'WECOM_SCHOOL_*'} is set` } as z.ZodIssue]);
   return {
     corpId,
     apiBase: parsedBase.data.WECOM_API_BASE,
@@ -72,10 +108,15 @@ export function loadWeComConfig(env: Record<string, string | undefined> = proces
       token: appVars.WECOM_APP_TOKEN,
       encodingAESKey: appVars.WECOM_APP_AES_KEY,
     },
+    kf: kfVars && {
+      secret: kfVars.WECOM_KF_SECRET, token: kfVars.WECOM_KF_TOKEN, encodingAESKey: kfVars.WECOM_KF_AES_KEY, openKfId: kfVars.WECOM_KF_OPEN_KFID,
+    },
+    school: schoolVars && { agentId: schoolVars.WECOM_SCHOOL_AGENT_ID, secret: schoolVars.WECOM_SCHOOL_SECRET },
+    aibot: readAibotConfig(present, parsedBase.data.WECOM_API_BASE),
   };
 }
 
 /** True when at least one WeCom adapter is configured (npm start then uses WeCom rather than the simulator). */
 export function isWeComConfigured(cfg: WeComConfig): boolean {
-  return Boolean(cfg.app);
+  return Boolean(cfg.app || cfg.aibot || cfg.kf || cfg.school);
 }

@@ -1,11 +1,20 @@
 /**
  * The WeCom adapters that the environment configures, as ChannelPlugins for startApp. For now:
- * `wecom-app` (teachers 1:1), callback at `/wecom/app/callback`. kf, 学校通知 and aibot join here later.
+ * `wecom-app` (teachers 1:1), callback at `/wecom/app/callback`; `wecom-aibot` (teachers' groups), long connection or
+ * callback at `/wecom/aibot/callback`; `wecom-kf` (parents in WeChat through 微信客服), callback at `/wecom/kf/callback`;
+ * `wecom-school` (学校通知 to parents by parent_userid), with the 家校通讯录 sync at `POST /api/wecom/school-sync`.
  */
+import path from 'node:path';
 import type { ChannelPlugin } from '../../app';
-import type { Clock } from '../../clock';
+import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
+import { WeComAibotChannel } from './aibotChannel';
+import { createSdkConnection } from './aibotSdk';
 import { WeComAppChannel } from './appChannel';
+import { wecomRoutes } from '../../web/wecomRoutes';
+import { WeComKfChannel } from './kfChannel';
+import { WeComSchoolChannel } from './schoolChannel';
+import { syncSchoolDirectory } from './schoolSync';
 import { WeComClient, WeComClientOptions } from './client';
 import { loadWeComConfig, WeComConfig } from './config';
 
@@ -16,9 +25,18 @@ export interface WeComDeps {
   clock?: Clock;
   /** Overrides for every client (tests: shorter backoff, own token cache). */
   client?: Partial<WeComClientOptions>;
+  /** Builds the AI bot's long connection (tests: a stub instead of the SDK's WebSocket client). */
+  aibotConnection?: typeof createSdkConnection;
+  /** Where voice recordings are kept (`<dataDir>/media/`). Default: DATA_DIR from `env`, else ./data. */
+  dataDir?: string;
+  /** The admin token guarding /api/wecom/* (school sync). Default: ADMIN_TOKEN from `env`; without one those routes answer 503. */
+  adminToken?: string;
 }
 
 export const APP_CALLBACK_PATH = '/wecom/app/callback';
+export const AIBOT_CALLBACK_PATH = '/wecom/aibot/callback';
+export const KF_CALLBACK_PATH = '/wecom/kf/callback';
+export const WECOM_API_PATH = '/api/wecom';
 
 /** Builds the configured WeCom channels; [] when none is configured. Throws ConfigError on a half-set adapter. */
 export function wecomPlugins(env: Record<string, string | undefined>, deps: WeComDeps): ChannelPlugin[] {
@@ -35,10 +53,48 @@ export function wecomPlugins(env: Record<string, string | undefined>, deps: WeCo
     });
     plugins.push({ channel, mount: (http) => { http.use(APP_CALLBACK_PATH, channel.router); } });
   }
+  if (cfg.aibot) {
+    // `wecom-aibot` (teachers' groups): the long connection needs no URL; callback mode mounts /wecom/aibot/callback.
+    const a = cfg.aibot;
+    const log = deps.log?.child({ channel: 'wecom-aibot' });
+    const channel = new WeComAibotChannel({
+      orgId: deps.orgId, log, clock: deps.clock, rooms: a.rooms, webhooks: a.webhooks,
+      ...(a.mode === 'long-connection'
+        ? { connection: (deps.aibotConnection ?? createSdkConnection)({ botId: a.botId!, secret: a.secret!, wsUrl: a.wsUrl, log }) }
+        : { callback: { token: a.token!, encodingAESKey: a.encodingAESKey! } }),
+    });
+    plugins.push({ channel, mount: a.mode === 'callback' ? (http) => { http.use(AIBOT_CALLBACK_PATH, channel.router); } : undefined });
+  }
+  const dataDir = deps.dataDir ?? path.resolve(env.DATA_DIR || './data');
+  if (cfg.kf && cfg.corpId) {
+    // `wecom-kf` (parents in WeChat): its own client, as the kf secret may be another app's than wecom-app's.
+    const log = deps.log?.child({ channel: 'wecom-kf' });
+    const client = new WeComClient({ corpId: cfg.corpId, secret: cfg.kf.secret, apiBase: cfg.apiBase, log, ...deps.client });
+    const channel = new WeComKfChannel({
+      orgId: deps.orgId, client, log, clock: deps.clock, dataDir, openKfId: cfg.kf.openKfId,
+      keys: { token: cfg.kf.token, encodingAESKey: cfg.kf.encodingAESKey, receiveId: cfg.corpId },
+    });
+    plugins.push({ channel, mount: (http) => { http.use(KF_CALLBACK_PATH, channel.router); } });
+  }
+  if (cfg.school && cfg.corpId) {
+    // `wecom-school` (学校通知): outbound only; the 家校通讯录 sync is an admin route.
+    const log = deps.log?.child({ channel: 'wecom-school' });
+    const client = new WeComClient({ corpId: cfg.corpId, secret: cfg.school.secret, agentId: cfg.school.agentId, apiBase: cfg.apiBase, log, ...deps.client });
+    const channel = new WeComSchoolChannel({ orgId: deps.orgId, client, log, dataDir });
+    const clock = deps.clock ?? systemClock;
+    const routes = wecomRoutes({
+      adminToken: deps.adminToken ?? (env.ADMIN_TOKEN || undefined),
+      schoolSync: ({ dryRun }) => syncSchoolDirectory(client, { orgId: deps.orgId, now: clock.now(), dryRun, log }),
+    });
+    plugins.push({ channel, mount: (http) => { http.use(WECOM_API_PATH, routes); } });
+  }
   return plugins;
 }
 
 export { loadWeComConfig, isWeComConfigured } from './config';
 export { WeComClient, TokenCache, Pacer } from './client';
 export { WeComAppChannel } from './appChannel';
+export { WeComKfChannel } from './kfChannel';
+export { WeComSchoolChannel } from './schoolChannel';
+export { WeComAibotChannel } from './aibotChannel';
 export { WeComRetryableError, WeComPermanentError, operatorMessage } from './errors';

@@ -1,0 +1,135 @@
+/**
+ * The 智能机器人's callback URL (API mode, URL回调). Same crypto as the app callbacks (callbackCrypto.ts; D101033
+ * 回调和回复的加解密方案) with ReceiveId "" and JSON instead of XML:
+ *
+ * - GET (URL verification): msg_signature/timestamp/nonce/echostr; answer the decrypted echostr as is within 1 s.
+ * - POST: query msg_signature/timestamp/nonce, body `{"encrypt":"…"}`; the decrypted text is the message JSON
+ *   (aibotProtocol.ts). D101033 allows answering with an empty body ("可以选择直接回复空包") instead of an encrypted
+ *   passive reply `{encrypt, msgsignature, timestamp, nonce}`; we always answer empty AT ONCE and process after, and
+ *   reply through the message's response_url (aibotChannel.ts), because our handlers run after the answer.
+ * - Refused and never processed: a bad signature, a ReceiveId other than "", a timestamp outside the replay window
+ *   (403); a malformed query or body (400).
+ * - A repeat (WeCom re-sends when it got no answer) is dropped on `msgid` ("本次回调的唯一性标志，用于事件排重");
+ *   the Bot's durable de-duplication on the same id (InboundMessage.platformId) catches repeats across restarts.
+ */
+import express, { Request, Response, Router } from 'express';
+import { systemClock, type Clock } from '../../clock';
+import type { Logger } from '../../log';
+import { CallbackCryptoError, CallbackKeys, decrypt, verifySignature } from './callbackCrypto';
+import { AibotMessage, isAibotMessage } from './aibotProtocol';
+
+export interface AibotCallbackOptions {
+  keys: CallbackKeys;
+  onMessage: (body: AibotMessage) => Promise<void>;
+  clock?: Clock;
+  replayWindowMs?: number;
+  log?: Logger;
+  rememberKeys?: number;
+}
+
+export interface AibotCallbackRouter {
+  router: Router;
+  idle(): Promise<void>;
+}
+
+function queryValue(req: Request, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown>)[name];
+  return typeof v === 'string' && v.length > 0 && v.length <= 4096 ? v.replace(/ /g, '+') : undefined;
+}
+
+function refuse(res: Response, status: 400 | 403, reason: string): void {
+  res.status(status).type('text/plain').send(reason);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function createAibotCallback(opts: AibotCallbackOptions): AibotCallbackRouter {
+  const clock = opts.clock ?? systemClock;
+  const windowMs = opts.replayWindowMs ?? 5 * 60_000;
+  const remember = opts.rememberKeys ?? 5000;
+  const seen = new Set<string>();
+  const inflight = new Set<Promise<void>>();
+  const log = opts.log;
+  const router = Router();
+
+  router.get('/', (req, res) => {
+    const sig = queryValue(req, 'msg_signature');
+    const timestamp = queryValue(req, 'timestamp');
+    const nonce = queryValue(req, 'nonce');
+    const echostr = queryValue(req, 'echostr');
+    if (!sig || !timestamp || !nonce || !echostr) return refuse(res, 400, 'missing msg_signature, timestamp, nonce or echostr');
+    if (!verifySignature(opts.keys, sig, timestamp, nonce, echostr)) {
+      log?.warn({ callback: 'wecom-aibot' }, 'aibot URL verification with a bad signature: check WECOM_AIBOT_TOKEN');
+      return refuse(res, 403, 'bad signature');
+    }
+    try {
+      const plain = decrypt(opts.keys, echostr);
+      log?.info({ callback: 'wecom-aibot' }, 'aibot callback URL verified');
+      res.status(200).type('text/plain').send(plain);
+    } catch (err) {
+      log?.warn({ callback: 'wecom-aibot', reason: (err as Error).message }, 'aibot URL verification failed: check WECOM_AIBOT_AES_KEY');
+      refuse(res, err instanceof CallbackCryptoError && err.reason === 'receiveId' ? 403 : 400, 'cannot decrypt echostr');
+    }
+  });
+
+  router.post('/', express.text({ type: () => true, limit: '256kb' }), (req, res) => {
+    const sig = queryValue(req, 'msg_signature');
+    const timestamp = queryValue(req, 'timestamp');
+    const nonce = queryValue(req, 'nonce');
+    if (!sig || !timestamp || !nonce || !/^\d{1,12}$/.test(timestamp)) return refuse(res, 400, 'missing or malformed msg_signature, timestamp or nonce');
+    const outer = typeof req.body === 'string' ? parseJson(req.body) : undefined;
+    const encrypted = outer && typeof outer === 'object' ? (outer as Record<string, unknown>).encrypt : undefined;
+    if (typeof encrypted !== 'string' || !encrypted) return refuse(res, 400, 'expected a JSON body {"encrypt": "…"}');
+    if (!verifySignature(opts.keys, sig, timestamp, nonce, encrypted)) {
+      log?.warn({ callback: 'wecom-aibot' }, 'aibot callback with a bad signature refused');
+      return refuse(res, 403, 'bad signature');
+    }
+    if (Math.abs(clock.now().getTime() - Number(timestamp) * 1000) > windowMs) {
+      log?.warn({ callback: 'wecom-aibot', timestamp }, 'aibot callback outside the replay window refused (or this server\'s clock is wrong)');
+      return refuse(res, 403, 'stale timestamp');
+    }
+    let body: unknown;
+    try {
+      body = parseJson(decrypt(opts.keys, encrypted));
+    } catch (err) {
+      const reason = err instanceof CallbackCryptoError ? err.reason : 'decrypt';
+      log?.warn({ callback: 'wecom-aibot', reason }, 'aibot callback refused');
+      return refuse(res, reason === 'receiveId' ? 403 : 400, `refused: ${reason}`);
+    }
+    if (!isAibotMessage(body)) {
+      log?.warn({ callback: 'wecom-aibot' }, 'aibot callback refused: the decrypted body is not a message');
+      return refuse(res, 400, 'refused: not a message');
+    }
+
+    const key = body.msgid;
+    if (seen.has(key)) {
+      log?.info({ callback: 'wecom-aibot', key }, 'repeated aibot callback dropped');
+      res.status(200).type('text/plain').send('');
+      return;
+    }
+    seen.add(key);
+    if (seen.size > remember) seen.delete(seen.values().next().value as string);
+
+    // The empty answer: no passive reply; the reply goes to response_url once the handlers have run.
+    res.status(200).type('text/plain').send('');
+    const msg = body;
+    const task: Promise<void> = Promise.resolve()
+      .then(() => opts.onMessage(msg))
+      .catch((err) => log?.error({ err, callback: 'wecom-aibot', key }, 'aibot callback processing failed'))
+      .finally(() => inflight.delete(task));
+    inflight.add(task);
+  });
+
+  return {
+    router,
+    idle: async () => {
+      while (inflight.size) await Promise.all([...inflight]);
+    },
+  };
+}

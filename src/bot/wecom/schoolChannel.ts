@@ -1,0 +1,137 @@
+/**
+ * `wecom-school` (学校通知, 家校沟通): pushes to parents through the school's 家校 app, by their `parent_userid`
+ * in the 家校通讯录 (`POST /cgi-bin/externalcontact/message/send`, recv_scope 0, to_parent_userid, agentid;
+ * ../shared/wecom-api.md §4). Parents receive it in WeChat under 「学校通知」 without having written first, so
+ * this is the route for a family outside its 微信客服 window. Outbound only: nothing comes back on it.
+ *
+ * An address (the one a family member is bound to, e.g. their kf external_userid) maps to parent_userids through
+ * FamilyMember.wecomParentUserId (filled by the school sync, schoolSync.ts): the member bound to the address, or
+ * the member whose external_userid it is, or the address itself as a parent_userid. None known → a
+ * FallbackSendError('school_unknown_parent'); WeCom listing every recipient in `invalid_parent_userid` → a
+ * FallbackSendError('school_invalid_parent'), so delivery tries the next route.
+ *
+ * Texts over 2048 bytes are split (the limit for school notices is unconfirmed; it is message/send's). Each part
+ * is sent with enable_duplicate_check, so that an outbox retry of a part WeCom already took within 30 minutes is
+ * dropped by WeCom, and parts already sent are remembered in process like wecom-app's.
+ */
+import path from 'node:path';
+import type { Logger } from '../../log';
+import { FamilyMember } from '../../models/familyMember';
+import { Channel, InboundHandler, OutboundMessage, PermanentSendError, SendResult } from '../channel';
+import { FallbackSendError, Reach, RouteProbe } from '../router';
+import { splitBytes } from './appChannel';
+import type { WeComClient } from './client';
+import { WeComPermanentError } from './errors';
+import { VoiceMedia } from './kfChannel';
+
+export interface WeComSchoolChannelOptions {
+  orgId: string;
+  /** A client with the 家校 app's secret and agentid (WECOM_SCHOOL_SECRET, WECOM_SCHOOL_AGENT_ID). */
+  client: WeComClient;
+  /** Recordings to upload are looked for in `<dataDir>/media/`. */
+  dataDir: string;
+  log?: Logger;
+}
+
+interface SchoolSendResult {
+  invalid_parent_userid?: string[];
+  invalid_student_userid?: string[];
+  invalid_party?: string[];
+  msgid?: string;
+}
+
+type Part = { kind: 'text'; content: string } | { kind: 'voice'; mediaId: string };
+
+export class WeComSchoolChannel implements Channel, RouteProbe {
+  readonly name = 'wecom-school';
+  private readonly voice: VoiceMedia;
+  /** Outbox key → parts already sent (bounded; only matters between an error and its retry). */
+  private readonly progress = new Map<string, Set<number>>();
+
+  constructor(private readonly opts: WeComSchoolChannelOptions) {
+    this.voice = new VoiceMedia(opts.client, path.resolve(opts.dataDir, 'media'), this.name);
+  }
+
+  get client(): WeComClient {
+    return this.opts.client;
+  }
+
+  async start(_onMessage: InboundHandler): Promise<void> {}
+
+  async stop(): Promise<void> {}
+
+  async reach(address: string): Promise<Reach> {
+    return (await this.parentIds(address)).length ? 'open' : 'closed';
+  }
+
+  /** The parent_userids behind an address (one person may be the parent of several children: one id, deduplicated). */
+  async parentIds(address: string): Promise<string[]> {
+    const { orgId } = this.opts;
+    const queries = [
+      { orgId, boundAddress: address, wecomParentUserId: { $exists: true } },
+      { orgId, wecomExternalUserId: address, wecomParentUserId: { $exists: true } },
+      { orgId, wecomParentUserId: address },
+    ];
+    for (const q of queries) {
+      const members = await FamilyMember.find(q, { wecomParentUserId: 1 }).lean();
+      const ids = [...new Set(members.map((m) => m.wecomParentUserId).filter((id): id is string => !!id))];
+      if (ids.length) return ids;
+    }
+    return [];
+  }
+
+  async send(msg: OutboundMessage): Promise<SendResult> {
+    if (msg.room) throw new PermanentSendError(`wecom-school sends to parents only; room "${msg.room}" needs another route`);
+    const ids = await this.parentIds(msg.to);
+    if (!ids.length) {
+      throw new FallbackSendError('school_unknown_parent', `wecom-school: no parent_userid known for ${msg.to}; run the school sync (POST /api/wecom/school-sync)`);
+    }
+    const parts: Part[] = [];
+    if (msg.text.trim()) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
+    if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
+    if (!parts.length) throw new PermanentSendError('wecom-school: empty message');
+
+    const done = this.progress.get(msg.key) ?? new Set<number>();
+    let platformMsgId: string | undefined;
+    for (const [i, part] of parts.entries()) {
+      if (done.has(i)) continue;
+      try {
+        const res = part.kind === 'text'
+          ? await this.post(ids, { msgtype: 'text', text: { content: part.content } })
+          : await this.voice.withMediaId(part.mediaId, (mediaId) => this.post(ids, { msgtype: 'voice', voice: { media_id: mediaId } }));
+        platformMsgId = res.msgid ?? platformMsgId;
+      } catch (err) {
+        if (part.kind === 'voice' && done.size && err instanceof WeComPermanentError && [40007, 301017, 45007].includes(err.errcode ?? 0)) {
+          this.opts.log?.warn({ channel: this.name, key: msg.key, err: err.message }, 'voice not forwarded; the text went alone');
+          break;
+        }
+        if (done.size) this.remember(msg.key, done);
+        throw err;
+      }
+      done.add(i);
+    }
+    this.progress.delete(msg.key);
+    return { route: this.name, platformMsgId };
+  }
+
+  private async post(ids: string[], body: Record<string, unknown>): Promise<SchoolSendResult> {
+    const res = await this.opts.client.post<SchoolSendResult>('/cgi-bin/externalcontact/message/send', {
+      recv_scope: 0, to_parent_userid: ids, agentid: this.opts.client.agentId, ...body,
+      enable_duplicate_check: 1, duplicate_check_interval: 1800,
+    });
+    const invalid = res.invalid_parent_userid ?? [];
+    if (invalid.length) {
+      const hint = 'not in the 家校 app\'s allowed scope (school/agent/get_allow_scope) or no longer in the 家校通讯录; run the school sync';
+      if (ids.every((id) => invalid.includes(id))) {
+        throw new FallbackSendError('school_invalid_parent', `wecom-school: invalid_parent_userid ${invalid.join(',')}: ${hint}`);
+      }
+      this.opts.log?.warn({ channel: this.name, invalid }, `wecom-school: some parents did not get the notice: ${hint}`);
+    }
+    return res;
+  }
+
+  private remember(key: string, done: Set<number>): void {
+    this.progress.set(key, done);
+    if (this.progress.size > 1000) this.progress.delete(this.progress.keys().next().value as string);
+  }
+}
