@@ -31,7 +31,10 @@ async function main(): Promise<void> {
   let plugins: ChannelPlugin[];
   try {
     const wechaty = wechatyPlugin(process.env, { orgId: config.ORG_ID, dataDir: path.resolve(config.DATA_DIR), log });
-    plugins = [...wecomPlugins(process.env, { orgId: config.ORG_ID, log }), ...(wechaty ? [wechaty] : [])];
+    plugins = [
+      ...wecomPlugins(process.env, { orgId: config.ORG_ID, log, dataDir: path.resolve(config.DATA_DIR), adminToken: config.ADMIN_TOKEN }),
+      ...(wechaty ? [wechaty] : []),
+    ];
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
@@ -47,7 +50,9 @@ async function main(): Promise<void> {
     channels: plugins,
     simulator,
     // A push goes where the person last wrote from; failing that, through the staff app (or the first real channel).
-    defaultChannel: plugins.find((p) => p.channel.name === 'wecom-app')?.channel.name ?? plugins[0]?.channel.name,
+    // The group robot is never the default: it cannot reach a person.
+    defaultChannel: plugins.find((p) => p.channel.name === 'wecom-app')?.channel.name
+      ?? plugins.find((p) => p.channel.name !== 'wecom-aibot')?.channel.name,
     beforeListen: demo
       ? async (ctx) => {
         await loadDemo(config.ORG_ID, ctx.clock.now(), config.TIME_ZONE);

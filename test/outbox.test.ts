@@ -178,4 +178,13 @@ describe('router', () => {
     await noteRoute('o1', 'grandma', 'rec', new Date('2026-11-01T03:00:00Z'));
     expect(await router.pick('grandma')).toBe('rec');
   });
+
+  it('posts to a room through the channel configured to serve it, even before anyone spoke there', async () => {
+    const { Router } = await import('../src/bot/router');
+    const robot = Object.assign(new RecordingChannel(), { name: 'wecom-aibot', servesRoom: (room: string) => room === 'teachers' });
+    const running = new Map<string, Channel>([['rec', new RecordingChannel()], ['wecom-aibot', robot as unknown as Channel]]);
+    const router = new Router(running, 'rec', 'o1');
+    expect(await router.pick('teachers', { room: true })).toBe('wecom-aibot');
+    expect(await router.pick('hope-teachers', { room: true })).toBe('rec');
+  });
 });

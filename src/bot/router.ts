@@ -4,7 +4,8 @@
  * - A family member: `wecom-kf` while their 48-hour window is open with quota left, else `wecom-school`
  *   (学校通知, when their parent_userid is known), else the channels they last wrote from, else the default.
  * - Staff: `wecom-app` when it runs, else the channels they last wrote from, else the default.
- * - A room (or anyone unknown): the channels it was last heard on, else the default.
+ * - A room: a channel configured to serve it (the group robot), then the channels it was last heard on, else the default.
+ * - Anyone unknown: the channels they were last heard on, else the default.
  *
  * Channels that can tell whether an address is reachable right now implement `RouteProbe.reach` (the kf window,
  * a known parent_userid); a channel that answers 'closed' is skipped. A send that finds its route closed after
@@ -40,6 +41,11 @@ export type Reach = 'open' | 'closed' | 'unknown';
 /** Implemented by channels whose reach depends on the recipient (kf window, 学校通知 parent id). */
 export interface RouteProbe {
   reach(address: string): Promise<Reach>;
+}
+
+function servesRoom(ch: Channel, room: string): boolean {
+  const fn = (ch as Partial<{ servesRoom(room: string): boolean }>).servesRoom;
+  return typeof fn === 'function' && fn.call(ch, room);
 }
 
 function isProbe(ch: Channel | undefined): ch is Channel & RouteProbe {
@@ -88,6 +94,10 @@ export class Router {
       for (const name of FAMILY_PREFERRED) if (this.channels.has(name) && (await reach(name)) === 'open') add(name);
     } else if (kind === 'staff') {
       for (const name of STAFF_PREFERRED) if (this.channels.has(name) && (await reach(name)) !== 'closed') add(name);
+    }
+    if (opts.room) {
+      // A group robot configured for this room can post there even before anyone spoke in it since the start.
+      for (const [name, ch] of this.channels) if (servesRoom(ch, address)) add(name);
     }
     const heard = await Route.find({ orgId: this.orgId, address }).sort({ lastInboundAt: -1 }).lean();
     for (const r of heard) if (this.channels.has(r.channel) && (await reach(r.channel)) !== 'closed') add(r.channel);

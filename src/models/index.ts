@@ -21,3 +21,5 @@ export * from './bindAttempt';
 export * from './bindRequest';
 export * from './simMessage';
 export * from './route';
+export * from './kfCursor';
+export * from './kfSession';

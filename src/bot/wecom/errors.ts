@@ -46,6 +46,7 @@ const TABLE: Record<number, ErrorInfo> = {
   60111: { kind: 'permanent', hint: 'UserID not found in the corp: check the staff list\'s 企业微信账号.' },
   81013: { kind: 'permanent', hint: 'Recipient not reachable: the user is not in the app\'s visible range (可见范围) or left the corp.' },
   82001: { kind: 'permanent', hint: 'No valid recipient: the member is outside the app\'s visible range.' },
+  95001: { kind: 'permanent', hint: '微信客服 message quota used up for this window: the family must write again before more can be sent there (the bot falls back to 学校通知).' },
   95018: { kind: 'permanent', hint: '微信客服 session state does not allow sending (the session was taken by a human servicer or ended).' },
   301002: { kind: 'permanent', hint: 'The access token belongs to another agent: use the secret of the app whose agentid is sent (WECOM_*_SECRET and WECOM_*_AGENT_ID must be from the same app).' },
   301017: { kind: 'permanent', hint: 'Voice must be AMR.' },
