@@ -14,7 +14,7 @@ import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSend
 import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter, dedupeKey } from './callbackRouter';
 import type { WeComClient } from './client';
-import { WeComPermanentError } from './errors';
+import { PartProgress, partsOf } from './messageParts';
 
 export interface WeComAppChannelOptions {
   orgId: string;
@@ -27,32 +27,9 @@ export interface WeComAppChannelOptions {
   replayWindowMs?: number;
 }
 
-/** message/send text limit (D90236). */
-export const TEXT_MAX_BYTES = 2048;
+// Kept here for the adapters that import them from this module.
+export { splitBytes, TEXT_MAX_BYTES } from './messageParts';
 
-/** Splits text into pieces of at most `maxBytes` UTF-8 bytes, preferring line breaks. */
-export function splitBytes(text: string, maxBytes = TEXT_MAX_BYTES): string[] {
-  const out: string[] = [];
-  let rest = text;
-  while (Buffer.byteLength(rest) > maxBytes) {
-    let cut = 0;
-    let bytes = 0;
-    for (const ch of rest) {
-      const b = Buffer.byteLength(ch);
-      if (bytes + b > maxBytes) break;
-      bytes += b;
-      cut += ch.length;
-    }
-    const nl = rest.lastIndexOf('\n', cut);
-    if (nl > cut / 2) cut = nl + 1;
-    out.push(rest.slice(0, cut).replace(/\n$/, ''));
-    rest = rest.slice(cut);
-  }
-  if (rest || !out.length) out.push(rest);
-  return out;
-}
-
-type Part = { kind: 'text'; content: string } | { kind: 'voice'; mediaId: string };
 
 export class WeComAppChannel implements Channel {
   readonly name = 'wecom-app';
@@ -60,10 +37,11 @@ export class WeComAppChannel implements Channel {
   private onMessage?: InboundHandler;
   private readonly clock: Clock;
   /** Outbox key → indexes of parts already sent (bounded; only matters between an error and its retry). */
-  private readonly progress = new Map<string, Set<number>>();
+  private readonly parts: PartProgress;
 
   constructor(private readonly opts: WeComAppChannelOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.parts = new PartProgress(this.name, opts.log);
     this.callback = createCallbackRouter({
       name: this.name, keys: opts.keys, clock: this.clock, log: opts.log, replayWindowMs: opts.replayWindowMs,
       onMessage: (fields) => this.receive(fields),
@@ -126,38 +104,9 @@ export class WeComAppChannel implements Channel {
 
   async send(msg: OutboundMessage): Promise<SendResult> {
     if (msg.room) throw new PermanentSendError(`wecom-app sends 1:1 only; room "${msg.room}" needs the group adapter`);
-    const parts: Part[] = [];
-    // The caption first, so the recording arrives with its context.
-    if (msg.text.trim()) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
-    if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
-    if (!parts.length) throw new PermanentSendError('wecom-app: empty message');
-
-    const done = this.progress.get(msg.key) ?? new Set<number>();
-    let platformMsgId: string | undefined;
-    for (const [i, part] of parts.entries()) {
-      if (done.has(i)) continue;
-      try {
-        const res = part.kind === 'text'
-          ? await this.opts.client.sendText(msg.to, part.content)
-          : await this.opts.client.sendVoice(msg.to, part.mediaId);
-        platformMsgId = res.msgid ?? platformMsgId;
-      } catch (err) {
-        // An expired or rejected recording (40007 after 3 days, 301017 not AMR): its caption went out; that is the fallback.
-        if (part.kind === 'voice' && err instanceof WeComPermanentError && [40007, 301017, 45007].includes(err.errcode ?? 0) && done.size) {
-          this.opts.log?.warn({ channel: this.name, key: msg.key, err: err.message }, 'voice not forwarded; the text went alone');
-          break;
-        }
-        if (done.size) this.remember(msg.key, done);
-        throw err;
-      }
-      done.add(i);
-    }
-    this.progress.delete(msg.key);
+    const platformMsgId = await this.parts.send(msg.key, partsOf(msg, this.name), (part) => (part.kind === 'text'
+      ? this.opts.client.sendText(msg.to, part.content)
+      : this.opts.client.sendVoice(msg.to, part.mediaId)));
     return { route: this.name, platformMsgId };
-  }
-
-  private remember(key: string, done: Set<number>): void {
-    this.progress.set(key, done);
-    if (this.progress.size > 1000) this.progress.delete(this.progress.keys().next().value as string);
   }
 }

@@ -19,9 +19,8 @@ import type { Logger } from '../../log';
 import { FamilyMember } from '../../models/familyMember';
 import { Channel, InboundHandler, OutboundMessage, PermanentSendError, SendResult } from '../channel';
 import { FallbackSendError, Reach, RouteProbe } from '../router';
-import { splitBytes } from './appChannel';
+import { PartProgress, partsOf } from './messageParts';
 import type { WeComClient } from './client';
-import { WeComPermanentError } from './errors';
 import { VoiceMedia } from './kfChannel';
 
 export interface WeComSchoolChannelOptions {
@@ -40,16 +39,16 @@ interface SchoolSendResult {
   msgid?: string;
 }
 
-type Part = { kind: 'text'; content: string } | { kind: 'voice'; mediaId: string };
 
 export class WeComSchoolChannel implements Channel, RouteProbe {
   readonly name = 'wecom-school';
   private readonly voice: VoiceMedia;
   /** Outbox key → parts already sent (bounded; only matters between an error and its retry). */
-  private readonly progress = new Map<string, Set<number>>();
+  private readonly parts: PartProgress;
 
   constructor(private readonly opts: WeComSchoolChannelOptions) {
     this.voice = new VoiceMedia(opts.client, path.resolve(opts.dataDir, 'media'), this.name);
+    this.parts = new PartProgress(this.name, opts.log);
   }
 
   get client(): WeComClient {
@@ -86,31 +85,9 @@ export class WeComSchoolChannel implements Channel, RouteProbe {
     if (!ids.length) {
       throw new FallbackSendError('school_unknown_parent', `wecom-school: no parent_userid known for ${msg.to}; run the school sync (POST /api/wecom/school-sync)`);
     }
-    const parts: Part[] = [];
-    if (msg.text.trim()) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
-    if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
-    if (!parts.length) throw new PermanentSendError('wecom-school: empty message');
-
-    const done = this.progress.get(msg.key) ?? new Set<number>();
-    let platformMsgId: string | undefined;
-    for (const [i, part] of parts.entries()) {
-      if (done.has(i)) continue;
-      try {
-        const res = part.kind === 'text'
-          ? await this.post(ids, { msgtype: 'text', text: { content: part.content } })
-          : await this.voice.withMediaId(part.mediaId, (mediaId) => this.post(ids, { msgtype: 'voice', voice: { media_id: mediaId } }));
-        platformMsgId = res.msgid ?? platformMsgId;
-      } catch (err) {
-        if (part.kind === 'voice' && done.size && err instanceof WeComPermanentError && [40007, 301017, 45007].includes(err.errcode ?? 0)) {
-          this.opts.log?.warn({ channel: this.name, key: msg.key, err: err.message }, 'voice not forwarded; the text went alone');
-          break;
-        }
-        if (done.size) this.remember(msg.key, done);
-        throw err;
-      }
-      done.add(i);
-    }
-    this.progress.delete(msg.key);
+    const platformMsgId = await this.parts.send(msg.key, partsOf(msg, this.name), (part) => (part.kind === 'text'
+      ? this.post(ids, { msgtype: 'text', text: { content: part.content } })
+      : this.voice.withMediaId(part.mediaId, (mediaId) => this.post(ids, { msgtype: 'voice', voice: { media_id: mediaId } }))));
     return { route: this.name, platformMsgId };
   }
 
@@ -128,10 +105,5 @@ export class WeComSchoolChannel implements Channel, RouteProbe {
       this.opts.log?.warn({ channel: this.name, invalid }, `wecom-school: some parents did not get the notice: ${hint}`);
     }
     return res;
-  }
-
-  private remember(key: string, done: Set<number>): void {
-    this.progress.set(key, done);
-    if (this.progress.size > 1000) this.progress.delete(this.progress.keys().next().value as string);
   }
 }
