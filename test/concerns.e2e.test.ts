@@ -4,7 +4,7 @@
  * moved by /sim/clock, quiet hours, incidents with the rule's deadlines, and the admin API.
  */
 import { AuditLog } from '../src/models/auditLog';
-import { ADMIN_TOKEN, ROSTER_CSV, STAFF_CSV, SimReply, startTestApp, TestApp } from './helpers/testApp';
+import { ADMIN_TOKEN, onSimulatorOnly, ROSTER_CSV, STAFF_CSV, SimReply, startTestApp, TestApp } from './helpers/testApp';
 
 /** What /sim/inbox returns for a message (SimReply plus the forwarded recording and the mentions). */
 type Msg = SimReply & { voice?: string; mentions?: string[] };
@@ -178,9 +178,11 @@ describe('raising, routing and answering a concern', () => {
     expect(replies[0].text).toContain(`#${n.mum}`);
     expect((await t.inbox('mum')).pop()!.text).toBe(`张丽老师答复（#${n.mum}）：我下课找他聊聊`);
     // Quoting the bot's 1:1 message works too.
-    const direct = (await about(t, 'zhang', n.mum))[0];
-    await t.say('zhang', '周五我再跟您说', { quotedId: direct.id });
-    expect((await t.inbox('mum')).pop()!.text).toContain('周五我再跟您说');
+    await onSimulatorOnly('WeCom app messages carry no quote', async () => {
+      const direct = (await about(t, 'zhang', n.mum))[0];
+      await t.say('zhang', '周五我再跟您说', { quotedId: direct.id });
+      expect((await t.inbox('mum')).pop()!.text).toContain('周五我再跟您说');
+    });
   });
 
   it('#N 收到 acknowledges and the family is told', async () => {
@@ -233,7 +235,12 @@ describe('raising, routing and answering a concern', () => {
     expect(inRoom[0]).toMatchObject({ room: 'hope-teachers', text: `#${n.dad} 不是您学校的事项，不能答复。` });
     // Quoting the other school's post does not get around it.
     const post = (await about(t, 'teachers', n.dad))[0];
-    expect((await t.say('zhao', '我来处理', { quotedId: post.id }))[0]).toContain('不是您学校');
+    await onSimulatorOnly('a quote outside the group it was posted in cannot travel over WeCom', async () => {
+      expect((await t.say('zhao', '我来处理', { quotedId: post.id }))[0]).toContain('不是您学校');
+    }, async () => {
+      // Over WeCom he can quote it only inside that group.
+      expect((await t.say('zhao', '我来处理', { room: 'teachers', quotedId: post.id }))[0]).toContain('不是您学校');
+    });
     expect((await t.inbox('dad')).length).toBe(dadBefore);
     expect((await caseOf(t, n.dad)).messages).toHaveLength(3);
 

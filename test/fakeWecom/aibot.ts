@@ -11,9 +11,12 @@
  *   aibot/response   POST {msgtype: markdown, markdown: {content}} (or template_card) once per response_code, within
  *                    1 hour; a second use or an unknown code → errcode 60300 (the fake's own number: the real one is
  *                    not documented); empty content → 44004; content over 20480 bytes → 45002.
- *   webhook/send     POST {msgtype: text, text: {content ≤ 2048 bytes, mentioned_list?, mentioned_mobile_list?}} or
- *                    {msgtype: markdown, markdown: {content ≤ 4096 bytes}}; unknown key → 93000; more than 20 a minute
- *                    per key → 45009.
+ *   webhook/send     POST {msgtype: text, text: {content ≤ 2048 bytes, mentioned_list?, mentioned_mobile_list?}},
+ *                    {msgtype: markdown, markdown: {content ≤ 4096 bytes}} or {msgtype: voice, voice: {media_id}} (a media_id
+ *                    uploaded with this key, else 40007); unknown key → 93000; more than 20 a minute per key
+ *                    (`webhookPerMinute`) → 45009.
+ *   webhook/upload_media   POST ?key=KEY&type=voice|file, multipart field `media` → {type, media_id, created_at}; a voice
+ *                    must be AMR ("#!AMR" header; else 301017) of at most 2 MB. Kept in `bot.media` with its key.
  *   bot.calls        every request { api, query, body, errcode, at }; bot.sent(): the accepted ones (errcode 0).
  *   bot.failNext(api, errcode, times = 1)   the next calls to `api` ('aibot/response' | 'webhook/send') fail so.
  *
@@ -25,6 +28,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { Request, Response } from 'express';
 import { CallbackKeys, encrypt, signature } from '../../src/bot/wecom/callbackCrypto';
+import { parseMultipart } from './server';
 
 export interface AibotCall {
   api: 'aibot/response' | 'webhook/send' | string;
@@ -35,12 +39,16 @@ export interface AibotCall {
 }
 
 const ERRMSG: Record<number, string> = {
-  44004: 'empty content', 45002: 'content size out of limit', 45009: 'api freq out of limit',
+  40007: 'invalid media_id', 44004: 'empty content', 45002: 'content size out of limit', 45009: 'api freq out of limit',
   60300: 'response_code used or expired (fake)', 93000: 'invalid webhook url',
 };
 
 export class FakeAibot {
   readonly calls: AibotCall[] = [];
+  /** Files uploaded with webhook/upload_media, by media_id. */
+  readonly media = new Map<string, { key: string; type: string; data: Buffer; filename: string }>();
+  /** webhook/send per key and (real) minute before 45009; the scenario runs over WeCom lift it (they play days in seconds). */
+  webhookPerMinute = 20;
   url = '';
   private server?: http.Server;
   private readonly codes = new Map<string, { issuedAt: number; used: boolean }>();
@@ -51,6 +59,8 @@ export class FakeAibot {
     const fake = new FakeAibot();
     const app = express();
     app.use(express.json({ limit: '1mb' }));
+    app.use(express.raw({ type: 'multipart/form-data', limit: '25mb' }));
+    app.post('/cgi-bin/webhook/upload_media', (req, res) => fake.upload(req, res));
     app.post('/cgi-bin/aibot/response', (req, res) => fake.answer(req, res, 'aibot/response', () => fake.response(req)));
     app.post('/cgi-bin/webhook/send', (req, res) => fake.answer(req, res, 'webhook/send', () => fake.webhook(req)));
     app.use((_req, res) => { res.status(404).json({ errcode: 404, errmsg: 'fake aibot: no such api' }); });
@@ -99,6 +109,27 @@ export class FakeAibot {
     res.json({ errcode: call.errcode, errmsg: call.errcode ? ERRMSG[call.errcode] ?? 'error' : 'ok' });
   }
 
+  private upload(req: Request, res: Response): void {
+    const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(v)]));
+    const call: AibotCall = { api: 'webhook/upload_media', query, body: undefined, errcode: 0, at: Date.now() };
+    this.calls.push(call);
+    const fail = (errcode: number, errmsg: string) => {
+      call.errcode = errcode;
+      res.json({ errcode, errmsg });
+    };
+    const failed = this.failures.get('webhook/upload_media')?.shift();
+    if (failed) return fail(failed, ERRMSG[failed] ?? 'error');
+    if (!this.keys.has(query.key ?? '')) return fail(93000, ERRMSG[93000]);
+    if (query.type !== 'voice' && query.type !== 'file') return fail(40004, 'invalid media type');
+    const file = parseMultipart(req);
+    if (!file || file.data.length <= 5) return fail(40006, 'invalid file size');
+    if (query.type === 'voice' && (file.data.length > 2 * 1024 * 1024 || !file.data.subarray(0, 5).equals(Buffer.from('#!AMR')))) return fail(301017, 'voice must be AMR, at most 2 MB');
+    call.body = { filename: file.filename, size: file.data.length };
+    const id = `hookmedia_${crypto.randomBytes(12).toString('hex')}`;
+    this.media.set(id, { key: query.key, type: query.type, data: file.data, filename: file.filename });
+    res.json({ errcode: 0, errmsg: 'ok', type: query.type, media_id: id, created_at: String(Math.floor(Date.now() / 1000)) });
+  }
+
   private response(req: Request): number {
     const entry = this.codes.get(String(req.query.response_code ?? ''));
     if (!entry || entry.used || Date.now() - entry.issuedAt > 3600_000) return 60300;
@@ -113,14 +144,21 @@ export class FakeAibot {
     const key = String(req.query.key ?? '');
     if (!this.keys.has(key)) return 93000;
     const body = req.body ?? {};
+    if (body.msgtype === 'voice') {
+      const m = this.media.get(String(body.voice?.media_id ?? ''));
+      return m && m.key === key && m.type === 'voice' ? this.paced(key) : 40007;
+    }
     const content = contentOf(body);
     if (!content) return 44004;
     const max = body.msgtype === 'markdown' ? 4096 : 2048;
     if (Buffer.byteLength(content) > max) return 45002;
     if (body.text?.mentioned_list !== undefined && !(Array.isArray(body.text.mentioned_list) && body.text.mentioned_list.every((u: unknown) => typeof u === 'string'))) return 40058;
+    return this.paced(key);
+  }
+
+  private paced(key: string): number {
     const recent = this.calls.filter((c) => c.api === 'webhook/send' && c.errcode === 0 && c.query.key === key && c.at > Date.now() - 60_000);
-    if (recent.length >= 20) return 45009;
-    return 0;
+    return recent.length >= this.webhookPerMinute ? 45009 : 0;
   }
 }
 

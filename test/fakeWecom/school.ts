@@ -50,9 +50,12 @@ export class FakeSchool {
   readonly listWithoutParents = new Set<string>();
   private readonly agentId: number;
   private readonly recent = new Map<string, number>();
+  private readonly now: () => number;
 
-  constructor(readonly fake: FakeWeCom, opts: { agentId: number; departments: FakeDepartment[]; students: FakeStudent[] }) {
+  /** `now`: the time WeCom's duplicate check runs on (default real time; scenario runs pass the simulated clock). */
+  constructor(readonly fake: FakeWeCom, opts: { agentId: number; departments: FakeDepartment[]; students: FakeStudent[]; now?: () => number }) {
     this.agentId = opts.agentId;
+    this.now = opts.now ?? Date.now;
     this.departments = opts.departments;
     this.students = opts.students;
     fake.route('school/department/list', () => ({ departments: this.departments }));
@@ -102,11 +105,11 @@ export class FakeSchool {
     if (b.enable_duplicate_check) {
       const sig = JSON.stringify(b);
       const seen = this.recent.get(sig);
-      const now = Date.now();
+      const now = this.now();
       this.recent.set(sig, now);
-      if (seen !== undefined && now - seen < Number(b.duplicate_check_interval ?? 1800) * 1000) return { invalid_parent_userid: invalid };
+      if (seen !== undefined && now >= seen && now - seen < Number(b.duplicate_check_interval ?? 1800) * 1000) return { invalid_parent_userid: invalid };
     }
-    if (valid.length) this.notices.push({ agentid: Number(b.agentid), to_parent_userid: valid, msgtype: b.msgtype, body: b, at: Date.now() });
+    if (valid.length) this.notices.push({ agentid: Number(b.agentid), to_parent_userid: valid, msgtype: b.msgtype, body: b, at: this.now() });
     return { invalid_parent_userid: invalid, invalid_student_userid: [], invalid_party: [] };
   }
 }

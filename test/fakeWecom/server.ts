@@ -237,7 +237,7 @@ export class FakeWeCom {
 }
 
 /** The one `media` part of a multipart/form-data body. */
-function parseMultipart(req: Request): { data: Buffer; filename: string; contentType: string } | undefined {
+export function parseMultipart(req: Request): { data: Buffer; filename: string; contentType: string } | undefined {
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(req.headers['content-type'] ?? '');
   if (!boundary || !Buffer.isBuffer(req.body)) return undefined;
   const delim = Buffer.from(`--${boundary[1] ?? boundary[2]}`);

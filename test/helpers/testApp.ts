@@ -1,6 +1,11 @@
 /**
  * Starts the whole bot (simulator channel) on this test file's own database on the real server that
  * globalSetup found, and drives it over HTTP the way a person with curl would.
+ *
+ * Transports: TEST_TRANSPORT=wecom (npm run test:wecom) runs the same scenario files over the WeCom adapters
+ * against the fake WeCom server (wecomTransport.ts): say/sayFull/inbox then go through real WeCom callbacks and
+ * what the fake received. The simulator channel and its clock stay on either way: setClock is /sim/clock.
+ * An assertion that only holds on the simulator is wrapped in `onSimulatorOnly(reason, …)`.
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -10,13 +15,63 @@ import { startApp, RunningApp, StartOptions } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { withDatabase } from '../../src/models/mongoServer';
+import { WeComTransport } from './wecomTransport';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export interface SimReply { id: string; to: string; room?: string; text: string; style: string; at: string; voice?: string; mentions?: string[] }
 
+export type TransportName = 'simulator' | 'wecom';
+
+/** The transport the scenario files run on: TEST_TRANSPORT (default the simulator). */
+export const TRANSPORT: TransportName = (() => {
+  const v = process.env.TEST_TRANSPORT || 'simulator';
+  if (v !== 'simulator' && v !== 'wecom') throw new Error(`TEST_TRANSPORT must be simulator or wecom, not ${v}`);
+  return v;
+})();
+
+/**
+ * Runs `check` on the simulator only: for an assertion that cannot hold over WeCom by the platform's nature (say
+ * why in `reason`). `onWeCom`, if given, checks what WeCom does instead.
+ */
+export async function onSimulatorOnly(reason: string, check: () => unknown, onWeCom?: () => unknown): Promise<void> {
+  if (!reason) throw new Error('onSimulatorOnly: give the reason');
+  if (TRANSPORT === 'simulator') await check();
+  else if (onWeCom) await onWeCom();
+}
+
+/** How TestApp talks to the bot: the simulator's HTTP API, or WeCom callbacks against the fake server. */
+export interface Transport {
+  readonly name: TransportName;
+  sayFull(from: string, text: string, extra: Record<string, unknown>): Promise<SimReply[]>;
+  inbox(address: string): Promise<SimReply[]>;
+  /** Runs before /sim/clock's jobs and delivery. */
+  beforeDelivery?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+class SimulatorTransport implements Transport {
+  readonly name = 'simulator';
+  constructor(private readonly app: RunningApp) {}
+
+  async sayFull(from: string, text: string, extra: Record<string, unknown>): Promise<SimReply[]> {
+    const res = await request(this.app.http).post('/sim/messages').send({ from, text, ...extra });
+    if (res.status !== 200) throw new Error(`POST /sim/messages → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.replies;
+  }
+
+  async inbox(address: string): Promise<SimReply[]> {
+    const res = await request(this.app.http).get(`/sim/inbox/${encodeURIComponent(address)}`);
+    return res.body.messages;
+  }
+}
+
 export class TestApp {
-  constructor(readonly app: RunningApp) {}
+  readonly transport: Transport;
+
+  constructor(readonly app: RunningApp, transport?: Transport) {
+    this.transport = transport ?? new SimulatorTransport(app);
+  }
 
   get http() {
     return request(this.app.http);
@@ -27,17 +82,15 @@ export class TestApp {
   }
 
   async sayFull(from: string, text: string, extra: Record<string, unknown> = {}): Promise<SimReply[]> {
-    const res = await this.http.post('/sim/messages').send({ from, text, ...extra });
-    if (res.status !== 200) throw new Error(`POST /sim/messages → ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.replies;
+    return this.transport.sayFull(from, text, extra);
   }
 
   async inbox(address: string): Promise<SimReply[]> {
-    const res = await this.http.get(`/sim/inbox/${encodeURIComponent(address)}`);
-    return res.body.messages;
+    return this.transport.inbox(address);
   }
 
   async setClock(iso: string): Promise<void> {
+    await this.transport.beforeDelivery?.();
     const res = await this.http.post('/sim/clock').send({ now: iso });
     if (res.status !== 200) throw new Error(`POST /sim/clock → ${res.status} ${JSON.stringify(res.body)}`);
   }
@@ -62,18 +115,32 @@ export class TestApp {
   async stop(): Promise<void> {
     await mongoose.connection.db?.dropDatabase().catch(() => undefined);
     await this.app.stop();
+    await this.transport.stop?.();
   }
 }
 
-/** `extra` adds channels (e.g. a WeCom adapter pointed at a fake server) beside the simulator. */
+/**
+ * `extra` adds channels (e.g. a WeCom adapter pointed at a fake server) beside the simulator; a file that brings its
+ * own channels talks through the simulator API whatever TEST_TRANSPORT says.
+ */
 export async function startTestApp(env: Record<string, string> = {}, extra: Pick<StartOptions, 'channels' | 'defaultChannel'> = {}): Promise<TestApp> {
   const uri = process.env.MONGODB_URI;
   if (!uri) throw new Error('MONGODB_URI is not set: test/globalSetup.ts should have set it');
   const file = path.basename(expect.getState().testPath ?? 'test', '.test.ts').replace(/[^A-Za-z0-9]/g, '_');
   const dbName = `t_${file}_${crypto.randomBytes(3).toString('hex')}`.slice(0, 60);
   const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', ...env });
-  const app = await startApp({ config, log: createLogger('silent'), mongoUri: withDatabase(uri, dbName), ...extra });
-  return new TestApp(app);
+  const wecom = TRANSPORT === 'wecom' && !extra.channels ? await WeComTransport.start() : undefined;
+  try {
+    const app = await startApp({
+      config, log: createLogger('silent'), mongoUri: withDatabase(uri, dbName), ...extra,
+      ...(wecom ? { channels: wecom.plugins } : {}),
+    });
+    wecom?.attach(app);
+    return new TestApp(app, wecom);
+  } catch (err) {
+    await wecom?.stop();
+    throw err;
+  }
 }
 
 export const STAFF_CSV = [

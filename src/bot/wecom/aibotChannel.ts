@@ -10,6 +10,8 @@
  *   the reply goes to the message's `response_url` (D101138: one POST, markdown, valid 1 hour). The bot has no
  *   documented HTTP API to post unasked, so new cases go through the group's 群机器人 webhook (D91770:
  *   webhook/send?key=…, text with `mentioned_list`, 20 a minute per robot): one per room, WECOM_AIBOT_ROOM_WEBHOOKS.
+ *   A family's recording follows its case's text there as a voice message (webhook/upload_media, then msgtype voice);
+ *   the AI bot's own replies and the long connection carry text only (recordings reach teachers 1:1 through the app).
  *
  * Rooms: our room names (School.teacherRoom, e.g. `teachers`) map to chat ids through WECOM_AIBOT_ROOMS; an unknown
  * chat id is its own room name. Every message into a group has phone numbers masked here as well (DESIGN §6:
@@ -28,7 +30,7 @@ import { outboxQuoteResolver, QuoteResolver } from './aibotQuote';
 import { AibotAck, AibotConnection, AibotFrame, newStreamId } from './aibotSdk';
 import { splitBytes } from './appChannel';
 import type { CallbackKeys } from './callbackCrypto';
-import { Pacer } from './client';
+import { Pacer, type PacingLimit } from './client';
 import { errorFor, WeComPermanentError, WeComRetryableError } from './errors';
 
 export const AIBOT_CHANNEL = 'wecom-aibot';
@@ -52,6 +54,13 @@ export interface WeComAibotChannelOptions {
   timeoutMs?: number;
   /** Real time in ms: the reply windows are WeCom's, not the simulated clock's. */
   now?: () => number;
+  /**
+   * A recording's bytes by its id (a WeCom media_id or a file under DATA_DIR/media), for posting it to a group through
+   * the webhook; undefined when it cannot be found. Without this option group posts carry the text only.
+   */
+  recording?: (id: string) => Promise<{ data: Buffer; filename: string } | undefined>;
+  /** Pacing of each room's webhook (default 20 a minute, WeCom's limit); `false` = none (tests that play days in seconds). */
+  webhookLimits?: PacingLimit[] | false;
 }
 
 /** Markdown and webhook text limits: group-robot markdown ≤ 4096 bytes, text ≤ 2048 (D91770); AI-bot markdown taken as the same. */
@@ -85,7 +94,7 @@ export class WeComAibotChannel implements Channel {
   private readonly resolveQuote: QuoteResolver;
   private readonly clock: Clock;
   private readonly now: () => number;
-  private readonly pacer = new Pacer(WEBHOOK_LIMITS);
+  private readonly pacer?: Pacer;
   private onMessage?: InboundHandler;
   private readonly contexts = new Map<string, ReplyContext>();
   private readonly progress = new Map<string, Set<number>>();
@@ -97,6 +106,7 @@ export class WeComAibotChannel implements Channel {
     this.mode = opts.connection ? 'long-connection' : 'callback';
     this.clock = opts.clock ?? systemClock;
     this.now = opts.now ?? Date.now;
+    this.pacer = opts.webhookLimits === false ? undefined : new Pacer(opts.webhookLimits ?? WEBHOOK_LIMITS);
     this.rooms = new RoomBook(opts.rooms);
     this.webhooks = new Map(Object.entries(opts.webhooks ?? {}));
     this.resolveQuote = opts.resolveQuote ?? outboxQuoteResolver(opts.orgId, AIBOT_CHANNEL);
@@ -252,15 +262,16 @@ export class WeComAibotChannel implements Channel {
   async send(msg: OutboundMessage): Promise<SendResult> {
     const chatid = msg.room ? this.rooms.chatidOf(msg.room) : undefined;
     const text = msg.room ? maskPhones(msg.text) : msg.text;
-    if (!text.trim()) {
-      // The AI bot cannot forward the corp's voice media; the text is the message (the app forwards recordings 1:1).
-      throw new PermanentSendError(msg.voice ? 'wecom-aibot cannot forward voice recordings; the message had no text' : 'wecom-aibot: empty message');
+    // A recording reaches a group through its 群机器人 webhook (callback mode); the AI bot itself cannot send one.
+    const voiceHook = msg.voice && msg.room && this.mode === 'callback' && this.opts.recording ? this.webhookFor(msg.room) : undefined;
+    if (!text.trim() && !voiceHook) {
+      throw new PermanentSendError(msg.voice ? 'wecom-aibot cannot forward this voice recording (no webhook for the room); the message had no text' : 'wecom-aibot: empty message');
     }
-    if (msg.voice) this.opts.log?.info({ channel: this.name, key: msg.key }, 'aibot sends the text only: voice recordings go 1:1 through the app');
+    if (msg.voice && !voiceHook) this.opts.log?.info({ channel: this.name, key: msg.key }, 'aibot sends the text only: recordings go to a group through its webhook (callback mode), and 1:1 through the app');
     const mentions = msg.room ? (msg.mentions ?? []) : [];
     const reply = this.replyContext(msg, chatid);
     const postLimit = this.mode === 'callback' ? WEBHOOK_TEXT_MAX_BYTES : MARKDOWN_MAX_BYTES;
-    const pieces = splitBytes(text, Math.min(MARKDOWN_MAX_BYTES, postLimit) - MARKUP_RESERVE);
+    const pieces = text.trim() ? splitBytes(text, Math.min(MARKDOWN_MAX_BYTES, postLimit) - MARKUP_RESERVE) : [];
 
     const done = this.progress.get(msg.key) ?? new Set<number>();
     let platformMsgId = `${this.name}:${msg.key}`;
@@ -279,8 +290,51 @@ export class WeComAibotChannel implements Channel {
       }
       done.add(i);
     }
+    if (voiceHook && msg.voice && !done.has(pieces.length)) {
+      try {
+        await this.postVoice(msg, voiceHook, msg.voice.mediaId, done.size > 0);
+      } catch (err) {
+        if (done.size) this.rememberProgress(msg.key, done);
+        throw err;
+      }
+    }
     this.progress.delete(msg.key);
     return { route: this.name, platformMsgId };
+  }
+
+  /**
+   * The recording after its caption, through the room's webhook (D91770: webhook/upload_media?type=voice, AMR ≤ 2 MB,
+   * then msgtype voice). Throttling and network trouble are retried (the caption is not repeated); a recording that
+   * cannot be had or is refused leaves the caption alone, as the other channels do.
+   */
+  private async postVoice(msg: OutboundMessage, hook: string, id: string, captioned: boolean): Promise<void> {
+    const skip = (why: string): void => {
+      if (!captioned) throw new PermanentSendError(`wecom-aibot: ${why}; the message had no text`);
+      this.opts.log?.warn({ channel: this.name, key: msg.key, why }, 'voice not forwarded to the group; the text went alone');
+    };
+    const file = await this.opts.recording!(id).catch((err: unknown) => {
+      if (err instanceof RetryableSendError) throw err;
+      return undefined;
+    });
+    if (!file) return skip(`recording ${id} not found`);
+    const wait = this.pacer?.take([hook], this.now()) ?? 0;
+    if (wait > 0) throw new RetryableSendError(`wecom webhook/send: the room "${msg.room}" robot's 20 messages a minute are used up; retried in ${Math.ceil(wait / 1000)} s`, wait);
+    const uploadUrl = new URL(hook);
+    uploadUrl.pathname = uploadUrl.pathname.replace(/\/send$/, '/upload_media');
+    uploadUrl.searchParams.set('type', 'voice');
+    const form = new FormData();
+    form.append('media', new Blob([new Uint8Array(file.data)], { type: 'application/octet-stream' }), file.filename);
+    // An answer that is not WeCom's leaves the caption alone too; only network trouble and 5xx are retried.
+    const answerOf = (err: unknown) => {
+      if (err instanceof WeComPermanentError) return { errcode: -2, errmsg: err.message };
+      throw err;
+    };
+    const up = await this.postTo(uploadUrl.toString(), { body: form }, 'webhook/upload_media').catch(answerOf) as { errcode: number; errmsg?: string; media_id?: string };
+    if (up.errcode === 45009) throw new WeComRetryableError('webhook/upload_media', up.errcode, 'wecom webhook/upload_media 45009: throttled; retried after a pause', 60_000);
+    if (up.errcode || !up.media_id) return skip(`webhook/upload_media ${up.errcode} ${up.errmsg ?? ''}`);
+    const res = await this.postJson(hook, { msgtype: 'voice', voice: { media_id: up.media_id } }, 'webhook/send').catch(answerOf);
+    if (res.errcode === 45009) throw new WeComRetryableError('webhook/send', res.errcode, `wecom webhook/send 45009: the room "${msg.room}" robot sent more than 20 messages a minute; retried after a pause`, 60_000);
+    if (res.errcode) skip(`webhook/send voice ${res.errcode} ${res.errmsg ?? ''}`);
   }
 
   /** The answer to the message itself; undefined when that way is closed (used, expired, refused) and a post must do. */
@@ -333,7 +387,7 @@ export class WeComAibotChannel implements Channel {
     if (!url) {
       throw new PermanentSendError(`wecom-aibot (callback mode) cannot post to room "${msg.room}" unasked: add the group's 群机器人 webhook (WECOM_AIBOT_ROOM_WEBHOOKS=${msg.room}=KEY), or run the aibot on the long connection (WECOM_AIBOT_BOT_ID, WECOM_AIBOT_SECRET)`);
     }
-    const wait = this.pacer.take([url], this.now());
+    const wait = this.pacer?.take([url], this.now()) ?? 0;
     if (wait > 0) throw new RetryableSendError(`wecom webhook/send: the room "${msg.room}" robot's 20 messages a minute are used up; retried in ${Math.ceil(wait / 1000)} s`, wait);
     const res = await this.postJson(url, { msgtype: 'text', text: { content: text, ...(mentions.length ? { mentioned_list: mentions } : {}) } }, 'webhook/send');
     if (res.errcode === 0) return undefined;
@@ -350,12 +404,13 @@ export class WeComAibotChannel implements Channel {
 
   /** POSTs JSON to a WeCom URL that needs no token (response_url, webhook). Network trouble and 5xx are retryable. */
   private async postJson(url: string, body: unknown, api: string): Promise<{ errcode: number; errmsg?: string }> {
+    return this.postTo(url, { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }, api);
+  }
+
+  private async postTo(url: string, init: { headers?: Record<string, string>; body: string | FormData }, api: string): Promise<{ errcode: number; errmsg?: string }> {
     let res: Response;
     try {
-      res = await fetch(url, {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-      });
+      res = await fetch(url, { method: 'POST', ...init, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000) });
     } catch (err) {
       // The URL holds the webhook key: never in a message or a log.
       throw new WeComRetryableError(api, undefined, `wecom ${api}: network error (${(err as Error).name}); retried later`);
@@ -365,7 +420,7 @@ export class WeComAibotChannel implements Channel {
     if (!json || typeof json.errcode !== 'number') {
       throw new WeComPermanentError(api, undefined, `wecom ${api}: unexpected answer (HTTP ${res.status}); is the URL a WeCom one?`);
     }
-    return { errcode: json.errcode, errmsg: typeof json.errmsg === 'string' ? json.errmsg : undefined };
+    return { ...json, errcode: json.errcode, errmsg: typeof json.errmsg === 'string' ? json.errmsg : undefined };
   }
 
   private rememberProgress(key: string, done: Set<number>): void {

@@ -4,6 +4,7 @@
  * callback at `/wecom/aibot/callback`; `wecom-kf` (parents in WeChat through 微信客服), callback at `/wecom/kf/callback`;
  * `wecom-school` (学校通知 to parents by parent_userid), with the 家校通讯录 sync at `POST /api/wecom/school-sync`.
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ChannelPlugin } from '../../app';
 import { systemClock, type Clock } from '../../clock';
@@ -12,7 +13,8 @@ import { WeComAibotChannel } from './aibotChannel';
 import { createSdkConnection } from './aibotSdk';
 import { WeComAppChannel } from './appChannel';
 import { wecomRoutes } from '../../web/wecomRoutes';
-import { WeComKfChannel } from './kfChannel';
+import { keptVoiceName, WeComKfChannel } from './kfChannel';
+import { WeComRetryableError } from './errors';
 import { WeComSchoolChannel } from './schoolChannel';
 import { syncSchoolDirectory } from './schoolSync';
 import { WeComClient, WeComClientOptions } from './client';
@@ -31,6 +33,11 @@ export interface WeComDeps {
   dataDir?: string;
   /** The admin token guarding /api/wecom/* (school sync). Default: ADMIN_TOKEN from `env`; without one those routes answer 503. */
   adminToken?: string;
+  /**
+   * `false`: no per-member pacing of message/send and no pacing of the group webhooks. Only for tests that play days in
+   * seconds (the scenario runs over WeCom): those limits are about real minutes.
+   */
+  pacing?: false;
 }
 
 export const APP_CALLBACK_PATH = '/wecom/app/callback';
@@ -42,11 +49,16 @@ export const WECOM_API_PATH = '/api/wecom';
 export function wecomPlugins(env: Record<string, string | undefined>, deps: WeComDeps): ChannelPlugin[] {
   const cfg: WeComConfig = loadWeComConfig(env);
   const plugins: ChannelPlugin[] = [];
+  if (deps.pacing === false) deps = { ...deps, client: { ...deps.client, pacing: false } };
+  const dataDir = deps.dataDir ?? path.resolve(env.DATA_DIR || './data');
+  /** A client that may fetch the corp's media (media_ids are corp-wide): the app's, else the kf one's. */
+  let mediaClient: WeComClient | undefined;
   if (cfg.app && cfg.corpId) {
     const log = deps.log?.child({ channel: 'wecom-app' });
     const client = new WeComClient({
       corpId: cfg.corpId, secret: cfg.app.secret, agentId: cfg.app.agentId, apiBase: cfg.apiBase, log, ...deps.client,
     });
+    mediaClient = client;
     const channel = new WeComAppChannel({
       orgId: deps.orgId, client, log, clock: deps.clock,
       keys: { token: cfg.app.token, encodingAESKey: cfg.app.encodingAESKey, receiveId: cfg.corpId },
@@ -58,18 +70,19 @@ export function wecomPlugins(env: Record<string, string | undefined>, deps: WeCo
     const a = cfg.aibot;
     const log = deps.log?.child({ channel: 'wecom-aibot' });
     const channel = new WeComAibotChannel({
-      orgId: deps.orgId, log, clock: deps.clock, rooms: a.rooms, webhooks: a.webhooks,
+      orgId: deps.orgId, log, clock: deps.clock, rooms: a.rooms, webhooks: a.webhooks, ...(deps.pacing === false ? { webhookLimits: false as const } : {}),
+      recording: (id) => recordingBytes(id, path.resolve(dataDir, 'media'), mediaClient),
       ...(a.mode === 'long-connection'
         ? { connection: (deps.aibotConnection ?? createSdkConnection)({ botId: a.botId!, secret: a.secret!, wsUrl: a.wsUrl, log }) }
         : { callback: { token: a.token!, encodingAESKey: a.encodingAESKey! } }),
     });
     plugins.push({ channel, mount: a.mode === 'callback' ? (http) => { http.use(AIBOT_CALLBACK_PATH, channel.router); } : undefined });
   }
-  const dataDir = deps.dataDir ?? path.resolve(env.DATA_DIR || './data');
   if (cfg.kf && cfg.corpId) {
     // `wecom-kf` (parents in WeChat): its own client, as the kf secret may be another app's than wecom-app's.
     const log = deps.log?.child({ channel: 'wecom-kf' });
     const client = new WeComClient({ corpId: cfg.corpId, secret: cfg.kf.secret, apiBase: cfg.apiBase, log, ...deps.client });
+    mediaClient ??= client;
     const channel = new WeComKfChannel({
       orgId: deps.orgId, client, log, clock: deps.clock, dataDir, openKfId: cfg.kf.openKfId,
       keys: { token: cfg.kf.token, encodingAESKey: cfg.kf.encodingAESKey, receiveId: cfg.corpId },
@@ -89,6 +102,27 @@ export function wecomPlugins(env: Record<string, string | undefined>, deps: WeCo
     plugins.push({ channel, mount: (http) => { http.use(WECOM_API_PATH, routes); } });
   }
   return plugins;
+}
+
+/**
+ * A recording's bytes for the group webhook: a local file (a name such as `wechaty-…amr` in DATA_DIR/media), the kept
+ * copy of a WeCom media_id (`wecom-<media_id>.amr`, kf voice), else media/get while WeCom still has it (3 days).
+ */
+export async function recordingBytes(id: string, mediaDir: string, client?: WeComClient): Promise<{ data: Buffer; filename: string } | undefined> {
+  const isFile = /\.[A-Za-z0-9]{2,5}$/.test(id) && !id.includes('/');
+  const name = isFile ? path.basename(id) : keptVoiceName(id);
+  try {
+    return { data: await fs.readFile(path.join(mediaDir, name)), filename: name };
+  } catch {
+    if (isFile || !client) return undefined;
+  }
+  try {
+    const file = await client.getMedia(id);
+    return { data: file.data, filename: file.filename ?? name };
+  } catch (err) {
+    if (err instanceof WeComRetryableError) throw err;
+    return undefined; // expired or unknown: the caption goes alone
+  }
 }
 
 export { loadWeComConfig, isWeComConfigured } from './config';
