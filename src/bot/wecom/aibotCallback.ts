@@ -12,10 +12,11 @@
  * - A repeat (WeCom re-sends when it got no answer) is dropped on `msgid` ("本次回调的唯一性标志，用于事件排重");
  *   the Bot's durable de-duplication on the same id (InboundMessage.platformId) catches repeats across restarts.
  */
-import express, { Request, Response, Router } from 'express';
+import express, { Router } from 'express';
 import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { CallbackCryptoError, CallbackKeys, decrypt, verifySignature } from './callbackCrypto';
+import { queryValue, refuse, urlVerification } from './callbackRouter';
 import { AibotMessage, isAibotMessage } from './aibotProtocol';
 
 export interface AibotCallbackOptions {
@@ -30,15 +31,6 @@ export interface AibotCallbackOptions {
 export interface AibotCallbackRouter {
   router: Router;
   idle(): Promise<void>;
-}
-
-function queryValue(req: Request, name: string): string | undefined {
-  const v = (req.query as Record<string, unknown>)[name];
-  return typeof v === 'string' && v.length > 0 && v.length <= 4096 ? v.replace(/ /g, '+') : undefined;
-}
-
-function refuse(res: Response, status: 400 | 403, reason: string): void {
-  res.status(status).type('text/plain').send(reason);
 }
 
 function parseJson(text: string): unknown {
@@ -58,25 +50,7 @@ export function createAibotCallback(opts: AibotCallbackOptions): AibotCallbackRo
   const log = opts.log;
   const router = Router();
 
-  router.get('/', (req, res) => {
-    const sig = queryValue(req, 'msg_signature');
-    const timestamp = queryValue(req, 'timestamp');
-    const nonce = queryValue(req, 'nonce');
-    const echostr = queryValue(req, 'echostr');
-    if (!sig || !timestamp || !nonce || !echostr) return refuse(res, 400, 'missing msg_signature, timestamp, nonce or echostr');
-    if (!verifySignature(opts.keys, sig, timestamp, nonce, echostr)) {
-      log?.warn({ callback: 'wecom-aibot' }, 'aibot URL verification with a bad signature: check WECOM_AIBOT_TOKEN');
-      return refuse(res, 403, 'bad signature');
-    }
-    try {
-      const plain = decrypt(opts.keys, echostr);
-      log?.info({ callback: 'wecom-aibot' }, 'aibot callback URL verified');
-      res.status(200).type('text/plain').send(plain);
-    } catch (err) {
-      log?.warn({ callback: 'wecom-aibot', reason: (err as Error).message }, 'aibot URL verification failed: check WECOM_AIBOT_AES_KEY');
-      refuse(res, err instanceof CallbackCryptoError && err.reason === 'receiveId' ? 403 : 400, 'cannot decrypt echostr');
-    }
-  });
+  router.get('/', urlVerification(opts.keys, 'wecom-aibot', log));
 
   router.post('/', express.text({ type: () => true, limit: '256kb' }), (req, res) => {
     const sig = queryValue(req, 'msg_signature');

@@ -15,7 +15,7 @@
  * Mount it with `http.use('/wecom/app/callback', r.router)`. `idle()` resolves when every accepted callback
  * has been processed (tests, graceful stop).
  */
-import express, { Request, Response, Router } from 'express';
+import express, { Request, RequestHandler, Response, Router } from 'express';
 import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { CallbackCryptoError, CallbackKeys, decrypt, field, parseXml, verifySignature, XmlFields } from './callbackCrypto';
@@ -50,13 +50,40 @@ export function dedupeKey(fields: XmlFields): string {
 }
 
 /** A `+` in a base64 query value arrives as a space when the sender did not percent-encode it. */
-function queryValue(req: Request, name: string): string | undefined {
+export function queryValue(req: Request, name: string): string | undefined {
   const v = (req.query as Record<string, unknown>)[name];
   return typeof v === 'string' && v.length > 0 && v.length <= 4096 ? v.replace(/ /g, '+') : undefined;
 }
 
-function refuse(res: Response, status: 400 | 403, reason: string): void {
+export function refuse(res: Response, status: 400 | 403, reason: string): void {
   res.status(status).type('text/plain').send(reason);
+}
+
+/**
+ * GET (URL verification when the admin saves the URL): check the signature over the echostr, decrypt it and answer
+ * the plaintext exactly (WeCom compares it byte for byte), synchronously, within WeCom's 1 s. Shared by every
+ * callback URL, XML or JSON alike.
+ */
+export function urlVerification(keys: CallbackKeys, name: string, log?: Logger): RequestHandler {
+  return (req, res) => {
+    const sig = queryValue(req, 'msg_signature');
+    const timestamp = queryValue(req, 'timestamp');
+    const nonce = queryValue(req, 'nonce');
+    const echostr = queryValue(req, 'echostr');
+    if (!sig || !timestamp || !nonce || !echostr) return refuse(res, 400, 'missing msg_signature, timestamp, nonce or echostr');
+    if (!verifySignature(keys, sig, timestamp, nonce, echostr)) {
+      log?.warn({ callback: name }, 'wecom URL verification with a bad signature: check the Token setting');
+      return refuse(res, 403, 'bad signature');
+    }
+    try {
+      const plain = decrypt(keys, echostr);
+      log?.info({ callback: name }, 'wecom callback URL verified');
+      res.status(200).type('text/plain').send(plain);
+    } catch (err) {
+      log?.warn({ callback: name, reason: (err as Error).message }, 'wecom URL verification failed: check the EncodingAESKey and CorpID settings');
+      refuse(res, err instanceof CallbackCryptoError && err.reason === 'receiveId' ? 403 : 400, 'cannot decrypt echostr');
+    }
+  };
 }
 
 export function createCallbackRouter(opts: CallbackRouterOptions): CallbackRouter {
@@ -69,26 +96,7 @@ export function createCallbackRouter(opts: CallbackRouterOptions): CallbackRoute
 
   const router = Router();
 
-  router.get('/', (req, res) => {
-    const sig = queryValue(req, 'msg_signature');
-    const timestamp = queryValue(req, 'timestamp');
-    const nonce = queryValue(req, 'nonce');
-    const echostr = queryValue(req, 'echostr');
-    if (!sig || !timestamp || !nonce || !echostr) return refuse(res, 400, 'missing msg_signature, timestamp, nonce or echostr');
-    if (!verifySignature(opts.keys, sig, timestamp, nonce, echostr)) {
-      log?.warn({ callback: opts.name }, 'wecom URL verification with a bad signature: check the Token setting');
-      return refuse(res, 403, 'bad signature');
-    }
-    try {
-      const plain = decrypt(opts.keys, echostr);
-      log?.info({ callback: opts.name }, 'wecom callback URL verified');
-      // Exactly the plaintext: WeCom compares it byte for byte.
-      res.status(200).type('text/plain').send(plain);
-    } catch (err) {
-      log?.warn({ callback: opts.name, reason: (err as Error).message }, 'wecom URL verification failed: check the EncodingAESKey and CorpID settings');
-      refuse(res, err instanceof CallbackCryptoError && err.reason === 'receiveId' ? 403 : 400, 'cannot decrypt echostr');
-    }
-  });
+  router.get('/', urlVerification(opts.keys, opts.name, log));
 
   router.post('/', express.text({ type: () => true, limit: opts.bodyLimit ?? '256kb' }), (req, res) => {
     const sig = queryValue(req, 'msg_signature');
