@@ -16,7 +16,7 @@ import express, { Router } from 'express';
 import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { CallbackCryptoError, CallbackKeys, decrypt, verifySignature } from './callbackCrypto';
-import { queryValue, refuse, urlVerification } from './callbackRouter';
+import { AnswerThenProcess, queryValue, refuse, urlVerification } from './callbackRouter';
 import { AibotMessage, isAibotMessage } from './aibotProtocol';
 
 export interface AibotCallbackOptions {
@@ -44,10 +44,8 @@ function parseJson(text: string): unknown {
 export function createAibotCallback(opts: AibotCallbackOptions): AibotCallbackRouter {
   const clock = opts.clock ?? systemClock;
   const windowMs = opts.replayWindowMs ?? 5 * 60_000;
-  const remember = opts.rememberKeys ?? 5000;
-  const seen = new Set<string>();
-  const inflight = new Set<Promise<void>>();
   const log = opts.log;
+  const queue = new AnswerThenProcess('wecom-aibot', opts.rememberKeys ?? 5000, log);
   const router = Router();
 
   router.get('/', urlVerification(opts.keys, 'wecom-aibot', log));
@@ -81,29 +79,10 @@ export function createAibotCallback(opts: AibotCallbackOptions): AibotCallbackRo
       return refuse(res, 400, 'refused: not a message');
     }
 
-    const key = body.msgid;
-    if (seen.has(key)) {
-      log?.info({ callback: 'wecom-aibot', key }, 'repeated aibot callback dropped');
-      res.status(200).type('text/plain').send('');
-      return;
-    }
-    seen.add(key);
-    if (seen.size > remember) seen.delete(seen.values().next().value as string);
-
     // The empty answer: no passive reply; the reply goes to response_url once the handlers have run.
-    res.status(200).type('text/plain').send('');
     const msg = body;
-    const task: Promise<void> = Promise.resolve()
-      .then(() => opts.onMessage(msg))
-      .catch((err) => log?.error({ err, callback: 'wecom-aibot', key }, 'aibot callback processing failed'))
-      .finally(() => inflight.delete(task));
-    inflight.add(task);
+    queue.accept(res, msg.msgid, () => opts.onMessage(msg));
   });
 
-  return {
-    router,
-    idle: async () => {
-      while (inflight.size) await Promise.all([...inflight]);
-    },
-  };
+  return { router, idle: () => queue.idle() };
 }

@@ -86,14 +86,44 @@ export function urlVerification(keys: CallbackKeys, name: string, log?: Logger):
   };
 }
 
+/**
+ * What every callback does once the request is proven genuine: drop a repeat, answer 200 with an empty body AT ONCE
+ * (WeCom re-sends after 5 s), then run the work; `idle()` waits for accepted work (tests, graceful stop).
+ */
+export class AnswerThenProcess {
+  private readonly seen = new Set<string>();
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly name: string, private readonly remember: number, private readonly log?: Logger) {}
+
+  accept(res: Response, key: string, work: () => Promise<void>): void {
+    if (this.seen.has(key)) {
+      this.log?.info({ callback: this.name, key }, 'repeated wecom callback dropped');
+      res.status(200).type('text/plain').send('');
+      return;
+    }
+    if (this.remember > 0) {
+      this.seen.add(key);
+      if (this.seen.size > this.remember) this.seen.delete(this.seen.values().next().value as string);
+    }
+    res.status(200).type('text/plain').send('');
+    const task: Promise<void> = Promise.resolve()
+      .then(work)
+      .catch((err) => this.log?.error({ err, callback: this.name, key }, 'wecom callback processing failed'))
+      .finally(() => this.inflight.delete(task));
+    this.inflight.add(task);
+  }
+
+  async idle(): Promise<void> {
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+  }
+}
+
 export function createCallbackRouter(opts: CallbackRouterOptions): CallbackRouter {
   const clock = opts.clock ?? systemClock;
   const windowMs = opts.replayWindowMs ?? 5 * 60_000;
-  const remember = opts.rememberKeys ?? 5000;
-  const seen = new Set<string>();
-  const inflight = new Set<Promise<void>>();
   const log = opts.log;
-
+  const queue = new AnswerThenProcess(opts.name, opts.rememberKeys ?? 5000, log);
   const router = Router();
 
   router.get('/', urlVerification(opts.keys, opts.name, log));
@@ -124,28 +154,9 @@ export function createCallbackRouter(opts: CallbackRouterOptions): CallbackRoute
       return refuse(res, reason === 'receiveId' ? 403 : 400, `refused: ${reason}`);
     }
 
-    const key = dedupeKey(inner);
-    if (seen.has(key)) {
-      log?.info({ callback: opts.name, key }, 'repeated wecom callback dropped');
-      res.status(200).type('text/plain').send('');
-      return;
-    }
-    seen.add(key);
-    if (seen.size > remember) seen.delete(seen.values().next().value as string);
-
     // Answer first (empty body = no passive reply), process after.
-    res.status(200).type('text/plain').send('');
-    const task: Promise<void> = Promise.resolve()
-      .then(() => opts.onMessage(inner))
-      .catch((err) => log?.error({ err, callback: opts.name, key }, 'wecom callback processing failed'))
-      .finally(() => inflight.delete(task));
-    inflight.add(task);
+    queue.accept(res, dedupeKey(inner), () => opts.onMessage(inner));
   });
 
-  return {
-    router,
-    idle: async () => {
-      while (inflight.size) await Promise.all([...inflight]);
-    },
-  };
+  return { router, idle: () => queue.idle() };
 }
