@@ -1,90 +1,156 @@
 /**
  * Roster import: each valid row creates or updates one child's record, the family members on it (each with a
- * binding code for the contact card) and the pairing. No transactions: every write is an idempotent upsert
- * keyed by the child's identity, so a re-import completes a row a crash left unfinished.
+ * binding code for the contact card) and the pairing.
+ *
+ * Plan, then write: every row is first checked and planned in memory against what RosterState loaded (one query
+ * per collection), so a rejected row never writes anything; the writes then go out in batches, a chunk of rows at
+ * a time (children, then their family members, then pairings). No transactions: a crash between batches leaves
+ * children whose members or pairing are missing, and importing the file again completes them (every step looks
+ * at what is there, and changes only what differs).
  */
-import { Types } from 'mongoose';
+import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { Child, childIdentityKey } from '../models/child';
+import { Classroom } from '../models/classroom';
 import { FamilyMember, FamilyRole } from '../models/familyMember';
 import { generateCode } from '../models/bindingCode';
 import { Pairing } from '../models/pairing';
-import { Staff } from '../models/staff';
+import { School } from '../models/school';
+import { bulkWriteChunked, insertManyTolerant } from './bulk';
 import { changedFields, ImportOptions, ImportResult, Proposal, Unpaired } from './result';
 import { parseRoster } from './rosterRows';
-import { classroomIdFor, findSchoolId, schoolIdFor } from './schools';
-import type { RosterRow, RowError } from './types';
+import { numberedKey, RosterState, StaffLite } from './rosterState';
+import type { ParsedRow, RosterRow, RowError } from './types';
 
+type Id = Types.ObjectId;
 type Outcome = 'created' | 'updated' | 'unchanged';
+type Doc = Record<string, unknown> & { _id: Id };
+
+/** Rows whose writes go out together; progress is reported after each chunk. */
+const ROW_CHUNK = 1000;
+/** Binding-code collisions (or a racing import) retried this many times before the import gives up. */
+const CODE_ATTEMPTS = 6;
+
+/** What one row will write. */
+interface RowOps {
+  row: number;
+  childInsert?: Doc;
+  childUpdate?: AnyBulkWriteOperation;
+  memberInserts: Doc[];
+  memberUpdates: AnyBulkWriteOperation[];
+  pairingUpdates: AnyBulkWriteOperation[];
+  pairingInserts: Doc[];
+}
 
 export async function importRoster(table: string[][], opts: ImportOptions & { timeZone?: string }): Promise<ImportResult> {
   const parsed = parseRoster(table, { now: opts.now, timeZone: opts.timeZone });
   const result: ImportResult = { created: 0, updated: 0, unchanged: 0, errors: [...parsed.errors], proposed: [], unpaired: [], dryRun: opts.dryRun };
-  let done = 0;
+  const state = await RosterState.load(opts.orgId, parsed.rows.map((r) => r.data));
+
+  const checked: Array<ParsedRow<RosterRow> & { teacher?: StaffLite }> = [];
   for (const { row, data } of parsed.rows) {
-    const outcome = await importChildRow(row, data, opts, result.proposed, result.unpaired);
-    if (typeof outcome === 'object') result.errors.push(outcome);
-    else result[outcome]++;
-    opts.onProgress?.(++done, parsed.rows.length);
+    const teacher = checkTeacher(row, data, state);
+    if ('code' in teacher) result.errors.push(teacher);
+    else checked.push({ row, data, teacher: teacher.staff });
+  }
+  if (!opts.dryRun) await createSchoolsAndClasses(opts, checked.map((c) => c.data), state);
+
+  const plans: RowOps[] = [];
+  for (const { row, data, teacher } of checked) {
+    const ops: RowOps = { row, memberInserts: [], memberUpdates: [], pairingUpdates: [], pairingInserts: [] };
+    result[planRow(ops, data, teacher, opts, state, result.proposed, result.unpaired)]++;
+    plans.push(ops);
+  }
+  const total = plans.length;
+  for (let i = 0; i < total; i += ROW_CHUNK) {
+    const chunk = plans.slice(i, i + ROW_CHUNK);
+    if (!opts.dryRun) await writeChunk(opts.orgId, chunk);
+    opts.onProgress?.(Math.min(i + ROW_CHUNK, total), total);
   }
   result.errors.sort((a, b) => a.row - b.row);
   return result;
 }
 
-async function importChildRow(row: number, data: RosterRow, opts: ImportOptions, proposed: Proposal[], unpaired: Unpaired[]): Promise<Outcome | RowError> {
-  const { orgId, dryRun, now } = opts;
-  // Checks first, writes after: a row is taken whole or not at all.
-  let teacher = null;
-  if (data.teacherWecomUserId) {
-    teacher = await Staff.findOne({ orgId, wecomUserId: data.teacherWecomUserId, active: true }).lean();
-    if (!teacher) return { row, field: 'teacher_wecom_userid', code: 'unknown_teacher', params: { value: data.teacherWecomUserId } };
+/** The named teacher must be active staff of the row's school as it was before this import. */
+function checkTeacher(row: number, data: RosterRow, state: RosterState): { staff?: StaffLite } | RowError {
+  if (!data.teacherWecomUserId) return {};
+  const staff = state.staffByUserid.get(data.teacherWecomUserId);
+  if (!staff || staff.active === false) return { row, field: 'teacher_wecom_userid', code: 'unknown_teacher', params: { value: data.teacherWecomUserId } };
+  // A school the file mentions for the first time cannot be the teacher's, and a rejected row must not leave a new
+  // school (or class) behind.
+  if (String(staff.schoolId) !== String(state.schoolsBefore.get(data.school))) {
+    return { row, field: 'teacher_wecom_userid', code: 'teacher_other_school', params: { value: data.teacherWecomUserId } };
   }
-  // Checked against the school as it is before this row: a school the file mentions for the first time
-  // cannot be the teacher's, and a rejected row must not leave a new school (or class) behind.
-  if (teacher && String(teacher.schoolId) !== String(await findSchoolId(orgId, data.school))) {
-    return { row, field: 'teacher_wecom_userid', code: 'teacher_other_school', params: { value: data.teacherWecomUserId! } };
+  return { staff };
+}
+
+/** Schools and classes the accepted rows name and the org does not have yet; a racing import's copy is reused. */
+async function createSchoolsAndClasses(opts: ImportOptions, rows: RosterRow[], state: RosterState): Promise<void> {
+  const { orgId } = opts;
+  const newSchools = [...new Set(rows.map((r) => r.school))].filter((name) => !state.schools.has(name));
+  if (newSchools.length) {
+    await insertManyTolerant(School, newSchools.map((name) => ({ _id: new Types.ObjectId(), orgId, name, showTeacherPhone: opts.showTeacherPhone, teacherRoom: 'teachers' })));
+    for (const sc of await School.find({ orgId, name: { $in: newSchools } }, { _id: 1, name: 1 }).lean()) state.schools.set(sc.name, sc._id);
   }
-  const schoolId = await schoolIdFor(orgId, data.school, dryRun, { showTeacherPhone: opts.showTeacherPhone });
-  const classroomId = await classroomIdFor(orgId, schoolId, data.className, dryRun);
-  if (dryRun && !schoolId) return 'created';
+  const wanted = new Map<string, { schoolId: Id; name: string }>();
+  for (const r of rows) {
+    const schoolId = state.schools.get(r.school)!;
+    const key = `${schoolId}|${r.className}`;
+    if (!state.classes.has(key)) wanted.set(key, { schoolId, name: r.className });
+  }
+  if (wanted.size) {
+    await insertManyTolerant(Classroom, [...wanted.values()].map((c) => ({ _id: new Types.ObjectId(), orgId, ...c })));
+    const schoolIds = [...new Set([...wanted.values()].map((c) => String(c.schoolId)))];
+    for (const c of await Classroom.find({ orgId, schoolId: { $in: schoolIds } }, { _id: 1, schoolId: 1, name: 1 }).lean()) {
+      state.classes.set(`${c.schoolId}|${c.name}`, c._id);
+    }
+  }
+}
+
+/** Decides what the row writes (into `ops`) and what the answer says about it; touches no database. */
+function planRow(ops: RowOps, data: RosterRow, teacher: StaffLite | undefined, opts: ImportOptions, state: RosterState, proposed: Proposal[], unpaired: Unpaired[]): Outcome {
+  const { orgId, now } = opts;
+  const schoolId = state.schools.get(data.school);
+  // Only in a dry run: a school the file creates has no children yet.
+  if (!schoolId) return 'created';
+  const classroomId = state.classes.get(`${schoolId}|${data.className}`);
 
   const key = childIdentityKey(String(schoolId), data.className, data.childName, data.birthDate, data.studentNo);
-  let existing = await Child.findOne({ orgId, identityKey: key }).lean();
-  if (!existing && data.studentNo) {
-    // Imported before without a student number: the same child, now with one.
-    existing = await Child.findOne({ orgId, identityKey: childIdentityKey(String(schoolId), data.className, data.childName, data.birthDate) }).lean();
-  }
+  let existing = state.childByKey.get(key);
+  // Imported before without a student number: the same child, now with one.
+  if (!existing && data.studentNo) existing = state.childByKey.get(childIdentityKey(String(schoolId), data.className, data.childName, data.birthDate));
   let keptNumber = false;
   if (!existing && !data.studentNo && classroomId) {
     // Imported before with a student number, now from a file without one: school + class + name + birth date
     // still name the child (when exactly one has them); it keeps its number and number-based identity.
-    const numbered = await Child.find({ orgId, schoolId, classroomId, name: data.childName, birthDate: data.birthDate, studentNo: { $exists: true } }).limit(2).lean();
+    const numbered = state.numbered.get(numberedKey(schoolId, classroomId, data.childName, data.birthDate)) ?? [];
     if (numbered.length === 1) [existing, keptNumber] = [numbered[0], true];
   }
   const fields = {
     schoolId, classroomId, identityKey: keptNumber ? existing!.identityKey : key, name: data.childName, gender: data.gender, birthDate: data.birthDate,
-    studentNo: keptNumber ? existing!.studentNo : data.studentNo, leftBehind: data.leftBehind, livingWith: data.livingWith, boarding: data.boarding, priority: data.priority,
+    studentNo: keptNumber ? existing!.studentNo ?? undefined : data.studentNo, leftBehind: data.leftBehind, livingWith: data.livingWith, boarding: data.boarding, priority: data.priority,
   };
   const changed = changedFields(existing, fields);
   let outcome: Outcome = existing ? (changed.length ? 'updated' : 'unchanged') : 'created';
-  if (dryRun) return existing ? await dryRunOutcome(orgId, existing._id, schoolId!, data, teacher?._id, outcome) : 'created';
 
-  let childId = existing?._id;
+  let childId: Id;
   if (!existing) {
-    const doc = await Child.findOneAndUpdate(
-      { orgId, identityKey: key },
-      { $set: fields, $setOnInsert: { orgId, status: 'active', history: [{ at: now, source: 'import', changed: ['created'] }] } },
-      { upsert: true, new: true },
-    );
-    childId = doc!._id;
-  } else if (changed.length) {
-    await Child.updateOne({ _id: existing._id }, { $set: fields, $push: { history: { at: now, source: 'import', changed } } });
+    childId = new Types.ObjectId();
+    ops.childInsert = { _id: childId, orgId, ...fields, status: 'active', history: [{ at: now, source: 'import', changed: ['created'] }] };
+    state.addChild({ _id: childId, ...fields });
+  } else {
+    childId = existing._id;
+    if (changed.length) {
+      // Cast: mongoose's PushOperator type does not see `history` through the generic document type.
+      ops.childUpdate = { updateOne: { filter: { _id: childId }, update: { $set: fields, $push: { history: { at: now, source: 'import', changed } } } } } as unknown as AnyBulkWriteOperation;
+      Object.assign(existing, fields);
+    }
   }
 
-  if (await upsertFamily(orgId, childId!, data) && outcome === 'unchanged') outcome = 'updated';
-  const pairing = await ensurePairing(orgId, childId!, schoolId!, teacher?._id, now);
+  if (planFamily(ops, orgId, childId, data, state) && outcome === 'unchanged') outcome = 'updated';
+  const pairing = planPairing(ops, orgId, childId, schoolId, teacher, now, state);
   if (pairing.changed && outcome === 'unchanged') outcome = 'updated';
-  if (pairing.unpaired) unpaired.push({ row, child: data.childName });
-  if (pairing.proposedTeacher) proposed.push({ row, child: data.childName, teacher: pairing.proposedTeacher.name, wecomUserId: pairing.proposedTeacher.wecomUserId });
+  if (pairing.unpaired) unpaired.push({ row: ops.row, child: data.childName });
+  if (pairing.proposedTeacher) proposed.push({ row: ops.row, child: data.childName, teacher: pairing.proposedTeacher.name, wecomUserId: pairing.proposedTeacher.wecomUserId });
   return outcome;
 }
 
@@ -99,77 +165,103 @@ function familyFields(data: RosterRow): Array<[FamilyRole, Record<string, unknow
   return out;
 }
 
-/** What the real import would report for an existing child: its family members and pairing count too. */
-async function dryRunOutcome(orgId: string, childId: Types.ObjectId, schoolId: Types.ObjectId, data: RosterRow, teacherId: Types.ObjectId | undefined, outcome: Outcome): Promise<Outcome> {
-  if (outcome !== 'unchanged') return outcome;
-  for (const [role, fields] of familyFields(data)) {
-    const m = await FamilyMember.findOne({ orgId, childId, role }).lean();
-    if (changedFields(m, fields).length) return 'updated';
-  }
-  const current = await Pairing.findOne({ orgId, childId, until: { $exists: false } }).lean();
-  if (teacherId) return current && String(current.teacherId) === String(teacherId) && !current.proposed ? outcome : 'updated';
-  if (!current && await proposeTeacher(orgId, schoolId)) return 'updated';
-  return outcome;
-}
-
-/** Returns whether anything changed. A member's binding code is made once and never changes on re-import. */
-async function upsertFamily(orgId: string, childId: Types.ObjectId, data: RosterRow): Promise<boolean> {
+/** Returns whether anything changes. A member's binding code is made once and never changes on re-import. */
+function planFamily(ops: RowOps, orgId: string, childId: Id, data: RosterRow, state: RosterState): boolean {
   let changed = false;
   for (const [role, fields] of familyFields(data)) {
-    const existing = await FamilyMember.findOne({ orgId, childId, role }).lean();
+    const existing = state.members.get(`${childId}|${role}`);
     if (existing) {
       if (changedFields(existing, fields).length) {
-        await FamilyMember.updateOne({ _id: existing._id }, { $set: fields });
+        ops.memberUpdates.push({ updateOne: { filter: { _id: existing._id }, update: { $set: fields } } });
+        Object.assign(existing, fields);
         changed = true;
       }
       continue;
     }
+    const doc = { _id: new Types.ObjectId(), orgId, childId, role, ...fields, code: state.freshCode(generateCode) };
+    ops.memberInserts.push(doc);
+    state.members.set(`${childId}|${role}`, doc);
     changed = true;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await FamilyMember.updateOne({ orgId, childId, role }, { $set: fields, $setOnInsert: { orgId, childId, role, code: generateCode() } }, { upsert: true });
-        break;
-      } catch (err) {
-        // A code collision within the org (rare): draw another.
-        if ((err as { code?: number }).code !== 11000 || attempt >= 5) throw err;
-      }
-    }
   }
   return changed;
 }
 
-interface PairingOutcome { changed: boolean; proposedTeacher?: { name: string; wecomUserId: string }; unpaired?: boolean }
+interface PairingOutcome { changed: boolean; proposedTeacher?: StaffLite; unpaired?: boolean }
 
-async function ensurePairing(orgId: string, childId: Types.ObjectId, schoolId: Types.ObjectId, teacherId: Types.ObjectId | undefined, now: Date): Promise<PairingOutcome> {
-  const current = await Pairing.findOne({ orgId, childId, until: { $exists: false } }).lean();
-  if (teacherId) {
-    if (current && String(current.teacherId) === String(teacherId)) {
+function planPairing(ops: RowOps, orgId: string, childId: Id, schoolId: Id, teacher: StaffLite | undefined, now: Date, state: RosterState): PairingOutcome {
+  const current = state.currentPairing.get(String(childId));
+  const pair = (teacherId: Id, proposed: boolean) => {
+    const doc = { _id: new Types.ObjectId(), orgId, childId, teacherId, from: now, proposed };
+    ops.pairingInserts.push(doc);
+    state.currentPairing.set(String(childId), doc);
+    state.load.set(String(teacherId), (state.load.get(String(teacherId)) ?? 0) + 1);
+  };
+  if (teacher) {
+    if (current && String(current.teacherId) === String(teacher._id)) {
       // The file now names the teacher the bot had proposed: confirmed, which is a change.
       if (!current.proposed) return { changed: false };
-      await Pairing.updateOne({ _id: current._id }, { $set: { proposed: false } });
+      ops.pairingUpdates.push({ updateOne: { filter: { _id: current._id }, update: { $set: { proposed: false } } } });
+      current.proposed = false;
       return { changed: true };
     }
-    if (current) await Pairing.updateOne({ _id: current._id }, { $set: { until: now } });
-    await Pairing.create({ orgId, childId, teacherId, from: now, proposed: false });
+    if (current) {
+      ops.pairingUpdates.push({ updateOne: { filter: { _id: current._id }, update: { $set: { until: now } } } });
+      state.load.set(String(current.teacherId), (state.load.get(String(current.teacherId)) ?? 1) - 1);
+    }
+    pair(teacher._id, false);
     return { changed: true };
   }
   if (current) return { changed: false };
-  const proposal = await proposeTeacher(orgId, schoolId);
+  const proposal = state.proposeTeacher(schoolId);
   // Nobody in the school has room: said in the answer, so no child silently stays without a teacher.
   if (!proposal) return { changed: false, unpaired: true };
-  await Pairing.create({ orgId, childId, teacherId: proposal._id, from: now, proposed: true });
-  return { changed: true, proposedTeacher: { name: proposal.name, wecomUserId: proposal.wecomUserId } };
+  pair(proposal._id, true);
+  return { changed: true, proposedTeacher: proposal };
 }
 
-/** The school's teaching staff member with the most room left (fewest children against their maximum). */
-async function proposeTeacher(orgId: string, schoolId: Types.ObjectId) {
-  const staff = await Staff.find({ orgId, schoolId, active: true, role: { $in: ['teacher', 'head_teacher', 'counselor', 'moral_director'] } }).sort({ wecomUserId: 1 }).lean();
-  let best: (typeof staff)[number] | undefined;
-  let bestRoom = 0;
-  for (const s of staff) {
-    const load = await Pairing.countDocuments({ orgId, teacherId: s._id, until: { $exists: false } });
-    const room = (s.maxChildren ?? 3) - load;
-    if (room > bestRoom) [best, bestRoom] = [s, room];
-  }
-  return best;
+/** Children first, then their family members, then pairings: a crash in between is completed by a re-import. */
+async function writeChunk(orgId: string, chunk: RowOps[]): Promise<void> {
+  const childInserts = chunk.flatMap((o) => (o.childInsert ? [o.childInsert] : []));
+  const refusedChildren = await insertManyTolerant(Child, childInserts);
+  if (refusedChildren.size) await adoptRacedChildren(orgId, chunk, refusedChildren);
+  await bulkWriteChunked(Child, chunk.flatMap((o) => (o.childUpdate ? [o.childUpdate] : [])));
+  await insertMembers(orgId, chunk.flatMap((o) => o.memberInserts));
+  await bulkWriteChunked(FamilyMember, chunk.flatMap((o) => o.memberUpdates));
+  await bulkWriteChunked(Pairing, chunk.flatMap((o) => o.pairingUpdates));
+  await insertManyTolerant(Pairing, chunk.flatMap((o) => o.pairingInserts));
 }
+
+/**
+ * Another import created some of these children between our read and our write (the identity key is unique):
+ * their members and pairing are written against that child instead.
+ */
+async function adoptRacedChildren(orgId: string, chunk: RowOps[], refused: Set<string>): Promise<void> {
+  const lost = chunk.filter((o) => o.childInsert && refused.has(String(o.childInsert._id)));
+  const winners = await Child.find({ orgId, identityKey: { $in: lost.map((o) => o.childInsert!.identityKey) } }, { _id: 1, identityKey: 1 }).lean();
+  const byKey = new Map(winners.map((c) => [c.identityKey, c._id]));
+  for (const o of lost) {
+    const id = byKey.get(o.childInsert!.identityKey as string);
+    if (!id) throw new Error(`roster import: child of row ${o.row} was refused but not found`);
+    for (const d of [...o.memberInserts, ...o.pairingInserts]) d.childId = id;
+  }
+}
+
+/**
+ * Family members with fresh binding codes. The unique index on (org, code) is the claim: a refused insert either
+ * collided on its code (drawn again) or finds the member already there (a racing import made it: kept as is).
+ */
+async function insertMembers(orgId: string, docs: Doc[]): Promise<void> {
+  let pending = docs;
+  for (let attempt = 0; pending.length; attempt++) {
+    const refused = await insertManyTolerant(FamilyMember, pending);
+    if (!refused.size) return;
+    if (attempt + 1 >= CODE_ATTEMPTS) throw new Error(`roster import: ${refused.size} binding codes still collide after ${CODE_ATTEMPTS} attempts`);
+    const retry = pending.filter((d) => refused.has(String(d._id)));
+    const present = await FamilyMember.find({ orgId, childId: { $in: retry.map((d) => d.childId) } }, { childId: 1, role: 1 }).lean();
+    const there = new Set(present.map((m) => `${m.childId}|${m.role}`));
+    pending = retry
+      .filter((d) => !there.has(`${d.childId}|${d.role}`))
+      .map((d) => ({ ...d, _id: new Types.ObjectId(), code: generateCode() }));
+  }
+}
+
