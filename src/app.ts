@@ -110,10 +110,21 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   let server: http.Server | undefined;
   let url: string | undefined;
   if (opts.listen) {
-    server = await new Promise<http.Server>((resolve, reject) => {
-      const s = httpApp.listen(config.PORT, config.HOST, () => resolve(s));
-      s.on('error', reject);
-    });
+    try {
+      server = await new Promise<http.Server>((resolve, reject) => {
+        // Express 5 hands a listen error (port in use) to this callback too; the server then has no address.
+        const s = httpApp.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+      });
+    } catch (err) {
+      await scheduler.stop();
+      await delivery.stop();
+      for (const ch of channels.values()) await ch.stop();
+      await disconnectDatabase();
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(code === 'EADDRINUSE'
+        ? `Port ${config.PORT} on ${config.HOST} is already in use (another copy of the bot?). Stop it or set PORT.`
+        : `Cannot listen on ${config.HOST}:${config.PORT}: ${(err as Error).message}`);
+    }
     const addr = server.address() as AddressInfo;
     url = `http://${config.HOST}:${addr.port}`;
   }
@@ -123,7 +134,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     context, http: httpApp, url,
     stop: async () => {
       up = false;
-      scheduler.stop();
+      await scheduler.stop();
       await delivery.stop();
       for (const ch of channels.values()) await ch.stop();
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -7,6 +7,7 @@ import { ManualClock } from '../src/clock';
 import { createLogger } from '../src/log';
 import '../src/models';
 import { connectDatabase, disconnectDatabase } from '../src/models/connect';
+import { claimOnce } from '../src/models/claim';
 import { acquireLease } from '../src/models/lease';
 import { withDatabase } from '../src/models/mongoServer';
 import { Outbox } from '../src/models/outbox';
@@ -17,9 +18,14 @@ class RecordingChannel implements Channel {
   readonly name = 'rec';
   sent: OutboundMessage[] = [];
   failures: Array<Error> = [];
+  /** Fails the first send of these keys. */
+  failOnce = new Map<string, Error>();
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   async send(msg: OutboundMessage): Promise<SendResult> {
+    const keyed = this.failOnce.get(msg.key);
+    this.failOnce.delete(msg.key);
+    if (keyed) throw keyed;
     const f = this.failures.shift();
     if (f) throw f;
     this.sent.push(msg);
@@ -148,6 +154,71 @@ describe('delivery worker', () => {
     expect(await worker(ch).deliverDue()).toBe(0);
     clock.set(new Date(T0.getTime() + 61_000));
     expect(await worker(ch).deliverDue()).toBe(1);
+  });
+});
+
+describe('delivery under races and crashes', () => {
+  it('a key enqueued again while it is being delivered stays sent, and goes out once', async () => {
+    const ch = new RecordingChannel();
+    const w = worker(ch);
+    for (let round = 0; round < 40; round++) {
+      const key = `again${round}`;
+      await enqueue(item(key));
+      // The monthly job re-enqueues what it already enqueued while delivery marks it sent.
+      await Promise.all([w.deliverDue(), ...Array.from({ length: 4 }, () => enqueue(item(key)))]);
+      expect((await Outbox.findOne({ key }).lean())!.status).toBe('sent');
+    }
+    expect(await w.deliverDue()).toBe(0);
+    expect(ch.sent).toHaveLength(40);
+  });
+
+  it('does not stall behind messages whose worker died between claiming and sending; takes them over later', async () => {
+    const ch = new RecordingChannel();
+    for (let i = 0; i < 25; i++) {
+      await enqueue({ ...item(`dead${i}`), to: `p${i}` });
+      const doc = await Outbox.findOne({ key: `dead${i}` }).lean();
+      // A worker claimed attempt 0 and was killed before it marked the message.
+      expect(await claimOnce(`deliver:${doc!._id}:0`, T0, 'dead-worker')).toBe(true);
+    }
+    clock.set(new Date(T0.getTime() + 1000));
+    await enqueue({ ...item('fresh'), dueAt: clock.now() });
+    expect(await worker(ch).deliverDue()).toBe(1);
+    expect(ch.sent.map((m) => m.key)).toEqual(['fresh']);
+    clock.set(new Date(T0.getTime() + 61_000));
+    expect(await worker(ch).deliverDue()).toBe(25);
+    expect(new Set(ch.sent.map((m) => m.key)).size).toBe(26);
+    expect(await Outbox.countDocuments({ status: 'sent' })).toBe(26);
+  });
+
+  it('sends to one person in order, also when the first message is throttled; others go on meanwhile', async () => {
+    const ch = new RecordingChannel();
+    ch.failOnce.set('a1', new RetryableSendError('45009 throttled', 30_000));
+    for (const key of ['a1', 'a2', 'a3']) await enqueue(item(key));
+    await enqueue({ ...item('b1'), to: 'mum' });
+    expect(await worker(ch).deliverDue()).toBe(1);
+    expect(ch.sent.map((m) => m.key)).toEqual(['b1']);
+    clock.set(new Date(T0.getTime() + 31_000));
+    expect(await worker(ch).deliverDue()).toBe(3);
+    expect(ch.sent.map((m) => m.key)).toEqual(['b1', 'a1', 'a2', 'a3']);
+  });
+
+  it('an urgent message is not held behind an older one waiting for the end of quiet hours', async () => {
+    const ch = new RecordingChannel();
+    await enqueue({ ...item('morning'), dueAt: new Date(T0.getTime() + 8 * 3600_000) });
+    await enqueue({ ...item('urgent'), urgent: true });
+    expect(await worker(ch).deliverDue()).toBe(1);
+    expect(ch.sent.map((m) => m.key)).toEqual(['urgent']);
+  });
+
+  it('a fan-out to 300 people with two workers delivers each once', async () => {
+    const ch = new RecordingChannel();
+    await Outbox.insertMany(Array.from({ length: 300 }, (_, i) => ({
+      ...item(`fan${i}`), to: `p${i}`, channel: 'rec', status: 'pending', attempts: 0,
+    })));
+    const [a, b] = await Promise.all([worker(ch).deliverDue(), worker(ch).deliverDue()]);
+    expect(a + b).toBe(300);
+    expect(ch.sent).toHaveLength(300);
+    expect(new Set(ch.sent.map((m) => m.to)).size).toBe(300);
   });
 });
 

@@ -62,6 +62,23 @@ describe('npm start', () => {
     expect(await exited).toBe(0);
   });
 
+  it('says the port is in use (not a crash) when another process holds it', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as import('node:net').AddressInfo).port;
+    try {
+      const uri = withDatabase(process.env.MONGODB_URI!, `t_start_${crypto.randomBytes(3).toString('hex')}`);
+      const res = spawnSync(TSX, ['src/index.ts'], { cwd: ROOT, env: env({ PORT: String(port), MONGODB_URI: uri }), encoding: 'utf8', timeout: 30_000 });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toContain(`Port ${port}`);
+      expect(res.stderr).toContain('already in use');
+      expect(res.stderr).not.toContain('Cannot read properties');
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('refuses to start on invalid configuration and names the variable', () => {
     const res = spawnSync(TSX, ['src/index.ts'], { cwd: ROOT, env: env({ PORT: 'eighty', QUIET_HOURS: 'late' }), encoding: 'utf8', timeout: 20_000 });
     expect(res.status).toBe(2);

@@ -1,13 +1,22 @@
 /**
- * The delivery worker: claims due outbox documents one at a time, sends them through their channel, and
- * retries with exponential backoff. Each attempt of each message is claimed by a unique insert
- * (`deliver:ID:ATTEMPT`, see models/claim.ts), so two workers never send the same attempt; a claim that was
- * not finished in time (a crashed worker) is taken over as the next attempt.
- * A route that refuses a message as closed (FallbackSendError: kf window or quota, unknown parent) passes it on
- * to the router's next route within the same attempt; `route` records the one that delivered.
+ * The delivery worker: reads due outbox documents a page at a time and sends them through their channel, with
+ * retries and exponential backoff.
+ *
+ * - Exactly once: each attempt of each message is claimed by a unique insert (`deliver:ID:ATTEMPT`, see
+ *   models/claim.ts) — on FerretDB a conditional update is not atomic, an insert is. Only the claim holder
+ *   writes to the message afterwards, so no two writers ever rewrite one document at the same time.
+ * - Crashes: a worker that dies after claiming leaves either a `sending` message whose `lockedUntil` passed, or
+ *   a `pending` one whose attempt claim is older than `claimMs`. Either is taken over as the next attempt (racing
+ *   recoverers all `$set` the same attempt number, then the next claim decides).
+ * - Order per person: messages to one address go one after another, oldest first; a message waits while an
+ *   older one to the same address is still unsent (retrying after a throttle, or being sent by another worker).
+ * - Throughput: different addresses are sent in parallel lanes (`concurrency`), so a fan-out is limited by the
+ *   platform's rate, not by one round trip at a time.
+ * - Routes: a route that refuses a message as closed (FallbackSendError: kf window or quota, unknown parent)
+ *   passes it on to the router's next route within the same attempt; `route` records the one that delivered.
  */
 import crypto from 'node:crypto';
-import { claimOnce } from '../models/claim';
+import { Claim, claimOnce } from '../models/claim';
 import { Outbox, OutboxDoc } from '../models/outbox';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
@@ -22,22 +31,38 @@ export interface DeliveryOptions {
   clock: Clock;
   log: Logger;
   maxAttempts: number;
+  /** How long a claimed attempt may take before another worker may take the message over. */
   claimMs?: number;
+  /** Addresses served in parallel. */
+  concurrency?: number;
 }
 
 const BASE_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 60 * 60 * 1000;
+const PAGE = 200;
+/** Bound on one run, so a flood cannot hold a run (and a graceful stop) forever. */
+const MAX_PER_RUN = 20_000;
+/** Messages seen but not sendable in one run (another worker's, waiting for an older one) before the run ends. */
+const MAX_SKIPPED = 5_000;
+
+type Candidate = OutboxDoc;
 
 export class DeliveryWorker {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
+  private stopping = false;
   private readonly workerId = crypto.randomBytes(6).toString('hex');
 
   constructor(private readonly opts: DeliveryOptions) {}
 
+  private get claimMs(): number {
+    return this.opts.claimMs ?? 60_000;
+  }
+
   /** Sends everything due now; returns how many were sent. Calls made while a run is active join it, then run again. */
   async deliverDue(): Promise<number> {
     while (this.running) await this.running.catch(() => undefined);
+    if (this.stopping) return 0;
     this.running = this.drain();
     try {
       return await this.running;
@@ -53,43 +78,110 @@ export class DeliveryWorker {
     this.timer.unref();
   }
 
+  /** Stops after the messages being sent right now; what is left stays in the outbox for the next start. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => undefined);
   }
 
   private async drain(): Promise<number> {
     let sent = 0;
-    // Bounded: at most this many per run, so a flood cannot starve the event loop forever.
-    for (let i = 0; i < 10_000; i++) {
-      const doc = await this.claim();
-      if (!doc) break;
-      if (await this.sendOne(doc)) sent++;
+    const skipped = new Set<string>();
+    while (!this.stopping && sent < MAX_PER_RUN && skipped.size < MAX_SKIPPED) {
+      const now = this.opts.clock.now();
+      const page = await this.duePage(now, skipped);
+      if (!page.length) break;
+      const lanes = new Map<string, Candidate[]>();
+      for (const doc of page) {
+        const addr = addressOf(doc);
+        lanes.set(addr, [...(lanes.get(addr) ?? []), doc]);
+      }
+      // Within one address, oldest first by creation (a retried message has a later dueAt but must still lead).
+      for (const lane of lanes.values()) lane.sort((a, b) => String(a._id).localeCompare(String(b._id)));
+      let progressed = 0;
+      await this.runLanes([...lanes.values()], async (lane) => {
+        for (const doc of lane) {
+          if (this.stopping) return;
+          const outcome = await this.attempt(doc, now);
+          if (outcome === 'skipped') {
+            // Not ours or not yet: the rest of this address's messages wait behind it.
+            for (const d of lane.slice(lane.indexOf(doc))) skipped.add(String(d._id));
+            return;
+          }
+          progressed++;
+          if (outcome === 'sent') sent++;
+          if (outcome === 'retry') return; // the younger ones wait for it (order per person)
+        }
+      });
+      if (!progressed && page.length < PAGE) break;
     }
     return sent;
   }
 
-  private async claim(): Promise<OutboxDoc | null> {
-    const now = this.opts.clock.now();
-    // Two plain queries rather than one $or: FerretDB pushes simple equality filters down to SQLite, not $or.
-    let candidates = await Outbox.find({ status: 'pending', dueAt: { $lte: now } }).sort({ dueAt: 1, _id: 1 }).limit(20);
-    if (!candidates.length) candidates = await Outbox.find({ status: 'sending', lockedUntil: { $lte: now } }).limit(20);
-    for (const doc of candidates) {
-      if (doc.status === 'sending') {
-        // Its worker died mid-send: that attempt counts, the next one is claimable. $set (not $inc) keeps racing recoverers in step.
-        await Outbox.updateOne({ _id: doc._id, attempts: doc.attempts }, { $set: { status: 'pending', attempts: doc.attempts + 1 } });
-        doc.attempts += 1;
-      }
-      if (!(await claimOnce(`deliver:${doc._id}:${doc.attempts}`, now, this.workerId))) continue;
-      const lockedUntil = new Date(now.getTime() + (this.opts.claimMs ?? 60_000));
-      await Outbox.updateOne({ _id: doc._id }, { $set: { status: 'sending', lockedUntil, claimedBy: this.workerId } });
-      doc.status = 'sending';
-      return doc;
-    }
-    return null;
+  /** Due pending messages (oldest first), plus crashed `sending` ones; skipping those already passed over in this run. */
+  private async duePage(now: Date, skipped: Set<string>): Promise<Candidate[]> {
+    // Two plain queries rather than one $or: each is served by the {status, dueAt} / {status, lockedUntil} index.
+    const pending = await Outbox.find({ status: 'pending', dueAt: { $lte: now } })
+      .sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
+    const fresh = pending.filter((d) => !skipped.has(String(d._id))).slice(0, PAGE);
+    if (fresh.length >= PAGE) return fresh;
+    const crashed = await Outbox.find({ status: 'sending', lockedUntil: { $lte: now } })
+      .sort({ lockedUntil: 1, _id: 1 }).limit(PAGE + skipped.size);
+    return [...fresh, ...crashed.filter((d) => !skipped.has(String(d._id)))].slice(0, PAGE);
   }
 
-  private async sendOne(doc: OutboxDoc): Promise<boolean> {
+  private async runLanes(lanes: Candidate[][], fn: (lane: Candidate[]) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < lanes.length) await fn(lanes[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 8, lanes.length) }, worker));
+  }
+
+  /** Claims and sends one message. */
+  private async attempt(doc: Candidate, now: Date): Promise<'sent' | 'failed' | 'retry' | 'skipped'> {
+    if (await this.olderUnsent(doc)) return 'skipped';
+    if (!(await this.claim(doc, now))) return 'skipped';
+    return this.sendOne(doc);
+  }
+
+  /**
+   * Whether an older message to the same address must go first: one already due by this one's time, or one that
+   * was tried and waits for its retry. (An older notice held for quiet hours does not hold back an urgent one.)
+   */
+  private async olderUnsent(doc: Candidate): Promise<boolean> {
+    return !!(await Outbox.exists({
+      orgId: doc.orgId, to: doc.to, room: doc.room ?? null, status: { $in: ['pending', 'sending'] }, _id: { $lt: doc._id },
+      $or: [{ dueAt: { $lte: doc.dueAt } }, { attempts: { $gt: 0 } }, { status: 'sending' }],
+    }));
+  }
+
+  private async claim(doc: Candidate, now: Date): Promise<boolean> {
+    if (doc.status === 'sending') {
+      // Its worker died mid-send: that attempt counts, the next one is claimable.
+      await this.takeOver(doc);
+    }
+    if (!(await claimOnce(claimKey(doc), now, this.workerId))) {
+      // Someone holds this attempt. If they claimed it long ago and never marked it, they died in between.
+      const held = await Claim.findById(claimKey(doc)).lean();
+      if (!held || now.getTime() - held.at.getTime() < this.claimMs) return false;
+      await this.takeOver(doc);
+      if (!(await claimOnce(claimKey(doc), now, this.workerId))) return false;
+    }
+    const lockedUntil = new Date(now.getTime() + this.claimMs);
+    await Outbox.updateOne({ _id: doc._id }, { $set: { status: 'sending', lockedUntil, claimedBy: this.workerId } });
+    doc.status = 'sending';
+    return true;
+  }
+
+  /** Counts the dead attempt and moves to the next; `$set` (not `$inc`) keeps racing recoverers in step. */
+  private async takeOver(doc: Candidate): Promise<void> {
+    await Outbox.updateOne({ _id: doc._id, attempts: doc.attempts }, { $set: { status: 'pending', attempts: doc.attempts + 1 } });
+    doc.attempts += 1;
+  }
+
+  private async sendOne(doc: Candidate): Promise<'sent' | 'failed' | 'retry'> {
     const target = doc.room ?? doc.to;
     let name = doc.channel === 'auto'
       ? (this.opts.router ? await this.opts.router.pick(target, { room: !!doc.room }) : this.opts.defaultChannel)
@@ -106,7 +198,7 @@ export class DeliveryWorker {
           $unset: { lockedUntil: 1, lastError: 1 },
         });
         if (refusals.length) this.opts.log.info({ key: doc.key, route: res.route, refused: refusals }, 'delivered through a fallback route');
-        return true;
+        return 'sent';
       }
       const next = canFallBack(res) && this.opts.router ? await this.opts.router.next(target, tried, { room: !!doc.room }) : undefined;
       if (next) {
@@ -119,7 +211,7 @@ export class DeliveryWorker {
     }
   }
 
-  private async tryChannel(doc: OutboxDoc, name: string): Promise<SendResult> {
+  private async tryChannel(doc: Candidate, name: string): Promise<SendResult> {
     const channel = this.opts.channels.get(name);
     if (!channel) throw new PermanentSendError(`no channel "${name}" is running`);
     return channel.send({
@@ -129,7 +221,7 @@ export class DeliveryWorker {
     });
   }
 
-  private async failed(doc: OutboxDoc, err: Error, lastError: string): Promise<boolean> {
+  private async failed(doc: Candidate, err: Error, lastError: string): Promise<'failed' | 'retry'> {
     const attempts = doc.attempts + 1;
     const permanent = err instanceof PermanentSendError || attempts >= this.opts.maxAttempts;
     const backoff = err instanceof RetryableSendError && err.retryAfterMs
@@ -146,6 +238,14 @@ export class DeliveryWorker {
       $unset: { lockedUntil: 1 },
     });
     this.opts.log.warn({ key: doc.key, attempts, permanent, err: lastError }, 'delivery failed');
-    return false;
+    return permanent ? 'failed' : 'retry';
   }
+}
+
+function claimKey(doc: Candidate): string {
+  return `deliver:${doc._id}:${doc.attempts}`;
+}
+
+function addressOf(doc: Candidate): string {
+  return doc.room ? `room:${doc.room}` : `to:${doc.to}`;
 }

@@ -120,7 +120,7 @@ async function runHeadTeacher(ctx: JobContext): Promise<void> {
 async function runDelivery(ctx: JobContext): Promise<void> {
   const s = ctx.settings.notes;
   const tz = ctx.timeZone;
-  await deliverDueNotes(ctx.audience, ctx.now, s, tz);
+  await deliverDueNotes(ctx.audience, ctx.now, s, tz, ctx.signal);
 
   const cur = periodOf(ctx.now, tz);
   const last = shiftPeriod(cur, -1);

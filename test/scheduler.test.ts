@@ -1,0 +1,77 @@
+/** The scheduler's own rules on the real database: one pass at a time per instance, and a stop that does not hang. */
+import crypto from 'node:crypto';
+import mongoose from 'mongoose';
+import { ManualClock } from '../src/clock';
+import { createLogger } from '../src/log';
+import '../src/models';
+import { connectDatabase, disconnectDatabase } from '../src/models/connect';
+import { withDatabase } from '../src/models/mongoServer';
+import { Outbox } from '../src/models/outbox';
+import { Job, Scheduler } from '../src/scheduler/scheduler';
+
+const log = createLogger('silent');
+const clock = new ManualClock();
+const T0 = new Date('2026-11-02T02:00:00Z');
+const audience = { orgId: 'o1', orgLang: 'zh-CN' as const, quietHours: '21:30-07:30', timeZone: 'Asia/Shanghai' };
+
+beforeAll(async () => {
+  await connectDatabase(withDatabase(process.env.MONGODB_URI!, `t_sched_${crypto.randomBytes(3).toString('hex')}`));
+});
+afterAll(async () => {
+  await mongoose.connection.db?.dropDatabase();
+  await disconnectDatabase();
+});
+beforeEach(() => clock.set(T0));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('scheduler', () => {
+  it('never runs a job twice at once in one instance, however often it is asked', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let runs = 0;
+    const slow: Job = {
+      name: 'slow',
+      async runDue() {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await sleep(150);
+        runs++;
+        inFlight--;
+      },
+    };
+    const s = new Scheduler([slow], { orgId: 'o1', clock, log, audience });
+    const minutes = [0, 1, 2, 3].map((m) => new Date(T0.getTime() + m * 60_000));
+    // Four ticks asked for while the first is still running (cron every minute during a long fan-out).
+    await Promise.all(minutes.map((m) => s.runDue(m)));
+    expect(maxInFlight).toBe(1);
+    expect(runs).toBe(4);
+  });
+
+  it('stops within seconds while a long job is pushing notices, leaving the rest for the next start', async () => {
+    let pushed = 0;
+    const fanOut: Job = {
+      name: 'fanout',
+      async runDue(ctx) {
+        for (let i = 0; i < 100_000; i++) {
+          await ctx.notify({ to: `p${i}`, key: `fan:${i}`, kind: 'test', render: () => `hello ${i}`, style: 'text' });
+          pushed++;
+        }
+      },
+    };
+    const s = new Scheduler([fanOut], { orgId: 'o1', clock, log, audience });
+    const run = s.runDue(T0);
+    while (pushed < 20) await sleep(20);
+    const started = Date.now();
+    await s.stop();
+    expect(Date.now() - started).toBeLessThan(6_000);
+    await run;
+    const stoppedAt = pushed;
+    expect(stoppedAt).toBeLessThan(100_000);
+    await sleep(200);
+    expect(pushed).toBe(stoppedAt);
+    expect(await Outbox.countDocuments({ kind: 'test' })).toBe(stoppedAt);
+    // Asked again after the stop: nothing runs.
+    expect(await s.runDue(T0)).toEqual([]);
+  });
+});
