@@ -23,6 +23,10 @@ const schema = z.object({
   SHOW_TEACHER_PHONE: bool.default('0'),
   BIND_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   BIND_LOCK_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  /** Org-wide: this many wrong codes (any addresses) within the window pause code binding for new addresses. */
+  BIND_ORG_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(30),
+  BIND_ORG_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(10),
+  BIND_ORG_PAUSE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

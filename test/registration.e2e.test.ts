@@ -1,5 +1,5 @@
 /** Point 6 of the foundation issue, end to end through the simulator: binding by code, by teacher approval, and the limits. */
-import { startWithSchool, TestApp } from './helpers/testApp';
+import { ROSTER_CSV, STAFF_CSV, startWithSchool, TestApp } from './helpers/testApp';
 
 let t: TestApp;
 beforeAll(async () => { t = await startWithSchool(); });
@@ -127,5 +127,50 @@ describe('lost card: child name, birth date and own phone, approved by the pairi
     expect((await t.say('li', `同意 ${number}`))[0]).toContain('不归您处理');
     expect((await t.say('zhang', `同意 ${number}`))[0]).toContain('已同意');
     expect((await t.say('zhang', `同意 ${number}`))[0]).toContain('已经处理过');
+  });
+});
+
+describe('wrong codes are limited across the org (someone rotating addresses)', () => {
+  // Defaults: 30 wrong codes within 10 minutes pause binding by code for new addresses for 60 minutes.
+  const START = '2026-12-01T04:00:00Z';
+  let fresh: { father: string; mother: string };
+
+  beforeAll(async () => {
+    // A principal to alert, and a child whose codes nobody used yet.
+    await t.importCsv('staff', `${STAFF_CSV}\n阳光小学,孙红,sun,13900005555,校长,,是,1,teachers`);
+    await t.importCsv('roster', `${ROSTER_CSV}\n阳光小学,三年级1班,赵小军,男,2016-11-02,,双亲外出,祖辈,否,否,赵刚,13800138021,广东深圳,钱丽,13800138022,广东深圳,赵爷爷,祖父,13800138023,70,小学,zhang`);
+    fresh = { father: await t.code('赵小军', 'father'), mother: await t.code('赵小军', 'mother') };
+    await t.setClock(START);
+  });
+
+  it('30 wrong codes from 30 addresses pause code binding for every new address, right codes included', async () => {
+    for (let i = 0; i < 29; i++) expect((await t.say(`rotating-${i}`, `绑定 ZZ${String(i).padStart(2, '2').replace(/[01]/g, '9')}ZZ`))[0]).toContain('绑定码不对');
+    await t.say('rotating-29', '绑定 ZZZZZZ');
+    // From now on a new address learns nothing about its code: right and wrong get the same neutral answer.
+    const right = await t.say('new-parent', fresh.mother);
+    const wrong = await t.say('rotating-30', '绑定 ZZ22ZZ');
+    expect(right[0]).toContain('暂时不能用绑定码绑定');
+    expect(right).toEqual(wrong);
+    expect(right.join()).not.toContain('赵小军');
+    expect((await t.say('new-parent', '2'))[0]).not.toContain('张丽');
+  });
+
+  it('an address already bound still binds with a right code', async () => {
+    expect((await t.say('li-dad', fresh.father))[0]).toContain('绑定成功');
+  });
+
+  it('alerts the principal once', async () => {
+    await t.say('rotating-31', '绑定 ZZ33ZZ');
+    const alerts = (await t.inbox('sun')).filter((m) => m.text.includes('猜绑定码'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0].text).toContain('30次');
+  });
+
+  it('ends after the pause; earlier wrong codes do not count again', async () => {
+    await t.setClock('2026-12-01T04:59:00Z');
+    expect((await t.say('new-parent', fresh.mother))[0]).toContain('暂时不能用绑定码绑定');
+    await t.setClock('2026-12-01T05:01:00Z');
+    expect((await t.say('rotating-40', '绑定 ZZ44ZZ'))[0]).toContain('绑定码不对');
+    expect((await t.say('new-parent', fresh.mother))[0]).toContain('绑定成功');
   });
 });

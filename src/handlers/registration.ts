@@ -1,15 +1,21 @@
 /**
  * Binding a parent or guardian to a child: by the code on the contact card, or — card lost — by the child's
- * name, birth date and their own phone, approved by the pairing teacher. Wrong tries are rate-limited per address.
+ * name, birth date and their own phone, approved by the pairing teacher. Wrong tries are rate-limited per address,
+ * and wrong codes also across the whole org (models/bindAttempt.ts): someone rotating addresses to guess codes
+ * trips an org-wide pause during which a code from a new address is not even looked up — it gets a neutral
+ * "try later, or reply 卡丢了 for the teacher" — while families already bound keep binding further children.
+ * The principals are alerted once per pause. The lost-card path stays open: a teacher approves every such binding.
  */
 import { Child } from '../models/child';
 import { parseCodeAttempt } from '../models/bindingCode';
-import { BindAttempt, lockedUntil, recordFailure } from '../models/bindAttempt';
+import { BindAttempt, lockedUntil, OrgPause, orgPausedUntil, recordFailure, recordOrgFailure } from '../models/bindAttempt';
 import { BindRequest } from '../models/bindRequest';
 import { claimOnce } from '../models/claim';
 import { nextNumber } from '../models/counter';
 import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
 import { Identity } from '../models/identity';
+import { Staff } from '../models/staff';
+import { notify } from '../bot/notify';
 import type { BotContext, Middleware } from '../bot/context';
 import { childInfo } from './childInfo';
 import { clearDialog, setDialog } from './dialog';
@@ -46,27 +52,56 @@ async function refuseIfLocked(ctx: BotContext): Promise<boolean> {
   return true;
 }
 
-/** Counts a failed try; answers "locked" when it reached the limit, otherwise with the given message. */
-async function fail(ctx: BotContext, key: string): Promise<void> {
+/**
+ * Counts a failed try (a wrong code also org-wide: `orgWide`); answers "locked" when it reached the limit,
+ * otherwise with the given message.
+ */
+async function fail(ctx: BotContext, key: string, orgWide = false): Promise<void> {
   const { BIND_MAX_FAILURES, BIND_LOCK_MINUTES } = ctx.services.config;
+  if (orgWide) await recordWrongCode(ctx);
   const until = await recordFailure(ctx.orgId, ctx.msg.from, ctx.now, { maxFailures: BIND_MAX_FAILURES, lockMinutes: BIND_LOCK_MINUTES });
   if (until) return ctx.reply('register.locked', { until: formatLocalTime(until, ctx.services.timeZone) });
   const used = await BindAttempt.countDocuments({ orgId: ctx.orgId, address: ctx.msg.from, at: { $gt: new Date(ctx.now.getTime() - 3600_000) } });
   return ctx.reply(key, { left: Math.max(0, BIND_MAX_FAILURES - used) });
 }
 
+/** Counts a wrong code org-wide; the instance whose try started a pause alerts the principals. */
+async function recordWrongCode(ctx: BotContext): Promise<void> {
+  const c = ctx.services.config;
+  const { started } = await recordOrgFailure(ctx.orgId, ctx.now, {
+    maxFailures: c.BIND_ORG_MAX_FAILURES, windowMinutes: c.BIND_ORG_WINDOW_MINUTES, pauseMinutes: c.BIND_ORG_PAUSE_MINUTES,
+  });
+  if (started) await alertPause(ctx, started);
+}
+
+/** One notice per principal per pause (the outbox key), so a retried message never alerts twice. */
+async function alertPause(ctx: BotContext, pause: OrgPause): Promise<void> {
+  const { BIND_ORG_WINDOW_MINUTES } = ctx.services.config;
+  const until = formatLocalTime(pause.until, ctx.services.timeZone);
+  ctx.services.log.warn({ orgId: ctx.orgId, failures: pause.failures, until: pause.until }, 'too many wrong binding codes across the org: binding by code paused for new addresses');
+  const principals = await Staff.find({ orgId: ctx.orgId, role: 'principal', active: true }).lean();
+  for (const p of principals) {
+    await notify(ctx.services, ctx.now, {
+      to: p.wecomUserId, key: `bindPause:${pause.id}:${p.wecomUserId}`, kind: 'security_alert',
+      render: (t) => t('register.orgPausedAlert', { count: pause.failures, minutes: BIND_ORG_WINDOW_MINUTES, until }),
+    });
+  }
+}
+
 async function bindByCode(ctx: BotContext, code: string): Promise<void> {
   if (await refuseIfLocked(ctx)) return;
+  // During an org-wide pause a new address learns nothing about its code, right or wrong.
+  if (ctx.person.kind !== 'family' && await orgPausedUntil(ctx.orgId, ctx.now)) return ctx.reply('register.paused');
   const member = await FamilyMember.findOne({ orgId: ctx.orgId, code });
-  if (!member) return fail(ctx, 'register.wrong');
+  if (!member) return fail(ctx, 'register.wrong', true);
   if (member.boundAddress === ctx.msg.from) {
     const child = await Child.findOne({ orgId: ctx.orgId, _id: member.childId });
     return ctx.reply('register.already', { child: child?.name ?? '' });
   }
   // Taken by another address: refused, and counted, so codes cannot be probed.
-  if (member.boundAddress) return fail(ctx, 'register.used');
+  if (member.boundAddress) return fail(ctx, 'register.used', true);
   // Two addresses sending the same code at once: the unique claim lets exactly one of them bind.
-  if (!(await claimOnce(`bind:${member._id}:code`, ctx.now, ctx.msg.from))) return fail(ctx, 'register.used');
+  if (!(await claimOnce(`bind:${member._id}:code`, ctx.now, ctx.msg.from))) return fail(ctx, 'register.used', true);
   const claimed = await FamilyMember.findOneAndUpdate(
     { _id: member._id },
     { $set: { boundAddress: ctx.msg.from, boundAt: ctx.now, boundVia: 'code' } },

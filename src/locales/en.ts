@@ -27,6 +27,10 @@ export const en: Messages = {
     used_voice: 'This code was already used. Please ask the school.',
     locked: 'Too many wrong tries. To protect the children, please try again after {{until}}.',
     locked_voice: 'Too many wrong tries. Please try again in an hour.',
+    paused: 'Binding by code is not available right now. Please try again later, or reply "lost card" and your child\'s proxy-parent teacher will check and connect you.',
+    paused_voice: 'You cannot bind right now. Please try later, or reply 9 to ask a teacher.',
+    orgPausedAlert: 'Security notice: {{count}} wrong binding codes in {{minutes}} minutes; someone may be guessing codes. To protect the children, binding by code is paused for new users until {{until}}. Families already connected are not affected, and parents can still reply "lost card" for their teacher\'s approval. If this came from many parents registering at once, ask your system administrator to raise the limit.',
+    orgPausedAlert_voice: 'Many wrong binding codes were sent. New binding is paused until {{until}}.',
   },
   lostCard: {
     askChild: 'We can help. Please send your child\'s full name.',
