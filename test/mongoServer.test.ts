@@ -1,18 +1,41 @@
 /** The one module that finds a database for npm start, the CLI and the tests (DESIGN.md §4 order). */
-import { execFileSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findMongo, withDatabase } from '../src/models/mongoServer';
+import { MongoClient } from 'mongodb';
+import { findPostgresBinaries, postmasterStatus } from '../src/models/embeddedPostgres';
+import { ferretDbInstalled, findMongo, withDatabase } from '../src/models/mongoServer';
 
+const ROOT = path.resolve(__dirname, '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'liushou-find-'));
+/** PATH without mongod, so that the embedded default is what gets picked. */
+const noMongod = () => ({ PATH: process.env.PATH!.split(':').filter((d) => !fs.existsSync(path.join(d, 'mongod'))).join(':'), HOME: process.env.HOME });
+/** The embedded default can run here without building anything (CI builds FerretDB before the tests). */
+const embeddedHere = () => ferretDbInstalled() && findPostgresBinaries(tmp()).length > 0;
 
-function goBinFerret(): string | undefined {
+/** Every process whose command line names this folder: the servers running on it. */
+function serversOn(dataDir: string): { postgres: number[]; ferretdb: number[] } {
+  const out = { postgres: [] as number[], ferretdb: [] as number[] };
+  for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmd = '';
+    try { cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { continue; }
+    try { if (/^\d+ \(.*\) Z/s.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8'))) continue; } catch { continue; }
+    if (!cmd.includes(dataDir)) continue;
+    if (/\bpostgres -D /.test(cmd)) out.postgres.push(Number(p));
+    else if (/ferretdb --handler/.test(cmd)) out.ferretdb.push(Number(p));
+  }
+  return out;
+}
+
+async function count(uri: string): Promise<number> {
+  const client = new MongoClient(withDatabase(uri, 'orphan'), { serverSelectionTimeoutMS: 5000 });
   try {
-    const bin = path.join(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim(), 'bin', 'ferretdb');
-    return fs.existsSync(bin) ? bin : undefined;
-  } catch {
-    return undefined;
+    await client.connect();
+    return await client.db().collection('notes').countDocuments();
+  } finally {
+    await client.close();
   }
 }
 
@@ -37,22 +60,91 @@ describe('findMongo', () => {
     }
   });
 
-  it('starts FerretDB from $(go env GOPATH)/bin on its SQLite backend, when it is there', async () => {
-    const bin = goBinFerret();
-    if (!bin) {
+  it('starts FerretDB on a PostgreSQL of its own under the data dir; the data survives a restart', async () => {
+    if (!embeddedHere()) {
       // Not installed on this machine: CI installs it (.ci/install-ferretdb.sh), so this branch is for laptops.
-      expect(fs.existsSync(path.join(__dirname, '..', '.ci', 'install-ferretdb.sh'))).toBe(true);
+      expect(fs.existsSync(path.join(ROOT, '.ci', 'install-ferretdb.sh'))).toBe(true);
       return;
     }
     const dataDir = tmp();
-    const handle = await findMongo({ dataDir, env: { PATH: process.env.PATH!.split(':').filter((d) => !fs.existsSync(path.join(d, 'mongod'))).join(':'), HOME: process.env.HOME } });
-    try {
-      expect(handle.source).toBe('ferretdb');
-      expect(handle.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+$/);
-      expect(fs.readdirSync(path.join(dataDir, 'ferretdb')).length).toBeGreaterThan(0);
-      expect(withDatabase(handle.uri, 'abc')).toMatch(/\/abc$/);
-    } finally {
-      await handle.stop();
+    for (let round = 1; round <= 2; round++) {
+      const handle = await findMongo({ dataDir, env: noMongod(), durable: false });
+      try {
+        expect(handle.source).toBe('ferretdb-postgresql');
+        expect(handle.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+$/);
+        expect(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+        const client = new MongoClient(withDatabase(handle.uri, 'keep'));
+        await client.connect();
+        await client.db().collection('c').insertOne({ round });
+        expect(await client.db().collection('c').countDocuments()).toBe(round);
+        await client.close();
+      } finally {
+        await handle.stop();
+      }
+      expect(postmasterStatus(path.join(dataDir, 'postgres'))).toBeUndefined(); // stopped cleanly
+      expect(fs.existsSync(path.join(dataDir, 'mongo-server.json'))).toBe(false);
     }
+  }, 60_000);
+
+  describe('after a kill -9 of the process that started it', () => {
+    let child: ChildProcess | undefined;
+    afterEach(() => { child?.kill('SIGKILL'); });
+
+    it('the next start stops the servers left running and starts exactly one PostgreSQL and one FerretDB on the same data', async () => {
+      if (!embeddedHere()) return; // see above
+      const dataDir = tmp();
+      // A process that starts the embedded database, writes a document, says so, and then just runs.
+      const script = [
+        `const { findMongo, withDatabase } = require(${JSON.stringify(path.join(ROOT, 'src/models/mongoServer'))});`,
+        `const { MongoClient } = require('mongodb');`,
+        `(async () => {`,
+        `  const h = await findMongo({ dataDir: ${JSON.stringify(dataDir)}, durable: false, advertise: true });`,
+        `  const c = new MongoClient(withDatabase(h.uri, 'orphan')); await c.connect();`,
+        `  await c.db().collection('notes').insertOne({ text: 'written before the kill' }); await c.close();`,
+        `  process.stdout.write('READY ' + h.uri + '\\n'); setInterval(() => undefined, 1000);`,
+        `})();`,
+      ].join('\n');
+      child = spawn(TSX, ['-e', script], { cwd: ROOT, env: { ...process.env, MONGODB_URI: '', ...noMongod() }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (d) => { out += d; });
+      child.stderr!.on('data', (d) => { out += d; });
+      const deadline = Date.now() + 45_000;
+      while (!out.includes('READY') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toContain('READY');
+      const before = serversOn(dataDir);
+      expect(before.postgres.length).toBeGreaterThanOrEqual(1);
+      expect(before.ferretdb).toHaveLength(1);
+
+      const owner = JSON.parse(fs.readFileSync(path.join(dataDir, 'mongo-server.json'), 'utf8')).owner as number;
+      process.kill(owner, 'SIGKILL'); // tsx runs the script in a child node: kill that one, the state file's owner
+      child.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 300));
+      // The orphans are still serving: this is what used to get a second server next to it.
+      expect(serversOn(dataDir).ferretdb).toEqual(before.ferretdb);
+      const pm = postmasterStatus(path.join(dataDir, 'postgres'))!;
+      expect(before.postgres).toContain(pm.pid);
+
+      const logs: string[] = [];
+      const handle = await findMongo({ dataDir, env: noMongod(), durable: false, log: (m) => logs.push(m) });
+      try {
+        expect(handle.source).toBe('ferretdb-postgresql');
+        expect(logs.join('\n')).toMatch(/killed run left/);
+        const after = serversOn(dataDir);
+        expect(after.ferretdb).toHaveLength(1);
+        expect(after.ferretdb).not.toEqual(before.ferretdb);
+        const newPm = postmasterStatus(path.join(dataDir, 'postgres'))!;
+        expect(newPm.pid).not.toBe(pm.pid);
+        // Exactly one postmaster: every postgres process on this data dir is it or its child.
+        for (const pid of after.postgres) {
+          if (pid === newPm.pid) continue;
+          const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+          expect(ppid).toBe(newPm.pid);
+        }
+        expect(await count(handle.uri)).toBe(1);
+      } finally {
+        await handle.stop();
+      }
+      expect(serversOn(dataDir)).toEqual({ postgres: [], ferretdb: [] });
+    }, 90_000);
   });
 });
