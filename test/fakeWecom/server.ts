@@ -30,7 +30,26 @@
  *   fake.expireTokens()       every issued token now answers 42001 (WeCom invalidating tokens early).
  *   fake.tokenTtlSeconds      expires_in for tokens issued from now on (default 7200).
  *   fake.addMedia(bytes, { type, contentType, filename }) → media_id, as if a member had sent it.
- *   fake.reset()              forget calls and programmed failures (tokens and media stay).
+ *   fake.reset()              forget calls, programmed failures and faults (tokens, media and limits stay).
+ *
+ * Faults over time (faults.ts), on the fake's clock `fake.now()` (FakeWeComOptions.now; default real time; a test
+ * playing simulated time passes its clock). `apis` is one api, a list, or '*' (every api but gettoken). Each call
+ * returns a Fault: `fault.end()` stops it (and lets held calls go), `fault.hits` counts the calls it took.
+ *   fake.outage(apis, errcode, { from?, until? })   calls in the window answer errcode (45009, -1, 45033 …), after
+ *                             the token check. Default window: from now until end().
+ *   fake.hang(apis, { from?, until?, holdMs?, then? })   calls arriving in the window are held for holdMs (default
+ *                             until fault.release() / end()), then answered as usual, late (`then: 'answer'`, default:
+ *                             WeCom did the work; the caller may have timed out and will retry) or their connection
+ *                             is destroyed unanswered (`then: 'drop'`: the request never reached WeCom).
+ *   A held call is recorded at once with `held: true`; a dropped one keeps errcode 599 (no WeCom answer).
+ *
+ * WeCom's published limits (faults.ts, ../shared/wecom-api.md "Limits"), off unless asked for:
+ *   fake.enableLimits(overrides?)   per corp per api 10,000 calls a minute; message/send per app to one member 30 a
+ *                             minute and 1,000 an hour (sliding windows on fake.now()). Past a limit → 45009 (real
+ *                             WeCom drops the per-member excess silently; the fake makes it visible). Only calls that
+ *                             passed the token check, failNext and the faults are counted.
+ *   fake.limitStats(api) → { accepted, refused, peakPerMinute, ceilingPerMinute, shareOfCeiling, firstAt, lastAt };
+ *   fake.limitReport() → the same for every api seen. A bench states a fan-out as peakPerMinute / ceiling.
  *
  * Extending for other adapters (kf, 学校通知, school contacts):
  *   fake.route('kf/sync_msg', (req) => ({ errcode: 0, errmsg: 'ok', next_cursor: 'c1', has_more: 0, msg_list: [...] }));
@@ -49,6 +68,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { Request, Response } from 'express';
 import { buildXml, CallbackKeys, encrypt, sealCallback, signature } from '../../src/bot/wecom/callbackCrypto';
+import { ApiLimitStats, Fault, FaultWindow, LimitSettings, Limits } from './faults';
+
+export { Fault, Limits, WECOM_LIMITS } from './faults';
+export type { ApiLimitStats, FaultWindow, LimitSettings } from './faults';
 
 export interface FakeApp {
   secret: string;
@@ -61,6 +84,8 @@ export interface FakeWeComOptions {
   /** Members in the apps' visible range; unset = everyone is. */
   users?: string[];
   tokenTtlSeconds?: number;
+  /** The clock faults and limits run on (ms); default real time. */
+  now?: () => number;
 }
 
 export interface RecordedCall {
@@ -72,6 +97,8 @@ export interface RecordedCall {
   errcode: number;
   token?: string;
   at: number;
+  /** Held by a hang fault before it was answered (or dropped: errcode 599). */
+  held?: boolean;
 }
 
 export interface FakeRequest {
@@ -111,12 +138,17 @@ export class FakeWeCom {
   private msgSeq = 0;
   private server?: http.Server;
   url = '';
+  /** Clock of the faults and limits (ms). */
+  now: () => number;
+  private faults: Fault[] = [];
+  private limits?: Limits;
 
   private constructor(opts: FakeWeComOptions) {
     this.corpId = opts.corpId ?? 'wwfakecorp0001';
     this.apps = opts.apps ?? [{ secret: 'fake-app-secret', agentId: 1000002 }];
     this.users = opts.users ? new Set(opts.users) : undefined;
     this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 7200;
+    this.now = opts.now ?? Date.now;
   }
 
   static async start(opts: FakeWeComOptions = {}): Promise<FakeWeCom> {
@@ -160,6 +192,70 @@ export class FakeWeCom {
   reset(): void {
     this.calls.length = 0;
     this.failures.clear();
+    for (const f of this.faults) f.end();
+    this.faults = [];
+  }
+
+  /** Calls to `apis` in the window answer `errcode`. */
+  outage(apis: string | string[], errcode: number, window: FaultWindow = {}, errmsg?: string): Fault {
+    return this.addFault(apis, window, { kind: 'error', errcode, errmsg });
+  }
+
+  /** Calls to `apis` arriving in the window are held `holdMs` (default: until released), then answered or dropped. */
+  hang(apis: string | string[], opts: FaultWindow & { holdMs?: number; then?: 'answer' | 'drop' } = {}): Fault {
+    return this.addFault(apis, { from: opts.from, until: opts.until }, { kind: 'hang', holdMs: opts.holdMs, then: opts.then ?? 'answer' });
+  }
+
+  private addFault(apis: string | string[], window: FaultWindow, action: Fault['action']): Fault {
+    const fault = new Fault(apis === '*' ? '*' : new Set(Array.isArray(apis) ? apis : [apis]), { from: window.from ?? this.now(), until: window.until }, action);
+    this.faults.push(fault);
+    return fault;
+  }
+
+  /** WeCom's published limits from now on (see the header); counts start empty. */
+  enableLimits(settings: Partial<LimitSettings> = {}): Limits {
+    this.limits = new Limits(settings);
+    return this.limits;
+  }
+
+  disableLimits(): void {
+    this.limits = undefined;
+  }
+
+  limitStats(api: string): ApiLimitStats {
+    if (!this.limits) throw new Error('FakeWeCom: limits are off; call enableLimits() first');
+    return this.limits.stats(api);
+  }
+
+  limitReport(): Record<string, ApiLimitStats> {
+    if (!this.limits) throw new Error('FakeWeCom: limits are off; call enableLimits() first');
+    return this.limits.report();
+  }
+
+  /**
+   * The programmed faults and limits for one call: undefined to go on, an errcode to answer, or 'drop'.
+   * Hangs are served first (a held call then meets the outage or limit of the moment it is let go).
+   */
+  private async gate(api: string, call: RecordedCall, body: any, app?: FakeApp): Promise<number | 'drop' | undefined> {
+    for (const f of this.faults) {
+      if (f.action.kind !== 'hang' || !f.applies(api, this.now())) continue;
+      f.hits++;
+      call.held = true;
+      await f.hold();
+      if (f.action.then === 'drop') return 'drop';
+    }
+    for (const f of this.faults) {
+      if (f.action.kind === 'error' && f.applies(api, this.now())) {
+        f.hits++;
+        return f.action.errcode;
+      }
+    }
+    if (this.limits) {
+      const members = api === 'message/send' ? String(body?.touser ?? '').split('|').filter(Boolean).map((u) => `${app?.agentId ?? ''}:${u}`) : [];
+      const code = this.limits.admit(api, this.now(), members);
+      if (code) return code;
+    }
+    return undefined;
   }
 
   addMedia(data: Buffer, opts: { type?: string; contentType?: string; filename?: string } = {}): string {
@@ -181,9 +277,16 @@ export class FakeWeCom {
     };
     const error = (errcode: number, errmsg?: string): void => answer({ errcode, errmsg: errmsg ?? ERRMSG[errcode] ?? 'error' });
 
+    const dropped = (): void => {
+      call.errcode = 599;
+      req.socket.destroy();
+    };
     if (api === 'gettoken') {
       const fail = this.failures.get(api)?.shift();
       if (fail?.errcode) return error(fail.errcode, fail.errmsg);
+      const gated = await this.gate(api, call, body);
+      if (gated === 'drop') return dropped();
+      if (gated) return error(gated);
       if (query.corpid !== this.corpId) return error(40013);
       const app = this.apps.find((a) => a.secret === query.corpsecret);
       if (!app) return error(40001);
@@ -198,6 +301,9 @@ export class FakeWeCom {
     if (tok.revoked || tok.expiresAt <= Date.now()) return error(42001);
     const fail = this.failures.get(api)?.shift();
     if (fail?.errcode) return error(fail.errcode, fail.errmsg);
+    const gated = await this.gate(api, call, body, tok.app);
+    if (gated === 'drop') return dropped();
+    if (gated) return error(gated);
 
     if (isUpload) {
       const file = parseMultipart(req);
