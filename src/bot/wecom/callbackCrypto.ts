@@ -1,11 +1,13 @@
 /**
  * WeCom callback crypto (D91144, see ../shared/wecom-api.md §1): SHA1 signature over the sorted
  * [token, timestamp, nonce, encrypt]; AES-256-CBC with PKCS#7 padding to 32 bytes; plaintext =
- * random(16) + length(4, big-endian) + message + ReceiveId. Signatures and AES come from the official
- * `@wecom/crypto` (its decrypt turns auto-padding off and strips pads of 1–32 bytes itself, so the 32-byte
- * padding WeCom uses is handled; test/wecomClient.test.ts checks it on the official sample vectors).
- * What is added here: constant-time signature comparison, the ReceiveId check (the CorpID for app callbacks,
- * "" for 智能机器人), input validation, and the XML envelope (fast-xml-parser).
+ * random(16) + length(4, big-endian) + message + ReceiveId. Signatures and encryption come from the official
+ * `@wecom/crypto` (test/wecomClient.test.ts checks them on the official sample vectors). Decryption is done here:
+ * the library's decrypt checks neither the padding nor the length field, so bytes encrypted with another key
+ * "decrypt" to garbage with an empty ReceiveId — which is the 智能机器人's. Here anything that is not exactly that
+ * layout is refused as undecryptable.
+ * Also here: constant-time signature comparison, the ReceiveId check (the CorpID for app callbacks, "" for
+ * 智能机器人), input validation, and the XML envelope (fast-xml-parser).
  */
 import crypto from 'node:crypto';
 import * as wecomCrypto from '@wecom/crypto';
@@ -47,14 +49,39 @@ export function decrypt(keys: CallbackKeys, encrypt: string): string {
   // Base64 of whole AES blocks, else the decipher would throw deep inside.
   const raw = /^[A-Za-z0-9+/]+={0,2}$/.test(encrypt) ? Buffer.from(encrypt, 'base64') : undefined;
   if (!raw || raw.length < 32 || raw.length % 16 !== 0) throw new CallbackCryptoError('decrypt', 'ciphertext is not base64 of whole AES blocks');
-  let out: { message: string; id: string };
+  const key = Buffer.from(`${keys.encodingAESKey}=`, 'base64');
+  if (key.length !== 32) throw new CallbackCryptoError('decrypt', 'the EncodingAESKey is not 43 letters and digits');
+  let plain: Buffer;
   try {
-    out = wecomCrypto.decrypt(keys.encodingAESKey, encrypt);
+    const decipher = crypto.createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+    // WeCom pads to 32 bytes (pad values 1–32), which Node's 16-byte auto-padding would refuse.
+    decipher.setAutoPadding(false);
+    plain = Buffer.concat([decipher.update(raw), decipher.final()]);
   } catch (err) {
     throw new CallbackCryptoError('decrypt', `cannot decrypt: ${(err as Error).message}`);
   }
-  if (out.id !== keys.receiveId) throw new CallbackCryptoError('receiveId', 'message was encrypted for another ReceiveId (CorpID)');
-  return out.message;
+  const pad = plain[plain.length - 1];
+  if (pad < 1 || pad > 32 || !plain.subarray(plain.length - pad).every((b) => b === pad)) {
+    throw new CallbackCryptoError('decrypt', 'bad padding (wrong EncodingAESKey?)');
+  }
+  const body = plain.subarray(0, plain.length - pad);
+  const length = body.length >= 20 ? body.readUInt32BE(16) : -1;
+  if (length < 0 || length > body.length - 20) throw new CallbackCryptoError('decrypt', 'bad length field (wrong EncodingAESKey?)');
+  const message = utf8(body.subarray(20, 20 + length));
+  const id = utf8(body.subarray(20 + length));
+  if (message === undefined || id === undefined) throw new CallbackCryptoError('decrypt', 'not UTF-8 (wrong EncodingAESKey?)');
+  if (id !== keys.receiveId) throw new CallbackCryptoError('receiveId', 'message was encrypted for another ReceiveId (CorpID)');
+  return message;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function utf8(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 export function encrypt(keys: CallbackKeys, message: string): string {

@@ -7,7 +7,8 @@
  *   timestamp outside ±replayWindowMs of the clock (a replayed old callback), decrypt, check the ReceiveId,
  *   parse the inner XML, then answer 200 with an empty body AT ONCE and only then run `onMessage`: WeCom drops
  *   the connection after 5 s and re-sends, so nothing slow happens before the answer.
- * - Anything wrong answers 400 (malformed) or 403 (signature, ReceiveId, stale timestamp) and runs nothing.
+ * - Anything wrong answers 400 (malformed) or 403 (signature, ReceiveId, stale timestamp) and runs nothing; a body
+ *   over the limit answers 413 without being read (see `callbackBody`).
  * - A repeat (WeCom's own retries) is dropped here on `dedupeKey` (MsgId; events on FromUserName+CreateTime)
  *   for the last few thousand callbacks; adapters should also use that key as the InboundMessage's
  *   platformId, so that the Bot's durable de-duplication catches repeats across restarts and instances.
@@ -15,7 +16,7 @@
  * Mount it with `http.use('/wecom/app/callback', r.router)`. `idle()` resolves when every accepted callback
  * has been processed (tests, graceful stop).
  */
-import express, { Request, RequestHandler, Response, Router } from 'express';
+import { Request, RequestHandler, Response, Router } from 'express';
 import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { CallbackCryptoError, CallbackKeys, decrypt, field, parseXml, verifySignature, XmlFields } from './callbackCrypto';
@@ -30,8 +31,8 @@ export interface CallbackRouterOptions {
   /** Default 5 minutes each way. */
   replayWindowMs?: number;
   log?: Logger;
-  /** Largest accepted body. Default 256 kB (a callback is a few hundred bytes). */
-  bodyLimit?: string;
+  /** Largest accepted body in bytes. Default 256 kB (a callback is a few hundred bytes). */
+  bodyLimit?: number;
   /** How many recent dedupe keys to remember. Default 5000. */
   rememberKeys?: number;
 }
@@ -57,6 +58,50 @@ export function queryValue(req: Request, name: string): string | undefined {
 
 export function refuse(res: Response, status: 400 | 403, reason: string): void {
   res.status(status).type('text/plain').send(reason);
+}
+
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
+
+/**
+ * Reads a callback body as text, up to `limit` bytes. Larger: 413 at once — by Content-Length before reading a
+ * byte, or as soon as a streamed body passes the limit — and the connection is closed instead of read to its end
+ * (body-parser reads and discards the whole rest, which is what someone sending gigabytes wants). The socket is
+ * dropped a moment after the answer, once the sender had time to read it (closing with unread data sends a reset,
+ * which can make a client lose the answer).
+ */
+export function callbackBody(limit = DEFAULT_BODY_LIMIT): RequestHandler {
+  return (req, res, next) => {
+    const tooLarge = (): void => {
+      req.pause();
+      res.set('Connection', 'close');
+      res.status(413).type('text/plain').send('body too large');
+      res.once('finish', () => setTimeout(() => req.socket.destroy(), 200).unref());
+    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return tooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        return tooLarge();
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      req.body = Buffer.concat(chunks).toString('utf8');
+      next();
+    });
+    req.on('error', () => {
+      // The sender went away mid-body: nobody is left to answer.
+      done = true;
+    });
+  };
 }
 
 /**
@@ -128,7 +173,7 @@ export function createCallbackRouter(opts: CallbackRouterOptions): CallbackRoute
 
   router.get('/', urlVerification(opts.keys, opts.name, log));
 
-  router.post('/', express.text({ type: () => true, limit: opts.bodyLimit ?? '256kb' }), (req, res) => {
+  router.post('/', callbackBody(opts.bodyLimit), (req, res) => {
     const sig = queryValue(req, 'msg_signature');
     const timestamp = queryValue(req, 'timestamp');
     const nonce = queryValue(req, 'nonce');
