@@ -1,5 +1,6 @@
-/** Writing to the outbox: the only way anything leaves the bot. Same key twice = one message. */
-import { Outbox } from '../models/outbox';
+/** Writing to the outbox: the only way anything leaves the bot. Same key twice = one message, ever. */
+import { Types } from 'mongoose';
+import { Outbox, OutboxKey, outboxKeyId } from '../models/outbox';
 import type { Style } from '../locales';
 
 export interface OutboxItem {
@@ -20,18 +21,50 @@ export interface OutboxItem {
 }
 
 /**
- * Inserts the item unless its key is already there; returns whether it was new.
- * A plain insert, never an upsert: on FerretDB an upsert that matches rewrites the whole existing document from
- * the copy it read, so re-enqueueing a key while delivery marked it sent could put it back to pending (measured:
- * 39 of 40 races lost the "sent" status). An insert either adds the document or fails on the unique key.
+ * Adds the message unless its key was ever used; returns whether it was new. Three steps, each an insert or a
+ * write by the sole owner (FerretDB's conditional updates and upserts are not atomic — an upsert that matched
+ * rewrote a delivered message from a stale copy, putting it back to pending):
+ * 1. insert into the hot queue as `new` (the queue's unique key stops a second writer while the first is there);
+ * 2. reserve the key in `outboxkeys` (stops a writer after the message was sent and archived);
+ * 3. mark it `pending`, which lets delivery see it.
+ * A crash between the steps leaves a `new` message that outboxArchive.recoverNew() finishes or removes.
  */
 export async function enqueue(item: OutboxItem): Promise<boolean> {
+  const _id = new Types.ObjectId();
   try {
-    await Outbox.create({ ...item, channel: item.channel ?? 'auto', status: 'pending', attempts: 0 });
-    return true;
+    await Outbox.create({ ...item, _id, channel: item.channel ?? 'auto', status: 'new', attempts: 0 });
   } catch (err) {
-    // The key is already there (perhaps a racing writer's): that is the point of the key.
-    if ((err as { code?: number }).code === 11000) return false;
+    if (isDuplicate(err)) return false;
     throw err;
   }
+  if (!(await reserveKey(item.orgId, item.key, _id))) {
+    await Outbox.deleteOne({ _id, status: 'new' });
+    return false;
+  }
+  await Outbox.updateOne({ _id }, { $set: { status: 'pending' } });
+  return true;
+}
+
+/** True when the key is now reserved for this message (also when an earlier try of ours reserved it). */
+export async function reserveKey(orgId: string, key: string, outboxId: Types.ObjectId): Promise<boolean> {
+  try {
+    await OutboxKey.create({ _id: outboxKeyId(orgId, key), outboxId, at: new Date() });
+    return true;
+  } catch (err) {
+    if (!isDuplicate(err)) throw err;
+    const held = await OutboxKey.findById(outboxKeyId(orgId, key)).lean();
+    return !!held && String(held.outboxId) === String(outboxId);
+  }
+}
+
+/** Keys among `keys` that were ever enqueued for this org. */
+export async function usedKeys(orgId: string, keys: string[]): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const rows = await OutboxKey.find({ _id: { $in: keys.map((k) => outboxKeyId(orgId, k)) } }, { _id: 1 }).lean();
+  const prefix = `${orgId}/`.length;
+  return new Set(rows.map((r) => String(r._id).slice(prefix)));
+}
+
+function isDuplicate(err: unknown): boolean {
+  return (err as { code?: number }).code === 11000;
 }

@@ -5,7 +5,7 @@
  */
 import type { BotContext, Middleware } from '../bot/context';
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
-import { Outbox } from '../models/outbox';
+import { findMessage } from '../bot/outboxHistory';
 import { CaseView, familyRecipients, loadCase, memberLabel, pushCase, recordStep } from './concernCase';
 
 const BY_NUMBER = /^[#＃]\s*(\d+)\s*([\s\S]*)$/;
@@ -21,7 +21,7 @@ export const concernAnswer: Middleware = async (ctx, next) => {
   if (m) [number, body] = [Number(m[1]), m[2].trim()];
   else if (ctx.msg.quotedId) {
     // Quoting the bot's post of a case answers that case.
-    const quoted = await Outbox.findOne({ orgId: ctx.orgId, platformMsgId: ctx.msg.quotedId }).lean();
+    const quoted = await findMessage({ orgId: ctx.orgId, platformMsgId: ctx.msg.quotedId });
     const k = quoted && /^concern:(\d+):/.exec(quoted.key);
     if (k) [number, body] = [Number(k[1]), text];
   }

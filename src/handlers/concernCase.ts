@@ -9,7 +9,7 @@ import { Child, ChildDoc } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { Concern, ConcernDoc } from '../models/concern';
 import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
-import { Outbox } from '../models/outbox';
+import { findMessages, messagesByKeys } from '../bot/outboxHistory';
 import { School } from '../models/school';
 import { maskPhones } from '../log';
 import { Staff, StaffDoc } from '../models/staff';
@@ -187,15 +187,15 @@ export interface Delivery { status: string; sentAt?: Date; attempts: number }
 export async function deliveries(orgId: string, keys: string[]): Promise<Map<string, Delivery>> {
   const out = new Map<string, Delivery>();
   if (!keys.length) return out;
-  for (const o of await Outbox.find({ orgId, key: { $in: keys } }).lean()) {
+  for (const o of await messagesByKeys(orgId, keys)) {
     out.set(o.key, { status: o.status, sentAt: o.sentAt ?? undefined, attempts: o.attempts });
   }
   const split = keys.filter((k) => !out.has(k));
   if (!split.length) return out;
-  const firsts = await Outbox.find({ orgId, key: { $in: split.map((k) => `${k}:0`) } }, { key: 1 }).lean();
+  const firsts = await messagesByKeys(orgId, split.map((k) => `${k}:0`));
   for (const first of firsts) {
     const base = first.key.slice(0, -':0'.length);
-    const pieces = await Outbox.find({ orgId, key: { $regex: `^${escapeRegExp(base)}:\\d+$` } }).lean();
+    const pieces = await findMessages({ orgId, key: { $regex: `^${escapeRegExp(base)}:\\d+$` } });
     const sent = pieces.every((p) => p.status === 'sent');
     out.set(base, {
       status: sent ? 'sent' : pieces.some((p) => p.status === 'failed') ? 'failed' : 'pending',

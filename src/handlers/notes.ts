@@ -7,7 +7,7 @@
 import type { BotContext, Middleware, Next } from '../bot/context';
 import { Child, ChildDoc } from '../models/child';
 import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
-import { Outbox } from '../models/outbox';
+import { findMessage } from '../bot/outboxHistory';
 import { currentTeacherId } from '../models/pairing';
 import { NoteContent, NoteField, ProgressNote } from '../models/progressNote';
 import { Staff, StaffDoc } from '../models/staff';
@@ -239,7 +239,7 @@ export const noteReplies: Middleware = async (ctx, next) => {
     const child = fctx.person.children.find((c) => String(c._id) === String(note.childId));
     if (!member || !child) continue;
     const key = deliveryKey(note, member._id);
-    const got = await Outbox.findOne({ orgId: ctx.orgId, key: { $in: [key, `${key}:0`] }, to: ctx.msg.from, status: 'sent', sentAt: { $gte: since } }).lean();
+    const got = await findMessage({ orgId: ctx.orgId, key: { $in: [key, `${key}:0`] }, to: ctx.msg.from, status: 'sent', sentAt: { $gte: since } });
     if (got) hits.push({ note, member, child });
   }
   if (!hits.length) return next();

@@ -9,6 +9,8 @@ const inboundLogSchema = new Schema({
   at: Date,
 });
 inboundLogSchema.index({ orgId: 1, channel: 1, platformId: 1 }, { unique: true });
+// Pruned by age (scheduler/housekeepingJobs.ts).
+inboundLogSchema.index({ at: 1 });
 
 export const InboundLog = model('InboundLog', inboundLogSchema);
 

@@ -2,8 +2,9 @@
 import { cadenceJobs } from './cadenceJobs';
 import { callJobs } from './callJobs';
 import { concernJobs } from './concernJobs';
+import { housekeepingJobs } from './housekeepingJobs';
 import { letterJobs } from './letterJobs';
 import { noteJobs } from './noteJobs';
 import type { Job } from './scheduler';
 
-export const allJobs: Job[] = [...concernJobs, ...noteJobs, ...callJobs, ...letterJobs, ...cadenceJobs];
+export const allJobs: Job[] = [...concernJobs, ...noteJobs, ...callJobs, ...letterJobs, ...cadenceJobs, ...housekeepingJobs];

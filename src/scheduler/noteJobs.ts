@@ -8,7 +8,7 @@ import { Types } from 'mongoose';
 import { periodLabel } from '../handlers/format';
 import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
-import { Outbox } from '../models/outbox';
+import { usedKeys } from '../bot/outbox';
 import { ProgressNote } from '../models/progressNote';
 import { Staff } from '../models/staff';
 import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from './localTime';
@@ -65,10 +65,13 @@ async function runReminders(ctx: JobContext): Promise<void> {
 
   const missing = groupBy(await missingNotes(ctx.orgId, period), (m) => m.teacherId);
   const staff = await activeStaff(ctx.orgId, [...missing.keys()]);
+  const laterKey = (d: number, teacherId: string) => `noteReminder:${period}:${d}:${teacherId}`;
+  // One lookup for every teacher (it runs each minute of a reminder day), in the registry of keys ever used.
+  const laterSent = later.length ? await usedKeys(ctx.orgId, [...missing.keys()].flatMap((id) => later.map((d) => laterKey(d, id)))) : new Set<string>();
   for (const [teacherId, children] of missing) {
     const teacher = staff.get(teacherId);
     if (!teacher) continue;
-    if (later.length && await Outbox.exists({ orgId: ctx.orgId, key: { $in: later.map((d) => `noteReminder:${period}:${d}:${teacherId}`) } })) continue;
+    if (later.some((d) => laterSent.has(laterKey(d, teacherId)))) continue;
     await ctx.notify({
       to: teacher.wecomUserId, key: `noteReminder:${period}:${day}:${teacherId}`, kind: 'noteReminder',
       render: (t) => t('notes.reminder', { period: periodLabel(t, period), count: children.length, children: children.map((c) => c.child).join(t('notes.sep')) }),

@@ -6,7 +6,7 @@
  * spaces dropped), or one containing the other (a client may shorten a long quote, or add the @-names it
  * rendered). The most recent match wins. Plain equality/range filters only (DESIGN §5).
  */
-import { Outbox } from '../../models/outbox';
+import { recentRoomPosts } from '../outboxHistory';
 import { normalizeForMatch } from './aibotProtocol';
 
 /** How many of the room's latest posts are compared (by count, not age: the sending and receiving clocks may differ). */
@@ -20,8 +20,7 @@ export function outboxQuoteResolver(orgId: string, route: string): QuoteResolver
   return async (room, quotedText) => {
     const quote = normalizeForMatch(quotedText);
     if ([...quote].length < MIN_CHARS) return undefined;
-    const posts = await Outbox.find({ orgId, room, route, status: 'sent' })
-      .sort({ sentAt: -1 }).limit(CANDIDATES).select({ text: 1, platformMsgId: 1 }).lean();
+    const posts = await recentRoomPosts(orgId, room, route, CANDIDATES);
     for (const p of posts) {
       if (!p.platformMsgId) continue;
       const post = normalizeForMatch(p.text);

@@ -1,0 +1,23 @@
+/**
+ * Keeping the hot collections small, every minute and a bounded amount each time: sent messages to the outbox
+ * archive, crashed enqueues finished, old inbound de-duplication records, past leases and wrong-code attempts
+ * pruned. What the console and the audit need stays: the archive keeps every message, the audit log is untouched.
+ */
+import { archiveOutbox, pruneLeases } from '../bot/outboxArchive';
+import { pruneBindAttempts } from '../models/bindAttempt';
+import { InboundLog } from '../models/inboundLog';
+import type { Job } from './scheduler';
+
+/** WeCom retries a callback within seconds and 微信客服 re-syncs within hours; a week is plenty for de-duplication. */
+const KEEP_INBOUND_MS = 7 * 24 * 3600_000;
+
+export const housekeepingJobs: Job[] = [{
+  name: 'housekeeping',
+  async runDue(ctx) {
+    const { archived, recovered } = await archiveOutbox(ctx.now);
+    const inbound = (await InboundLog.deleteMany({ at: { $lt: new Date(ctx.now.getTime() - KEEP_INBOUND_MS) } })).deletedCount ?? 0;
+    const leases = await pruneLeases(ctx.now);
+    const attempts = await pruneBindAttempts(ctx.now);
+    if (archived || recovered || inbound || leases) ctx.log.info({ archived, recovered, inbound, leases, attempts }, 'housekeeping');
+  },
+}];

@@ -1,0 +1,107 @@
+/** The hot outbox stays small: sent messages move to the archive, their keys stay used, crashed enqueues are finished. */
+import crypto from 'node:crypto';
+import mongoose, { Types } from 'mongoose';
+import { Channel, OutboundMessage, SendResult } from '../src/bot/channel';
+import { DeliveryWorker } from '../src/bot/delivery';
+import { enqueue, usedKeys } from '../src/bot/outbox';
+import { archiveOutbox, KEEP_SENT_MS, pruneLeases } from '../src/bot/outboxArchive';
+import { messagesByKeys } from '../src/bot/outboxHistory';
+import { ManualClock } from '../src/clock';
+import { createLogger } from '../src/log';
+import '../src/models';
+import { Claim } from '../src/models/claim';
+import { connectDatabase, disconnectDatabase } from '../src/models/connect';
+import { acquireLease } from '../src/models/lease';
+import { withDatabase } from '../src/models/mongoServer';
+import { Outbox, OutboxArchive, OutboxKey } from '../src/models/outbox';
+
+class Recorder implements Channel {
+  readonly name = 'rec';
+  sent: OutboundMessage[] = [];
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async send(msg: OutboundMessage): Promise<SendResult> {
+    this.sent.push(msg);
+    return { route: 'rec', platformMsgId: `pm-${msg.key}` };
+  }
+}
+
+const log = createLogger('silent');
+const clock = new ManualClock();
+const T0 = new Date('2026-11-01T02:00:00Z');
+const item = (key: string, to = 'dad') => ({ orgId: 'o1', key, to, text: `hello ${key}`, style: 'text' as const, kind: 'test', channel: 'rec', dueAt: clock.now() });
+const worker = (ch: Recorder) => new DeliveryWorker({ channels: new Map([['rec', ch]]), defaultChannel: 'rec', clock, log, maxAttempts: 5 });
+
+beforeAll(async () => {
+  await connectDatabase(withDatabase(process.env.MONGODB_URI!, `t_archive_${crypto.randomBytes(3).toString('hex')}`));
+});
+afterAll(async () => {
+  await mongoose.connection.db?.dropDatabase();
+  await disconnectDatabase();
+});
+beforeEach(async () => {
+  await Promise.all([Outbox.deleteMany({}), OutboxArchive.deleteMany({}), OutboxKey.deleteMany({}), Claim.deleteMany({})]);
+  clock.set(T0);
+});
+
+describe('outbox archive', () => {
+  it('moves sent messages out of the hot queue after a day; their keys stay used and they can still be read', async () => {
+    const ch = new Recorder();
+    for (let i = 0; i < 30; i++) await enqueue(item(`n${i}`, `p${i}`));
+    expect(await worker(ch).deliverDue()).toBe(30);
+    expect(await Claim.countDocuments({ _id: /^deliver:/ })).toBe(30);
+
+    expect((await archiveOutbox(clock.now())).archived).toBe(0); // not a day old yet
+    clock.set(new Date(T0.getTime() + KEEP_SENT_MS + 60_000));
+    await enqueue(item('fresh'));
+    expect((await archiveOutbox(clock.now())).archived).toBe(30);
+    expect(await Outbox.countDocuments({})).toBe(1);
+    expect(await OutboxArchive.countDocuments({ status: 'sent' })).toBe(30);
+    expect(await Claim.countDocuments({ _id: /^deliver:/ })).toBe(0);
+
+    // A job that derives the same notice again (say, a weekly digest caught up later) must not send it twice.
+    expect(await enqueue(item('n7', 'p7'))).toBe(false);
+    expect(await Outbox.countDocuments({ key: 'n7' })).toBe(0);
+    expect([...(await usedKeys('o1', ['n7', 'never']))]).toEqual(['n7']);
+    const [n7] = await messagesByKeys('o1', ['n7']);
+    expect(n7).toMatchObject({ key: 'n7', status: 'sent', platformMsgId: 'pm-n7' });
+    expect(await worker(ch).deliverDue()).toBe(1);
+    expect(ch.sent.filter((m) => m.key === 'n7')).toHaveLength(1);
+  });
+
+  it('a crash between copying to the archive and deleting from the queue is finished by the next run', async () => {
+    const ch = new Recorder();
+    await enqueue(item('half'));
+    await worker(ch).deliverDue();
+    const doc = await Outbox.findOne({ key: 'half' }).lean();
+    await OutboxArchive.create({ ...doc, archivedAt: clock.now() });
+    clock.set(new Date(T0.getTime() + KEEP_SENT_MS + 60_000));
+    expect((await archiveOutbox(clock.now())).archived).toBe(1);
+    expect(await Outbox.countDocuments({})).toBe(0);
+    expect(await OutboxArchive.countDocuments({ key: 'half' })).toBe(1);
+  });
+
+  it('finishes an enqueue that crashed before reserving its key, and drops one whose key another message holds', async () => {
+    const ch = new Recorder();
+    const old = new Date(Date.now() - 5 * 60_000);
+    // Crashed after step 1: in the queue as `new`, key not reserved → released and delivered once.
+    await Outbox.collection.insertOne({ ...item('crashed'), status: 'new', attempts: 0, createdAt: old, updatedAt: old });
+    // A leftover whose key an earlier message holds → removed, never sent.
+    await OutboxKey.create({ _id: 'o1/taken', outboxId: new Types.ObjectId(), at: old });
+    await Outbox.collection.insertOne({ ...item('taken', 'mum'), status: 'new', attempts: 0, createdAt: old, updatedAt: old });
+    expect(await worker(ch).deliverDue()).toBe(0); // delivery never sees `new` messages
+    expect((await archiveOutbox(clock.now())).recovered).toBe(1);
+    expect(await worker(ch).deliverDue()).toBe(1);
+    expect(ch.sent.map((m) => m.key)).toEqual(['crashed']);
+    expect(await Outbox.countDocuments({ key: 'taken' })).toBe(0);
+    expect(await enqueue(item('crashed'))).toBe(false);
+  });
+
+  it('prunes leases of slots long past, not the current one', async () => {
+    expect(await acquireLease('tick', 'A', T0, 55_000)).toBe(true);
+    const later = new Date(T0.getTime() + 2 * 24 * 3600_000);
+    expect(await acquireLease('tick', 'A', later, 55_000)).toBe(true);
+    expect(await pruneLeases(later)).toBe(1);
+    expect(await acquireLease('tick', 'B', later, 55_000)).toBe(false);
+  });
+});
