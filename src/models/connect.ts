@@ -1,13 +1,42 @@
 import mongoose from 'mongoose';
 
-/** Connects mongoose and makes sure every unique index exists before anything is written. */
+/**
+ * Connects mongoose and makes sure every unique index exists before anything is written.
+ *
+ * Reconnection is the driver's own: it keeps monitoring the server and reconnects when it is back (no restart of
+ * the bot). A short heartbeat notices an outage (and the recovery) within ~2 s; meanwhile mongoose buffers model
+ * calls and the driver waits for a server up to serverSelectionTimeoutMS, so a restart of the database shorter than
+ * that loses nothing, and anything longer fails that one request (a 5xx the caller may retry) instead of hanging.
+ */
 export async function connectDatabase(uri: string): Promise<typeof mongoose> {
   mongoose.set('strictQuery', true);
-  await mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000, autoIndex: false });
+  // connectTimeoutMS also bounds each heartbeat: one stuck on a server that is going away must not keep the
+  // monitor from seeing the restarted one for the default 30 s.
+  await mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000, heartbeatFrequencyMS: 2000, connectTimeoutMS: 10_000, autoIndex: false });
   await Promise.all(Object.values(mongoose.models).map((m) => m.createIndexes()));
   return mongoose;
 }
 
 export async function disconnectDatabase(): Promise<void> {
   await mongoose.disconnect();
+}
+
+/**
+ * Whether the database answers a ping within `timeoutMs` (for /healthz: a down database must show at once, not
+ * after the driver's 10 s server selection).
+ */
+export async function databaseUp(timeoutMs = 1500): Promise<boolean> {
+  // Pinged even when mongoose says disconnected: the ping makes the driver check the server at once instead of
+  // at its next heartbeat, and mongoose's readyState only follows the driver's view.
+  const db = mongoose.connection.db;
+  if (!db) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      db.command({ ping: 1 }).then(() => true, () => false),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

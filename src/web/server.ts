@@ -1,6 +1,7 @@
 /** The HTTP surface: health, admin API, simulator API. */
 import express, { Express } from 'express';
 import type { AppContext } from '../appContext';
+import { databaseUp } from '../models/connect';
 import { adminRoutes } from './adminRoutes';
 import { errorHandler } from './errors';
 import { cadenceRoutes, contactRoutes } from './cadenceRoutes';
@@ -13,9 +14,12 @@ import { simRoutes } from './simRoutes';
 export function createHttpApp(app: AppContext, mountChannels?: (http: Express) => void): Express {
   const http = express();
   http.disable('x-powered-by');
-  http.get('/healthz', (_req, res) => {
-    if (app.ready()) res.json({ ok: true });
-    else res.status(503).json({ ok: false });
+  // 503 while starting or stopping, and while the database does not answer (the driver reconnects by itself;
+  // this turns back to 200 once it has).
+  http.get('/healthz', async (_req, res) => {
+    if (!app.ready()) return void res.status(503).json({ ok: false });
+    if (!(await databaseUp())) return void res.status(503).json({ ok: false, database: 'down' });
+    res.json({ ok: true });
   });
   http.use('/api/schools', schoolRoutes(app));
   http.use('/api/settings', settingsRoutes(app));
