@@ -48,6 +48,28 @@ describe('scheduler', () => {
     expect(runs).toBe(4);
   });
 
+  it('a long job does not hold back the others: each minute starts what is not still running', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let slowRuns = 0;
+    let fastRuns = 0;
+    const jobs: Job[] = [
+      { name: 'fanout', async runDue() { slowRuns++; await gate; } },
+      { name: 'ladder', async runDue() { fastRuns++; } },
+    ];
+    const s = new Scheduler(jobs, { orgId: 'o1', clock, log, audience });
+    const first = s.tick(T0);
+    for (let i = 0; i < 100 && fastRuns < 1; i++) await sleep(20);
+    await s.tick(new Date(T0.getTime() + 60_000));
+    await s.tick(new Date(T0.getTime() + 120_000));
+    expect(fastRuns).toBe(3);
+    expect(slowRuns).toBe(1);
+    expect(s.busy('fanout')).toBe(true);
+    release();
+    await first;
+    expect(s.busy()).toBe(false);
+  });
+
   it('stops within seconds while a long job is pushing notices, leaving the rest for the next start', async () => {
     let pushed = 0;
     const fanOut: Job = {
@@ -60,8 +82,10 @@ describe('scheduler', () => {
       },
     };
     const s = new Scheduler([fanOut], { orgId: 'o1', clock, log, audience });
-    const run = s.runDue(T0);
-    while (pushed < 20) await sleep(20);
+    const at = new Date(T0.getTime() + 3600_000); // a lease slot of its own
+    const run = s.runDue(at);
+    for (let i = 0; i < 500 && pushed < 20; i++) await sleep(20);
+    expect(pushed).toBeGreaterThanOrEqual(20);
     const started = Date.now();
     await s.stop();
     expect(Date.now() - started).toBeLessThan(6_000);
@@ -72,6 +96,6 @@ describe('scheduler', () => {
     expect(pushed).toBe(stoppedAt);
     expect(await Outbox.countDocuments({ kind: 'test' })).toBe(stoppedAt);
     // Asked again after the stop: nothing runs.
-    expect(await s.runDue(T0)).toEqual([]);
+    expect(await s.runDue(at)).toEqual([]);
   });
 });

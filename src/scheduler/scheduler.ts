@@ -3,9 +3,9 @@
  * and pushes notices with period keys, so running it twice, late, or on two instances sends each item once.
  * node-cron only decides when to call `runDue` (every minute); a per-tick lease lets one instance do the work.
  *
- * One instance runs one pass at a time: a minute's tick that finds the last pass still going is skipped (the
- * next tick catches up, everything is derived from the data), and a `/sim/clock` run waits for it. Without
- * this, a long fan-out was started again every minute and ran many times in parallel.
+ * One instance runs a job once at a time: a minute's tick skips a job still running from an earlier tick (the
+ * next tick catches up, everything is derived from the data) and starts the others, and a `/sim/clock` run
+ * waits for it. Without this, a long fan-out was started again every minute and ran many times in parallel.
  */
 import crypto from 'node:crypto';
 import cron, { ScheduledTask } from 'node-cron';
@@ -50,47 +50,52 @@ export interface SchedulerOptions {
 }
 
 const TICK_LEASE_MS = 55_000;
-/** How long a stop waits for the pass in progress before letting the process go (the rest is idempotent). */
+/** How long a stop waits for the jobs in progress before letting the process go (the rest is idempotent). */
 const STOP_WAIT_MS = 5_000;
 
 export class Scheduler {
   private task?: ScheduledTask;
-  private current?: Promise<string[]>;
+  /** Jobs running in this instance, by name: a job never runs twice at once here. */
+  private readonly running = new Map<string, Promise<boolean>>();
   private readonly abort = new AbortController();
   readonly instanceId = crypto.randomBytes(6).toString('hex');
 
   constructor(private readonly jobs: Job[], private readonly opts: SchedulerOptions) {}
 
-  /** Runs every job for `now`, after the pass in progress if any. Returns the names that ran. */
+  /** Runs every job for `now`, in order, each after its own run in progress if any. Returns the names that ran. */
   async runDue(now: Date = this.opts.clock.now()): Promise<string[]> {
-    while (this.current) await this.current.catch(() => undefined);
-    if (this.abort.signal.aborted) return [];
-    this.current = this.pass(now);
-    try {
-      return await this.current;
-    } finally {
-      this.current = undefined;
-    }
-  }
-
-  /** Whether a pass is running now (the cron tick skips instead of queueing behind it). */
-  get busy(): boolean {
-    return !!this.current;
-  }
-
-  /** One pass: a job that fails is logged and the others still run. */
-  private async pass(now: Date): Promise<string[]> {
-    const org = await Org.findById(this.opts.orgId).lean();
-    const settings = scheduleSettings(org?.schedule);
-    const audience: Audience = {
-      ...this.opts.audience,
-      timeZone: org?.timeZone ?? this.opts.audience.timeZone,
-      quietHours: org?.quietHours ?? this.opts.audience.quietHours,
-    };
+    const base = await this.base();
     const ran: string[] = [];
     for (const job of this.jobs) {
       if (this.abort.signal.aborted) break;
-      if (!(await acquireLease(`job:${this.opts.orgId}:${job.name}`, this.instanceId, now, TICK_LEASE_MS))) continue;
+      while (this.running.get(job.name)) await this.running.get(job.name)!.catch(() => undefined);
+      if (await this.launch(job, now, base)) ran.push(job.name);
+    }
+    return ran;
+  }
+
+  /** Whether a job is running now in this instance (the cron tick skips it instead of queueing behind it). */
+  busy(name?: string): boolean {
+    return name ? this.running.has(name) : this.running.size > 0;
+  }
+
+  /** The org's settings and audience, read once per tick. */
+  private async base(): Promise<{ settings: ScheduleSettings; audience: Audience }> {
+    const org = await Org.findById(this.opts.orgId).lean();
+    return {
+      settings: scheduleSettings(org?.schedule),
+      audience: {
+        ...this.opts.audience,
+        timeZone: org?.timeZone ?? this.opts.audience.timeZone,
+        quietHours: org?.quietHours ?? this.opts.audience.quietHours,
+      },
+    };
+  }
+
+  /** Runs one job under its lease; true when it ran. A job that fails is logged, never thrown. */
+  private launch(job: Job, now: Date, { settings, audience }: { settings: ScheduleSettings; audience: Audience }): Promise<boolean> {
+    const run = (async () => {
+      if (!(await acquireLease(`job:${this.opts.orgId}:${job.name}`, this.instanceId, now, TICK_LEASE_MS))) return false;
       const ctx: JobContext = {
         orgId: this.opts.orgId, now, timeZone: audience.timeZone, settings, audience, log: this.opts.log,
         notify: (notice) => {
@@ -101,36 +106,51 @@ export class Scheduler {
       };
       try {
         await job.runDue(ctx);
-        ran.push(job.name);
+        return true;
       } catch (err) {
-        if (err instanceof StoppingError) break;
-        this.opts.log.error({ err, job: job.name }, 'scheduled job failed');
+        if (!(err instanceof StoppingError)) this.opts.log.error({ err, job: job.name }, 'scheduled job failed');
+        return false;
       }
-    }
-    return ran;
+    })();
+    const tracked = run.finally(() => this.running.delete(job.name));
+    this.running.set(job.name, tracked);
+    return tracked;
   }
 
-  /** Every minute: run what is due, then `after` (the delivery worker). */
+  /**
+   * Every minute: start each job that is not still running from an earlier tick (a month's note fan-out can take
+   * many minutes; the concern ladder must keep its minute meanwhile), then `after` (the delivery worker).
+   */
   start(after: () => Promise<unknown>): void {
     this.task = cron.schedule('* * * * *', async () => {
-      if (this.busy) {
-        this.opts.log.info('scheduler: the last pass is still running; this tick is skipped');
-        return;
-      }
-      await this.runDue().catch((err) => this.opts.log.error({ err }, 'scheduler tick failed'));
+      await this.tick().catch((err) => this.opts.log.error({ err }, 'scheduler tick failed'));
       await after().catch((err) => this.opts.log.error({ err }, 'delivery after tick failed'));
     });
   }
 
-  /** Stops the ticks and ends the pass in progress early; waits for it at most a few seconds. */
+  /** One minute's tick: starts every job not running here yet and waits for the ones it started. */
+  async tick(now: Date = this.opts.clock.now()): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    const base = await this.base();
+    const started: Promise<boolean>[] = [];
+    for (const job of this.jobs) {
+      if (this.busy(job.name)) {
+        this.opts.log.info({ job: job.name }, 'scheduler: still running from an earlier tick; skipped this minute');
+        continue;
+      }
+      started.push(this.launch(job, now, base));
+    }
+    await Promise.all(started);
+  }
+
+  /** Stops the ticks and ends the jobs in progress early; waits for them at most a few seconds. */
   async stop(): Promise<void> {
     void this.task?.stop();
     this.abort.abort();
-    const running = this.current;
-    if (!running) return;
+    if (!this.running.size) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      running.catch(() => undefined),
+      Promise.all([...this.running.values()].map((r) => r.catch(() => undefined))),
       new Promise<void>((resolve) => { timer = setTimeout(resolve, STOP_WAIT_MS); }),
     ]);
     clearTimeout(timer);
