@@ -1,6 +1,6 @@
 /**
  * A generated county roster for import benchmarks: N children in schools of up to 1,000 pupils, classes of 50,
- * each with father, mother and guardian, and one teacher for every three children (named in the roster).
+ * each with father, mother and guardian, and one teacher of the same school for every three children (named in the roster).
  * Deterministic: the same N gives the same files, so two imports of it are "the same file twice".
  *
  * `npx tsx bench/roster.ts [N…]` imports the staff, then the roster (twice, to time the no-op re-import too), on a
@@ -32,10 +32,15 @@ const GIVEN = '小明华红刚丽伟芳军静磊洋艳勇杰娟涛超霞';
 export function rosterTables(n: number): { staff: string[][]; roster: string[][] } {
   const staff: string[][] = [STAFF_COLUMNS.map((c) => c.zh)];
   const roster: string[][] = [ROSTER_COLUMNS.map((c) => c.zh)];
-  const teachers = Math.ceil(n / CHILDREN_PER_TEACHER);
-  for (let t = 0; t < teachers; t++) {
-    const school = schoolName(Math.floor((t * CHILDREN_PER_TEACHER) / CHILDREN_PER_SCHOOL));
-    staff.push([school, `老师${t}`, `t${t}`, '', '教师', '', '否', String(CHILDREN_PER_TEACHER), 'teachers']);
+  // Teachers belong to one school and take children of that school only (the import refuses a teacher of another
+  // school), so each school has its own ceil(children / 3) of them.
+  const schools = Math.ceil(n / CHILDREN_PER_SCHOOL);
+  for (let k = 0; k < schools; k++) {
+    const pupils = Math.min(CHILDREN_PER_SCHOOL, n - k * CHILDREN_PER_SCHOOL);
+    for (let w = 0; w < Math.ceil(pupils / CHILDREN_PER_TEACHER); w++) {
+      const t = teacherOf(k * CHILDREN_PER_SCHOOL + w * CHILDREN_PER_TEACHER);
+      staff.push([schoolName(k), `老师${t}`, `t${t}`, '', '教师', '', '否', String(CHILDREN_PER_TEACHER), 'teachers']);
+    }
   }
   for (let i = 0; i < n; i++) {
     const school = schoolName(Math.floor(i / CHILDREN_PER_SCHOOL));
@@ -50,11 +55,18 @@ export function rosterTables(n: number): { staff: string[][]; roster: string[][]
       father_name: `${surname}父${i}`, father_phone: phone(0), father_work_city: '广东东莞',
       mother_name: `母${i}`, mother_phone: phone(1), mother_work_city: '浙江义乌',
       guardian_name: `${surname}奶奶${i}`, guardian_relation: '祖母', guardian_phone: phone(2), guardian_age: '66', guardian_literacy: '小学',
-      teacher_wecom_userid: `t${Math.floor(i / CHILDREN_PER_TEACHER)}`,
+      teacher_wecom_userid: `t${teacherOf(i)}`,
     };
     roster.push(ROSTER_COLUMNS.map((c) => cells[c.key] ?? ''));
   }
   return { staff, roster };
+}
+
+/** The pairing teacher of child i: numbered school by school, three children each. */
+function teacherOf(i: number): number {
+  const perSchool = Math.ceil(CHILDREN_PER_SCHOOL / CHILDREN_PER_TEACHER);
+  const k = Math.floor(i / CHILDREN_PER_SCHOOL);
+  return k * perSchool + Math.floor((i % CHILDREN_PER_SCHOOL) / CHILDREN_PER_TEACHER);
 }
 
 function schoolName(k: number): string {
