@@ -82,20 +82,22 @@ export async function familyPhase(bench: Bench, db: string): Promise<void> {
 
 /**
  * The imports left notices in the outbox (teachers told of their pairings …) that this bot's delivery timer sends
- * first; they are not part of what is measured, so the phase waits until nothing is due (bounded).
+ * first; they are not part of what is measured: the phase waits up to 30 s, then removes what is still due.
  */
 async function drainBacklog(bench: Bench): Promise<void> {
   const t0 = nowMs();
   const due = () => Outbox.countDocuments({ status: { $in: ['pending', 'sending'] }, dueAt: { $lte: new Date() } });
   const before = await due();
   let left = before;
-  while (left > 0 && nowMs() - t0 < bench.settings.loopMs * 2) {
+  while (left > 0 && nowMs() - t0 < 30_000) {
     await sleep(2000);
     left = await due();
   }
   const sec = (nowMs() - t0) / 1000;
-  bench.report.note(`before binding: ${n(before)} due messages the imports left (notices to teachers) delivered by the bot in ${fmt(sec)} s`
-    + `${left ? `; ${n(left)} still due at the bound` : ''}`);
+  let removed = 0;
+  if (left) removed = (await Outbox.deleteMany({ status: 'pending', dueAt: { $lte: new Date() } })).deletedCount ?? 0;
+  bench.report.note(`before binding: ${n(before)} due messages the imports left (notices to teachers); the bot sent ${n(before - left)} in ${fmt(sec)} s`
+    + `${removed ? `, the bench removed the other ${n(removed)} so that they do not count in the binding figures` : ''}`);
 }
 
 function latency(d: Dist): string {
@@ -126,7 +128,8 @@ async function questionPhase(bench: Bench, bot: BotProcess, families: number, ch
     bench.report.add({
       figure: 'family question → reply delivered', size: `outbox ${label} (${n(outboxNow)} docs), ${n(children)} children`,
       number: d.p95, unit: 'ms p95', value: latency(d), ratio: d.p95 / base.ms, baselinePhase: `question, outbox ${label}`,
-      goal: size >= 1_000_000 ? `p95 ≤ ${GOAL_P95_MS} ms` : undefined, met: size >= 1_000_000 ? d.p95 <= GOAL_P95_MS : undefined,
+      // The goal is set at 1M; below that it is a necessary condition (a p95 over it at a smaller outbox misses it too).
+      goal: `p95 ≤ ${GOAL_P95_MS} ms${size >= 1_000_000 ? '' : ' (goal at 1M)'}`, met: d.p95 <= GOAL_P95_MS,
       detail: { latency: d, ratioP50: d.p50 / base.ms, outboxDocs: outboxNow, timedOut: r.timedOut, dbOpsPerQuestion: ops.total, dbOpsTop: ops.top, ...extra },
     });
     say(`question at outbox ${label}: db operations per question ${fmt(ops.total)}: ${ops.top}`);
