@@ -165,7 +165,7 @@ export async function seedCounty(opts: CountyOptions): Promise<County> {
         paired++;
         const childId = new Types.ObjectId();
         const name = nameOf(i, prefix);
-        const birthDate = `${2012 + (i % 6)}-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')}`;
+        const birthDate = `${2012 + (i % 6)}-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 26) + 3).padStart(2, '0')}`; // never the 1st or 2nd: no birthday reminders beside the 1st's notes
         kids.push({
           _id: childId, orgId, schoolId, classroomId, identityKey: childIdentityKey(String(schoolId), className, name, birthDate),
           name, gender: i % 2 ? 'female' : 'male', birthDate, leftBehind: 'both', livingWith: 'grandparents', boarding: false, priority: i % 10 === 0,
