@@ -87,8 +87,8 @@ async function main(): Promise<void> {
         const bot = await bench.startBot(county, `setup import ${n(size)}`);
         const { generateRoster } = await import('./roster');
         const files = await generateRoster(size);
-        await bot.post('/api/import/staff', files.staff);
-        await bot.post('/api/import/roster', files.roster);
+        await bot.importFile('staff', files.staff);
+        await bot.importFile('roster', files.roster);
       }
       await familyPhase(bench, county);
     }

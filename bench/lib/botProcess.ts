@@ -110,6 +110,23 @@ export class BotProcess {
     return res.body;
   }
 
+  /**
+   * `POST /api/import/{kind}` as an admin does it: a small file answers at once; a large one answers 202 with a job,
+   * followed on `GET /api/import/jobs/:id` (every 250 ms) until it is done. Returns the import's answer.
+   */
+  async importFile(kind: 'staff' | 'roster', body: Buffer): Promise<{ created: number; updated: number; errors: unknown[] }> {
+    const res = await this.request('POST', `/api/import/${kind}`, body);
+    if (res.status === 200) return res.body;
+    if (res.status !== 202 || !res.body?.jobId) throw new Error(`POST /api/import/${kind} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    for (;;) {
+      await sleep(250);
+      const job = await this.get(`/api/import/jobs/${res.body.jobId}`);
+      if (job.status !== 200) throw new Error(`import job ${res.body.jobId} → ${job.status}`);
+      if (job.body.status === 'done') return job.body.result;
+      if (job.body.status === 'failed') throw new Error(`import job ${res.body.jobId} failed: ${job.body.error}`);
+    }
+  }
+
   /** Database operations the bot issued since the last reset, by `collection.method`. */
   ops(): Promise<Record<string, number>> {
     const id = ++this.seq;
