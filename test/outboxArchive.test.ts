@@ -4,12 +4,12 @@ import mongoose, { Types } from 'mongoose';
 import { Channel, OutboundMessage, SendResult } from '../src/bot/channel';
 import { DeliveryWorker } from '../src/bot/delivery';
 import { enqueue, usedKeys } from '../src/bot/outbox';
-import { archiveOutbox, KEEP_SENT_MS, pruneLeases } from '../src/bot/outboxArchive';
+import { archiveOutbox, pruneLeases, SWEEP_AFTER_MS } from '../src/bot/outboxArchive';
 import { messagesByKeys } from '../src/bot/outboxHistory';
 import { ManualClock } from '../src/clock';
 import { createLogger } from '../src/log';
 import '../src/models';
-import { Claim } from '../src/models/claim';
+import { Claim, claimOnce } from '../src/models/claim';
 import { connectDatabase, disconnectDatabase } from '../src/models/connect';
 import { acquireLease } from '../src/models/lease';
 import { withDatabase } from '../src/models/mongoServer';
@@ -45,19 +45,16 @@ beforeEach(async () => {
 });
 
 describe('outbox archive', () => {
-  it('moves sent messages out of the hot queue after a day; their keys stay used and they can still be read', async () => {
+  it('keeps only what is still to send: a sent message moves to the archive at once, its key stays used, it can still be read', async () => {
     const ch = new Recorder();
     for (let i = 0; i < 30; i++) await enqueue(item(`n${i}`, `p${i}`));
+    await enqueue({ ...item('later'), dueAt: new Date(T0.getTime() + 3600_000) });
     expect(await worker(ch).deliverDue()).toBe(30);
-    expect(await Claim.countDocuments({ _id: /^deliver:/ })).toBe(30);
-
-    expect((await archiveOutbox(clock.now())).archived).toBe(0); // not a day old yet
-    clock.set(new Date(T0.getTime() + KEEP_SENT_MS + 60_000));
-    await enqueue(item('fresh'));
-    expect((await archiveOutbox(clock.now())).archived).toBe(30);
     expect(await Outbox.countDocuments({})).toBe(1);
     expect(await OutboxArchive.countDocuments({ status: 'sent' })).toBe(30);
-    expect(await Claim.countDocuments({ _id: /^deliver:/ })).toBe(0);
+    // Their delivery claims are pruned a day later with past leases.
+    expect(await Claim.countDocuments({ _id: /^deliver:/ })).toBe(30);
+    expect(await pruneLeases(new Date(T0.getTime() + 2 * 24 * 3600_000))).toBe(30);
 
     // A job that derives the same notice again (say, a weekly digest caught up later) must not send it twice.
     expect(await enqueue(item('n7', 'p7'))).toBe(false);
@@ -65,20 +62,27 @@ describe('outbox archive', () => {
     expect([...(await usedKeys('o1', ['n7', 'never']))]).toEqual(['n7']);
     const [n7] = await messagesByKeys('o1', ['n7']);
     expect(n7).toMatchObject({ key: 'n7', status: 'sent', platformMsgId: 'pm-n7' });
-    expect(await worker(ch).deliverDue()).toBe(1);
+    expect(await worker(ch).deliverDue()).toBe(0);
     expect(ch.sent.filter((m) => m.key === 'n7')).toHaveLength(1);
   });
 
-  it('a crash between copying to the archive and deleting from the queue is finished by the next run', async () => {
+  it('sweeps a message marked sent whose move a crash interrupted, also when its copy was already made', async () => {
     const ch = new Recorder();
     await enqueue(item('half'));
-    await worker(ch).deliverDue();
+    await enqueue(item('marked', 'mum'));
+    // Crashed after marking, before moving: still in the queue as sent (one of them already copied).
+    for (const key of ['half', 'marked']) {
+      await Outbox.updateOne({ key }, { $set: { status: 'sent', sentAt: T0, attempts: 1 } });
+    }
     const doc = await Outbox.findOne({ key: 'half' }).lean();
     await OutboxArchive.create({ ...doc, archivedAt: clock.now() });
-    clock.set(new Date(T0.getTime() + KEEP_SENT_MS + 60_000));
-    expect((await archiveOutbox(clock.now())).archived).toBe(1);
+    expect(await worker(ch).deliverDue()).toBe(0); // marked sent: never sent again
+    expect((await archiveOutbox(clock.now())).archived).toBe(0); // left alone for a few minutes
+    clock.set(new Date(T0.getTime() + SWEEP_AFTER_MS + 60_000));
+    expect((await archiveOutbox(clock.now())).archived).toBe(2);
     expect(await Outbox.countDocuments({})).toBe(0);
-    expect(await OutboxArchive.countDocuments({ key: 'half' })).toBe(1);
+    expect(await OutboxArchive.countDocuments({ key: { $in: ['half', 'marked'] } })).toBe(2);
+    expect(ch.sent).toHaveLength(0);
   });
 
   it('finishes an enqueue that crashed before reserving its key, and drops one whose key another message holds', async () => {
@@ -95,6 +99,18 @@ describe('outbox archive', () => {
     expect(ch.sent.map((m) => m.key)).toEqual(['crashed']);
     expect(await Outbox.countDocuments({ key: 'taken' })).toBe(0);
     expect(await enqueue(item('crashed'))).toBe(false);
+  });
+
+  it('a message whose worker died after archiving it, before removing it, is removed and not sent again', async () => {
+    const ch = new Recorder();
+    await enqueue(item('copied'));
+    const doc = await Outbox.findOne({ key: 'copied' }).lean();
+    expect(await claimOnce(`deliver:${doc!._id}:0`, T0, 'dead-worker')).toBe(true);
+    await OutboxArchive.create({ ...doc, status: 'sent', sentAt: T0, attempts: 1, archivedAt: T0 });
+    clock.set(new Date(T0.getTime() + 61_000));
+    expect(await worker(ch).deliverDue()).toBe(0);
+    expect(ch.sent).toHaveLength(0);
+    expect(await Outbox.countDocuments({})).toBe(0);
   });
 
   it('prunes leases of slots long past, not the current one', async () => {

@@ -15,7 +15,7 @@ import { wechatyPlugin, loadWechatyConfig } from '../src/bot/wechatyConfig';
 import { ConfigError } from '../src/config';
 import { createLogger } from '../src/log';
 import { Concern } from '../src/models/concern';
-import { Outbox } from '../src/models/outbox';
+import { countMessages, latestMessage, message } from './helpers/messages';
 import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
 
 const ROOM = 'teachers@chatroom';
@@ -99,7 +99,7 @@ describe('wechaty channel on the mock puppet', () => {
     const answers = texts('wx-dad').slice(before);
     expect(answers).toHaveLength(1);
     expect(answers[0]).toContain('王小明');
-    const sent = await Outbox.findOne({ to: 'wx-dad', kind: 'reply' }).sort({ _id: -1 }).lean();
+    const sent = await latestMessage({ to: 'wx-dad', kind: 'reply' });
     expect(sent).toMatchObject({ status: 'sent', route: 'wechaty', channel: 'wechaty' });
     // The bot's own messages come back as message events too, and are not answered.
     expect(await processed(fromBot('wx-dad')[0].id, 1)).toBe('ignored');
@@ -139,7 +139,7 @@ describe('wechaty channel on the mock puppet', () => {
     const { id, outcome } = await said(() => li.say('大家好，明天开会').to(room));
     expect(outcome).toBe('ignored');
     expect(texts(ROOM)).toHaveLength(before);
-    expect(await Outbox.countDocuments({ inReplyTo: id })).toBe(0);
+    expect(await countMessages({ inReplyTo: id })).toBe(0);
   });
 
   it('a voice message in becomes a case: kept under DATA_DIR/media, forwarded as voice to the room (@teacher) and the teacher; #N in the room answers it', async () => {
@@ -184,7 +184,7 @@ describe('wechaty channel on the mock puppet', () => {
     await expect(channel.send({ key: 'x2', to: 'nobody', room: 'nothere@chatroom', text: '你好', style: 'text' })).rejects.toBeInstanceOf(PermanentSendError);
     await enqueue({ orgId: 'default', key: 'wechaty-test:nobody', to: 'wx-nobody', text: '你好', style: 'text', kind: 'test', channel: 'wechaty', dueAt: new Date('2026-11-10T02:00:00Z') });
     await t.app.context.delivery.deliverDue();
-    const doc = await Outbox.findOne({ key: 'wechaty-test:nobody' }).lean();
+    const doc = await message({ key: 'wechaty-test:nobody' });
     expect(doc).toMatchObject({ status: 'failed', attempts: 1 });
     expect(doc!.lastError).toContain('wx-nobody');
   });

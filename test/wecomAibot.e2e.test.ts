@@ -9,7 +9,7 @@ import { TokenCache } from '../src/bot/wecom/client';
 import { AIBOT_CALLBACK_PATH, wecomPlugins } from '../src/bot/wecom';
 import { translator } from '../src/locales';
 import { InboundLog } from '../src/models/inboundLog';
-import { Outbox } from '../src/models/outbox';
+import { message } from './helpers/messages';
 import { Route } from '../src/models/route';
 import { startWithSchool, TestApp } from './helpers/testApp';
 import { aibotText, FakeAibot, newAibotMsgId, signedAibotCallback } from './fakeWecom/aibot';
@@ -125,10 +125,10 @@ describe('the teachers\' group through the AI bot', () => {
     expect(post.text.mentioned_list).toEqual(['zhang']);
     for (const part of ['@张丽', `#${first}`, '王小明', '三年级1班', '作业太多', '138****8001', `#${first} 收到`]) expect(post.text.content).toContain(part);
     expect(post.text.content).not.toMatch(PHONE);
-    const row = await Outbox.findOne({ key: `concern:${first}:room` }).lean();
+    const row = await message({ key: `concern:${first}:room` });
     expect(row).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-aibot', platformMsgId: `wecom-aibot:concern:${first}:room` }));
     // The teacher's own 1:1 copy keeps the number (the teacher may call); the other school's group gets nothing.
-    expect((await Outbox.findOne({ key: `concern:${first}:teacher` }).lean())?.text).toContain('13800138001');
+    expect((await message({ key: `concern:${first}:teacher` }))?.text).toContain('13800138001');
     expect(webhooks().filter((c) => c.query.key !== 'k-teachers-0001')).toEqual([]);
   });
 

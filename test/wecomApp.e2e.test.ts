@@ -10,7 +10,7 @@ import { TokenCache } from '../src/bot/wecom/client';
 import { APP_CALLBACK_PATH, wecomPlugins } from '../src/bot/wecom';
 import { translator } from '../src/locales';
 import { InboundLog } from '../src/models/inboundLog';
-import { Outbox } from '../src/models/outbox';
+import { latestMessage, message } from './helpers/messages';
 import { startWithSchool, TestApp } from './helpers/testApp';
 import { appEventXml, appTextXml, appVoiceXml, FakeWeCom, newMsgId, randomAesKey, signedCallback, verificationUrl } from './fakeWecom/server';
 
@@ -85,7 +85,7 @@ describe('teachers through the app', () => {
     const sent = sentTo('zhang').slice(before);
     expect(sent).toHaveLength(1);
     expect(sent[0].body).toEqual(expect.objectContaining({ agentid: AGENT, msgtype: 'text', text: { content: staffMenu } }));
-    const row = await Outbox.findOne({ to: 'zhang', channel: 'wecom-app', kind: 'reply' }).sort({ _id: -1 }).lean();
+    const row = await latestMessage({ to: 'zhang', channel: 'wecom-app', kind: 'reply' });
     expect(row).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-app', platformMsgId: expect.stringMatching(/^fake_msg_/) }));
   });
 
@@ -180,14 +180,14 @@ describe('delivery through the outbox', () => {
     const msgId = newMsgId();
     await post(text('zhang', '你好', msgId));
     const key = `reply:wecom-app:${msgId}:0`;
-    const row = await Outbox.findOne({ key }).lean();
+    const row = await message({ key });
     expect(row).toEqual(expect.objectContaining({ status: 'pending', attempts: 1, lastError: expect.stringContaining('45009') }));
     expect(row!.dueAt.getTime() - DAY.getTime()).toBeGreaterThanOrEqual(59_000);
     expect(sentTo('zhang').length).toBe(before);
 
     t.app.context.simulator!.clock.set(new Date(DAY.getTime() + 2 * 60_000));
     await t.app.context.delivery.deliverDue();
-    expect((await Outbox.findOne({ key }).lean())!.status).toBe('sent');
+    expect((await message({ key }))!.status).toBe('sent');
     expect(sentTo('zhang').length - before).toBe(1);
     t.app.context.simulator!.clock.set(DAY);
   });
@@ -205,7 +205,7 @@ describe('delivery through the outbox', () => {
     fake.failNext('message/send', 60020);
     const msgId = newMsgId();
     await post(text('zhang', '你好', msgId));
-    const row = await Outbox.findOne({ key: `reply:wecom-app:${msgId}:0` }).lean();
+    const row = await message({ key: `reply:wecom-app:${msgId}:0` });
     expect(row).toEqual(expect.objectContaining({ status: 'failed', attempts: 1, lastError: expect.stringContaining('企业可信IP') }));
   });
 });

@@ -17,7 +17,7 @@ import { FamilyMember } from '../src/models/familyMember';
 import { InboundLog } from '../src/models/inboundLog';
 import { KfCursor } from '../src/models/kfCursor';
 import { claimKfSlot, KfQuotaSlot } from '../src/models/kfSession';
-import { Outbox } from '../src/models/outbox';
+import { message, messages } from './helpers/messages';
 import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
 import { FakeKf } from './fakeWecom/kf';
 import { FakeSchool, sunshineDirectory } from './fakeWecom/school';
@@ -122,7 +122,7 @@ describe('a parent in WeChat', () => {
     expect((await KfCursor.findOne({ openKfId: OPEN_KFID }).lean())!.cursor).toBe(`cur_${kf.messages.length}`);
 
     // The reply went out with a msgid derived from its outbox key (a retry would carry the same one).
-    const rows = await Outbox.find({ inReplyTo: m.msgid }).lean();
+    const rows = await messages({ inReplyTo: m.msgid });
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row).toEqual(expect.objectContaining({ channel: 'wecom-kf', status: 'sent', route: 'wecom-kf' }));
     const sent = kf.deliveredTo('wmDad').slice(-rows.length);
@@ -189,7 +189,7 @@ describe('a parent in WeChat', () => {
     const sent = fake.succeeded('message/send').filter((c) => c.body.touser === 'zhang').slice(toZhang);
     expect(sent.map((c) => c.body.msgtype)).toEqual(['text', 'voice']);
     expect(sent[1].body.voice).toEqual({ media_id: mediaId });
-    expect(await Outbox.exists({ to: 'zhang', kind: { $ne: 'reply' }, route: 'wecom-app' })).toBeTruthy();
+    expect(await message({ to: 'zhang', kind: { $ne: 'reply' }, route: 'wecom-app' })).toBeTruthy();
   });
 
   it('a recording goes out as kf voice; an expired one is uploaded again from the kept copy', async () => {
@@ -201,7 +201,7 @@ describe('a parent in WeChat', () => {
     const out = kf.deliveredTo('wmDad').slice(-2);
     expect(out.map((d) => d.msgtype)).toEqual(['text', 'voice']);
     expect(out[1].body.voice).toEqual({ media_id: mediaId });
-    expect((await Outbox.findOne({ key: 'test:kf:voice:1' }).lean())!.route).toBe('wecom-kf');
+    expect((await message({ key: 'test:kf:voice:1' }))!.route).toBe('wecom-kf');
 
     // Three days later WeCom has forgotten the media_id: the kept file is uploaded and sent under a new id.
     fake.media.delete(mediaId);
@@ -216,7 +216,7 @@ describe('a parent in WeChat', () => {
     expect(voice.msgtype).toBe('voice');
     expect(voice.body.voice.media_id).not.toBe(mediaId);
     expect(fake.media.get(voice.body.voice.media_id)!.data.length).toBe(fs.statSync(path.join(dataDir, 'media', keptVoiceName(mediaId))).size);
-    expect((await Outbox.findOne({ key: 'test:kf:voice:2' }).lean())).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-kf' }));
+    expect((await message({ key: 'test:kf:voice:2' }))).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-kf' }));
   });
 });
 
@@ -240,7 +240,7 @@ describe('the window and the quota', () => {
     }
     await deliver();
     expect(since()).toBe(5);
-    const rows = await Outbox.find({ key: /^test:quota:/ }).lean();
+    const rows = await messages({ key: /^test:quota:/ });
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
     expect(rows.filter((r) => r.route === 'wecom-kf')).toHaveLength(5 - used);
     expect(rows.filter((r) => r.route === 'wecom-school')).toHaveLength(6 - (5 - used));
@@ -251,7 +251,7 @@ describe('the window and the quota', () => {
     // A reply bound to kf (the channel he wrote from) that finds the quota used up also falls back.
     await enqueue({ orgId: 'default', key: 'test:quota:reply', to: 'wmDad', text: '回复', style: 'text', kind: 'reply', channel: 'wecom-kf', dueAt: now() });
     await deliver();
-    expect(await Outbox.findOne({ key: 'test:quota:reply' }).lean()).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-school' }));
+    expect(await message({ key: 'test:quota:reply' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-school' }));
 
     // Writing again opens a new window with a new quota.
     await says('wmDad', '谢谢');
@@ -284,13 +284,13 @@ describe('the window and the quota', () => {
     expect(sent[0].body).toEqual(expect.objectContaining({ recv_scope: 0, to_parent_userid: ['p_wangjianguo'] }));
     expect(sent[0].body.text.content).toContain('数学老师');
     expect(kf.deliveredTo('wmDad').length).toBe(kfBefore);
-    const row = await Outbox.findOne({ to: 'wmDad', text: /数学老师/ }).lean();
+    const row = await message({ to: 'wmDad', text: /数学老师/ });
     expect(row).toEqual(expect.objectContaining({ channel: 'auto', status: 'sent', route: 'wecom-school' }));
 
     // A message held for kf (e.g. a reply that waited) finds the window closed at send time and falls back.
     await enqueue({ orgId: 'default', key: 'test:window:held', to: 'wmDad', text: '迟到的回复', style: 'text', kind: 'reply', channel: 'wecom-kf', dueAt: now() });
     await deliver();
-    expect(await Outbox.findOne({ key: 'test:window:held' }).lean()).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-school' }));
+    expect(await message({ key: 'test:window:held' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-school' }));
     expect(kf.deliveredTo('wmDad').length).toBe(kfBefore);
   });
 });

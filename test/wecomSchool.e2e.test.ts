@@ -13,7 +13,7 @@ import { wecomPlugins } from '../src/bot/wecom';
 import { TokenCache } from '../src/bot/wecom/client';
 import { Child } from '../src/models/child';
 import { FamilyMember } from '../src/models/familyMember';
-import { Outbox } from '../src/models/outbox';
+import { message, messages } from './helpers/messages';
 import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
 import { FakeSchool, sunshineDirectory } from './fakeWecom/school';
 import { FakeWeCom, randomAesKey } from './fakeWecom/server';
@@ -120,7 +120,7 @@ describe('pushes through 学校通知', () => {
     expect(sent.length).toBeGreaterThan(0);
     expect(sent[0]).toEqual(expect.objectContaining({ agentid: SCHOOL.agentId, msgtype: 'text', to_parent_userid: ['p_wangnainai'] }));
     expect(sent.map((s) => s.body.text.content).join('')).toContain('卫生院');
-    const rows = await Outbox.find({ to: 'gm', channel: 'auto', text: /卫生院/ }).lean();
+    const rows = await messages({ to: 'gm', channel: 'auto', text: /卫生院/ });
     expect(rows.length).toBe(sent.length);
     for (const r of rows) expect(r).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-school' }));
   });
@@ -133,7 +133,7 @@ describe('pushes through 学校通知', () => {
     const sent = school.noticesTo('p_liqiang').slice(before);
     expect(sent.map((s) => s.msgtype)).toEqual(['text', 'voice']);
     expect(sent[1].body.voice).toEqual({ media_id: mediaId });
-    expect((await Outbox.findOne({ key: 'test:school:voice' }).lean())!.route).toBe('wecom-school');
+    expect((await message({ key: 'test:school:voice' }))!.route).toBe('wecom-school');
   });
 
   it('a parent_userid WeCom no longer knows: the message falls back to where the parent last wrote', async () => {
@@ -144,7 +144,7 @@ describe('pushes through 学校通知', () => {
     const call = fake.callsTo('externalcontact/message/send').slice(calls);
     expect(call).toHaveLength(1);
     expect(call[0].body.to_parent_userid).toEqual(['p_left_the_school']);
-    expect(await Outbox.findOne({ key: 'test:school:invalid' }).lean()).toEqual(expect.objectContaining({ status: 'sent', route: 'simulator' }));
+    expect(await message({ key: 'test:school:invalid' })).toEqual(expect.objectContaining({ status: 'sent', route: 'simulator' }));
     expect((await t.inbox('lidad')).map((m) => m.text)).toContain('本周亲情电话提醒');
     await FamilyMember.updateOne({ name: '李强' }, { $set: { wecomParentUserId: 'p_liqiang' } });
   });
@@ -154,6 +154,6 @@ describe('pushes through 学校通知', () => {
     await enqueue({ orgId: 'default', key: 'test:staff:push', to: 'zhang', text: '周一汇总', style: 'text', kind: 'test', channel: 'auto', dueAt: now() });
     await t.app.context.delivery.deliverDue();
     expect(fake.succeeded('message/send').filter((c) => c.body.touser === 'zhang').length - before).toBe(1);
-    expect((await Outbox.findOne({ key: 'test:staff:push' }).lean())!.route).toBe('wecom-app');
+    expect((await message({ key: 'test:staff:push' }))!.route).toBe('wecom-app');
   });
 });

@@ -1,13 +1,16 @@
 /**
  * The delivery worker: reads due outbox documents a page at a time and sends them through their channel, with
- * retries and exponential backoff.
+ * retries and exponential backoff. Four database operations per message: "an older one first?", the claim, the
+ * copy to the archive, the removal from the queue.
  *
  * - Exactly once: each attempt of each message is claimed by a unique insert (`deliver:ID:ATTEMPT`, see
  *   models/claim.ts) — on FerretDB a conditional update is not atomic, an insert is. Only the claim holder
  *   writes to the message afterwards, so no two writers ever rewrite one document at the same time.
- * - Crashes: a worker that dies after claiming leaves either a `sending` message whose `lockedUntil` passed, or
- *   a `pending` one whose attempt claim is older than `claimMs`. Either is taken over as the next attempt (racing
- *   recoverers all `$set` the same attempt number, then the next claim decides).
+ * - The hot queue holds only what is still to send: a message that was sent (or failed for good) is copied to
+ *   the archive and then removed (bot/outboxArchive.ts), so its queries stay fast at any history size.
+ * - Crashes: a worker that dies after claiming leaves a `pending` message whose attempt claim is older than
+ *   `claimMs`; it is taken over as the next attempt (racing recoverers all `$set` the same attempt number, then
+ *   the next claim decides) — unless its copy already reached the archive, which means it was sent.
  * - Order per person: messages to one address go one after another, oldest first; a message waits while an
  *   older one to the same address is still unsent (retrying after a throttle, or being sent by another worker).
  * - Throughput: different addresses are sent in parallel lanes (`concurrency`), so a fan-out is limited by the
@@ -17,7 +20,8 @@
  */
 import crypto from 'node:crypto';
 import { Claim, claimOnce } from '../models/claim';
-import { Outbox, OutboxDoc } from '../models/outbox';
+import { Outbox, OutboxArchive, OutboxDoc } from '../models/outbox';
+import { retire } from './outboxArchive';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { Channel, PermanentSendError, RetryableSendError, SendResult } from './channel';
@@ -119,7 +123,7 @@ export class DeliveryWorker {
     return sent;
   }
 
-  /** Due pending messages (oldest first), plus crashed `sending` ones; skipping those already passed over in this run. */
+  /** Due pending messages (oldest first), plus `sending` ones left by a crash; skipping those passed over in this run. */
   private async duePage(now: Date, skipped: Set<string>): Promise<Candidate[]> {
     // Two plain queries rather than one $or: each is served by the {status, dueAt} / {status, lockedUntil} index.
     const pending = await Outbox.find({ status: 'pending', dueAt: { $lte: now } })
@@ -159,20 +163,20 @@ export class DeliveryWorker {
 
   private async claim(doc: Candidate, now: Date): Promise<boolean> {
     if (doc.status === 'sending') {
-      // Its worker died mid-send: that attempt counts, the next one is claimable.
+      // Marked by a worker that died mid-send (older versions marked every send): that attempt counts.
       await this.takeOver(doc);
     }
-    if (!(await claimOnce(claimKey(doc), now, this.workerId))) {
-      // Someone holds this attempt. If they claimed it long ago and never marked it, they died in between.
-      const held = await Claim.findById(claimKey(doc)).lean();
-      if (!held || now.getTime() - held.at.getTime() < this.claimMs) return false;
-      await this.takeOver(doc);
-      if (!(await claimOnce(claimKey(doc), now, this.workerId))) return false;
+    if (await claimOnce(claimKey(doc), now, this.workerId)) return true;
+    // Someone holds this attempt. If they claimed it long ago and the message is still here, they died meanwhile.
+    const held = await Claim.findById(claimKey(doc)).lean();
+    if (!held || now.getTime() - held.at.getTime() < this.claimMs) return false;
+    if (await OutboxArchive.exists({ _id: doc._id })) {
+      // It was sent and copied; only the removal from the queue was lost.
+      await Outbox.deleteOne({ _id: doc._id });
+      return false;
     }
-    const lockedUntil = new Date(now.getTime() + this.claimMs);
-    await Outbox.updateOne({ _id: doc._id }, { $set: { status: 'sending', lockedUntil, claimedBy: this.workerId } });
-    doc.status = 'sending';
-    return true;
+    await this.takeOver(doc);
+    return claimOnce(claimKey(doc), now, this.workerId);
   }
 
   /** Counts the dead attempt and moves to the next; `$set` (not `$inc`) keeps racing recoverers in step. */
@@ -193,9 +197,9 @@ export class DeliveryWorker {
       tried.push(name);
       const res = await this.tryChannel(doc, name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
       if (!(res instanceof Error)) {
-        await Outbox.updateOne({ _id: doc._id }, {
-          $set: { status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1, ...(res.platformMsgId ? { platformMsgId: res.platformMsgId } : {}) },
-          $unset: { lockedUntil: 1, lastError: 1 },
+        await this.retire(doc, {
+          status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1,
+          ...(res.platformMsgId ? { platformMsgId: res.platformMsgId } : {}),
         });
         if (refusals.length) this.opts.log.info({ key: doc.key, route: res.route, refused: refusals }, 'delivered through a fallback route');
         return 'sent';
@@ -221,6 +225,21 @@ export class DeliveryWorker {
     });
   }
 
+  /**
+   * Copies the finished message to the archive, then removes it from the queue. If the copy fails, it is marked
+   * in the queue instead (so it is never sent again) and the housekeeping sweep moves it later.
+   */
+  private async retire(doc: Candidate, changes: Record<string, unknown>): Promise<void> {
+    const { lockedUntil: _l, lastError, ...rest } = doc.toObject() as Record<string, unknown>;
+    const finished = { ...rest, ...(changes.status === 'sent' ? {} : { lastError }), ...changes } as Parameters<typeof retire>[0][number];
+    try {
+      await retire([finished], this.opts.clock.now());
+    } catch (err) {
+      this.opts.log.warn({ err, key: doc.key }, 'archiving a finished message failed; marked in the queue for the sweep');
+      await Outbox.updateOne({ _id: doc._id }, { $set: changes, $unset: { lockedUntil: 1 } });
+    }
+  }
+
   private async failed(doc: Candidate, err: Error, lastError: string): Promise<'failed' | 'retry'> {
     const attempts = doc.attempts + 1;
     const permanent = err instanceof PermanentSendError || attempts >= this.opts.maxAttempts;
@@ -228,15 +247,8 @@ export class DeliveryWorker {
       ? err.retryAfterMs
       : Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
     const now = this.opts.clock.now();
-    await Outbox.updateOne({ _id: doc._id }, {
-      $set: {
-        status: permanent ? 'failed' : 'pending',
-        attempts,
-        lastError,
-        dueAt: permanent ? doc.dueAt : new Date(now.getTime() + backoff),
-      },
-      $unset: { lockedUntil: 1 },
-    });
+    if (permanent) await this.retire(doc, { status: 'failed', attempts, lastError });
+    else await Outbox.updateOne({ _id: doc._id }, { $set: { attempts, lastError, dueAt: new Date(now.getTime() + backoff) } });
     this.opts.log.warn({ key: doc.key, attempts, permanent, err: lastError }, 'delivery failed');
     return permanent ? 'failed' : 'retry';
   }

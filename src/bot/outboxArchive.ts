@@ -1,44 +1,54 @@
 /**
- * Keeps the hot outbox small: sent messages move to the archive a day after sending (failed ones after 30 days),
- * with their delivery claims; `new` messages left by a crash in the middle of enqueue() are finished or removed.
- * Each call does a bounded amount of work, so the scheduler can call it every minute.
+ * Keeps the hot outbox small: it holds only what is still to send. Delivery moves each message to the archive as
+ * soon as it is sent or has failed for good (retire); this sweep moves what a crash left marked but not moved,
+ * and finishes or removes the `new` messages a crash left in the middle of enqueue(). Each call does a bounded
+ * amount of work, so the scheduler can call it every minute.
  */
+import type { Types } from 'mongoose';
 import { Claim } from '../models/claim';
 import { Outbox, OutboxArchive } from '../models/outbox';
 import { reserveKey } from './outbox';
 
-export const KEEP_SENT_MS = 24 * 3600_000;
-export const KEEP_FAILED_MS = 30 * 24 * 3600_000;
+/** Left alone this long, so that the sweep does not race delivery's own move (both would be harmless anyway). */
+export const SWEEP_AFTER_MS = 10 * 60_000;
 /** An enqueue() takes milliseconds; a `new` message this old was left by a crash. */
 const NEW_STALE_MS = 2 * 60_000;
 const BATCH = 500;
 
 export interface ArchiveResult { archived: number; recovered: number }
 
-/** Moves up to `maxBatches × 500` finished messages to the archive; `now` is the bot's clock. */
+/** Moves up to `maxBatches × 500` finished messages (sent or failed) left in the queue to the archive. */
 export async function archiveOutbox(now: Date, maxBatches = 20): Promise<ArchiveResult> {
   let archived = 0;
+  const before = new Date(now.getTime() - SWEEP_AFTER_MS);
   const stages = [
-    { status: 'sent', sentAt: { $lt: new Date(now.getTime() - KEEP_SENT_MS) } },
-    { status: 'failed', dueAt: { $lt: new Date(now.getTime() - KEEP_FAILED_MS) } },
+    { status: 'sent', sentAt: { $lt: before } },
+    { status: 'failed', updatedAt: { $lt: new Date(Date.now() - SWEEP_AFTER_MS) } },
   ];
   for (const filter of stages) {
     for (let b = 0; b < maxBatches; b++) {
       const docs = await Outbox.find(filter).limit(BATCH).lean();
       if (!docs.length) break;
-      // Copy first, then delete: a crash in between leaves a copy that the next run's insert skips as a duplicate.
-      await OutboxArchive.insertMany(docs.map((d) => ({ ...d, archivedAt: now })), { ordered: false }).catch((err: unknown) => {
-        if (!onlyDuplicates(err)) throw err;
-      });
-      await Outbox.deleteMany({ _id: { $in: docs.map((d) => d._id) }, status: filter.status });
-      // Their attempts' claims are no longer needed (a message is claimed as `deliver:ID:ATTEMPT`).
-      const claims = docs.flatMap((d) => Array.from({ length: (d.attempts ?? 0) + 1 }, (_, i) => `deliver:${d._id}:${i}`));
-      await Claim.deleteMany({ _id: { $in: claims } });
+      await retire(docs, now);
       archived += docs.length;
       if (docs.length < BATCH) break;
     }
   }
   return { archived, recovered: await recoverNew() };
+}
+
+type Finished = { _id: Types.ObjectId; status: string; attempts?: number | null } & Record<string, unknown>;
+
+/**
+ * Moves finished messages (as they are now: `sent` or `failed`) to the archive with their delivery claims.
+ * Copy first, then delete: a crash in between leaves a copy that the next move skips as a duplicate.
+ */
+export async function retire(docs: Finished[], now: Date): Promise<void> {
+  if (!docs.length) return;
+  await OutboxArchive.insertMany(docs.map((d) => ({ ...d, archivedAt: now })), { ordered: false }).catch((err: unknown) => {
+    if (!onlyDuplicates(err)) throw err;
+  });
+  await Outbox.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
 }
 
 /** Finishes what a crashed enqueue() left: reserve the key and release the message, or drop it if the key was taken. */
@@ -56,9 +66,13 @@ export async function recoverNew(realNow = new Date()): Promise<number> {
   return recovered;
 }
 
-/** Leases of time slots long past (a lease only matters within its own slot). */
+/**
+ * Leases of time slots long past (a lease only matters within its own slot), and delivery claims a day old (a
+ * claim only matters while its message is in the queue, minutes; a message still there is claimed anew).
+ */
 export async function pruneLeases(now: Date): Promise<number> {
-  const res = await Claim.deleteMany({ _id: { $regex: /^lease:/ }, at: { $lt: new Date(now.getTime() - 24 * 3600_000) } });
+  const before = new Date(now.getTime() - 24 * 3600_000);
+  const res = await Claim.deleteMany({ _id: { $regex: /^(lease|deliver):/ }, at: { $lt: before } });
   return res.deletedCount ?? 0;
 }
 

@@ -54,9 +54,13 @@ export class SimulatorChannel implements Channel {
     return docs.map(toInboxMessage);
   }
 
-  async byKeys(keys: string[]): Promise<SimInboxMessage[]> {
-    const docs = await SimMessage.find({ orgId: this.orgId, outboxKey: { $in: keys } }).sort({ at: 1, _id: 1 }).lean();
-    return docs.map(toInboxMessage);
+  /** What was delivered in direct answer to an inbound message (reply keys are `reply:simulator:ID:N`, see context.ts). */
+  async repliesTo(platformId: string): Promise<SimInboxMessage[]> {
+    const prefix = `reply:${this.name}:${platformId}:`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const docs = await SimMessage.find({ orgId: this.orgId, outboxKey: { $regex: `^${prefix}` } }).lean();
+    // Pieces in the order they were written (N), not by delivery time.
+    const n = (k: string) => Number(k.slice(k.lastIndexOf(':') + 1));
+    return docs.sort((a, b) => n(a.outboxKey) - n(b.outboxKey)).map(toInboxMessage);
   }
 }
 

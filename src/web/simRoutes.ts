@@ -3,7 +3,6 @@ import crypto from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
-import { Outbox } from '../models/outbox';
 import { badRequest } from './errors';
 
 const messageBody = z.object({
@@ -37,8 +36,7 @@ export function simRoutes(app: AppContext): Router {
       platformId, displayName: b.name, at: app.clock.now(),
     });
     await app.delivery.deliverDue();
-    const keys = (await Outbox.find({ orgId: app.orgId, inReplyTo: platformId, channel: 'simulator' }, { key: 1 }).lean()).map((d) => d.key);
-    res.json({ replies: await sim.channel.byKeys(keys) });
+    res.json({ replies: await sim.channel.repliesTo(platformId) });
   });
 
   r.get('/inbox/:address', async (req, res) => {

@@ -44,7 +44,7 @@ import { TokenCache } from '../../src/bot/wecom/client';
 import type { WeComKfChannel } from '../../src/bot/wecom/kfChannel';
 import { Child } from '../../src/models/child';
 import { FamilyMember } from '../../src/models/familyMember';
-import { Outbox } from '../../src/models/outbox';
+import { messages } from './messages';
 import { Staff } from '../../src/models/staff';
 import { aibotText, FakeAibot, newAibotMsgId, signedAibotCallback } from '../fakeWecom/aibot';
 import { FakeKf, FakeKfMessage } from '../fakeWecom/kf';
@@ -183,7 +183,7 @@ export class WeComTransport {
     }
     await this.deliver();
     await this.expectNothingThroughTheSimulator();
-    const keys = new Set((await Outbox.find({ orgId, inReplyTo: platformId, channel }, { key: 1 }).lean()).map((d) => d.key));
+    const keys = new Set((await messages({ orgId, inReplyTo: platformId, channel })).map((d) => d.key));
     return this.sorted(this.entries.filter((e) => keys.has(e.key)));
   }
 
@@ -354,7 +354,7 @@ export class WeComTransport {
    * (Answers to messages a test posts to /sim/messages itself are the simulator's own.)
    */
   private async expectNothingThroughTheSimulator(): Promise<void> {
-    const leaked = await Outbox.find({ orgId: this.running.context.orgId, route: 'simulator', channel: { $ne: 'simulator' } }, { to: 1, room: 1, key: 1 }).limit(5).lean();
+    const leaked = await messages({ orgId: this.running.context.orgId, route: 'simulator', channel: { $ne: 'simulator' } });
     if (leaked.length) {
       throw new Error(`WeComTransport: delivered through the simulator instead of WeCom: ${leaked.map((l) => `${l.room ?? l.to} (${l.key})`).join(', ')}`);
     }
