@@ -1,6 +1,16 @@
 /** Reading what people type or put in a spreadsheet: names, dates and phone numbers, as they usually write them. */
 
-const INVISIBLE = /[\u200b-\u200d\u2060\ufeff]/g;
+/**
+ * Characters nobody means to type, removed wherever text is read: C0/C1 controls other than whitespace, soft hyphen,
+ * zero-width characters, and the Unicode direction marks, overrides and isolates (U+202A–U+202E, U+2066–U+2069),
+ * which can make a name display as something else than what it is.
+ */
+const INVISIBLE = /[\u0000-\u0008\u000e-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]/g;
+
+/** Without the invisible characters above; whitespace and line breaks kept as they are. */
+export function stripInvisible(s: string): string {
+  return s.replace(INVISIBLE, '');
+}
 
 /** Trimmed, with internal whitespace (including the ideographic space) collapsed to one space. */
 export function cleanText(s: string | undefined): string {

@@ -170,11 +170,11 @@ describe('cli: usage', () => {
     expect(missingEn.err).toContain('Cannot read');
     expect(missingEn.err).toContain('no such file');
 
-    // GBK bytes for 学校,姓名: refused, not imported as mojibake.
-    const gbk = file('gbk.csv', Buffer.from([0xd1, 0xa7, 0xd0, 0xa3, 0x2c, 0xd0, 0xd5, 0xc3, 0xfb, 0x0a]));
-    const unreadable = await cli('usage', ['import', 'staff', gbk]);
+    // Binary bytes (a PNG's signature, then controls): refused, not imported as mojibake. (GBK text is decoded.)
+    const png = file('photo.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]));
+    const unreadable = await cli('usage', ['import', 'staff', png]);
     expect(unreadable.code).toBe(2);
-    expect(unreadable.err).toContain('UTF-8');
+    expect(unreadable.err).toContain('CSV');
   });
 });
 

@@ -1,10 +1,10 @@
 import { Workbook } from 'exceljs';
 // jszip is exceljs's own dependency; used only to hand-edit a workbook the way zh-CN Excel saves it.
 import JSZip from 'jszip';
-import { columnLabel, mapHeader, ROSTER_COLUMNS, STAFF_COLUMNS } from '../src/import/columns';
+import { columnLabel, mapHeader, MAX_CELL_CHARS, ROSTER_COLUMNS, STAFF_COLUMNS } from '../src/import/columns';
 import { parseRoster, type RosterOptions } from '../src/import/rosterRows';
 import { parseStaff } from '../src/import/staffRows';
-import { readTable, TableError } from '../src/import/table';
+import { MAX_ROWS, readTable, TableError } from '../src/import/table';
 import type { RowError } from '../src/import/types';
 import { importErrorsEn, importErrorsZh } from '../src/locales/importErrors';
 
@@ -46,14 +46,43 @@ describe('readTable: CSV', () => {
     ]);
   });
 
-  it('refuses empty, blank, non-UTF-8 and broken input as unreadable', async () => {
-    const gbk = Buffer.from([0xd1, 0xa7, 0xd0, 0xa3, 0x2c, 0xd0, 0xd5, 0xc3, 0xfb]); // 学校,姓名 in GBK
-    const bad = [Buffer.alloc(0), csv('\ufeff\r\n\r\n'), gbk, csv('a,"b\n1,2'), Buffer.from('PK\x03\x04garbage')];
+  it('refuses empty, blank, UTF-16 and broken input as unreadable', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('学校,姓名\n', 'utf16le')]);
+    const bad = [Buffer.alloc(0), csv('\ufeff\r\n\r\n'), utf16, csv('a,"b\n1,2'), Buffer.from('PK\x03\x04garbage')];
     for (const body of bad) {
       const err = await readTable(body).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TableError);
       expect((err as TableError).code).toBe('unreadable');
     }
+  });
+
+  it('decodes a GBK / GB18030 CSV, as Excel on Chinese Windows saves it', async () => {
+    const gbk = Buffer.from([0xd1, 0xa7, 0xd0, 0xa3, 0x2c, 0xd0, 0xd5, 0xc3, 0xfb]); // 学校,姓名 in GBK
+    expect(await readTable(gbk)).toEqual([['学校', '姓名']]);
+    // 𠀀 (U+20000) needs GB18030's four-byte form; GBK has no code for it.
+    const gb18030 = Buffer.from([0xd1, 0xa7, 0xd0, 0xa3, 0x0a, 0x95, 0x32, 0x82, 0x36]);
+    expect(await readTable(gb18030)).toEqual([['学校'], ['\u{20000}']]);
+  });
+
+  it('refuses binary garbage as binary, whatever it is labelled', async () => {
+    let seed = 42;
+    const random = Buffer.from(Array.from({ length: 4096 }, () => (seed = (seed * 1103515245 + 12345) % 2147483648) % 256));
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), random]);
+    for (const body of [random, png]) {
+      const err = await readTable(body).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TableError);
+      expect((err as TableError).code).toBe('binary');
+    }
+  });
+
+  it(`refuses more than ${MAX_ROWS} data rows before reading them`, async () => {
+    const big = csv(`学校,姓名\n${'阳光小学,某\n'.repeat(MAX_ROWS + 20)}`);
+    const err = await readTable(big).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TableError);
+    expect(err).toMatchObject({ code: 'too_many_rows', params: { max: MAX_ROWS, rows: expect.any(Number) } });
+    expect((err as TableError).params.rows).toBeGreaterThanOrEqual(MAX_ROWS + 21);
+    // The cap itself is accepted.
+    expect(await readTable(csv(`学校,姓名\n${'阳光小学,某\n'.repeat(MAX_ROWS)}`))).toHaveLength(MAX_ROWS + 1);
   });
 });
 
@@ -367,10 +396,12 @@ describe('parseRoster', () => {
 describe('import error messages', () => {
   const allCodes = ['unreadable', 'missing_column', 'required', 'invalid_date', 'invalid_choice', 'invalid_phone', 'invalid_number', 'invalid_userid', 'duplicate_in_file',
     // Raised by the database side of the import (src/import/*Import.ts):
-    'unknown_teacher', 'teacher_other_school', 'address_taken'];
+    'unknown_teacher', 'teacher_other_school', 'address_taken',
+    // Whole-file refusals (readTable, findHeader) and over-long cells:
+    'binary', 'too_many_rows', 'duplicate_column', 'too_long'];
 
   it('has a zh-CN and an en message for every code, with only known placeholders', () => {
-    const known = new Set(['field', 'allowed', 'allowedEn', 'min', 'max', 'firstRow', 'value']);
+    const known = new Set(['field', 'allowed', 'allowedEn', 'min', 'max', 'firstRow', 'value', 'rows']);
     for (const messages of [importErrorsZh, importErrorsEn]) {
       expect(Object.keys(messages).sort()).toEqual([...allCodes].sort());
       for (const text of Object.values(messages)) {
@@ -380,5 +411,74 @@ describe('import error messages', () => {
     expect(importErrorsZh.unreadable).toBe('文件无法读取：请上传 UTF-8 的 CSV 或 .xlsx 文件');
     expect(importErrorsZh.invalid_choice).toContain('{{allowed}}');
     expect(importErrorsEn.invalid_choice).toContain('{{allowedEn}}');
+  });
+});
+
+describe('files as clerks really make them', () => {
+  const header = ROSTER_ZH.split(',');
+  const row = (cells: Record<string, string>) => header.map((h) => cells[h] ?? '');
+  const child = { 学校: '青山小学', 班级: '一班', 学生姓名: '王小明', 出生日期: '2016-01-01' };
+
+  it('finds the header below a title row or two, and numbers rows as the spreadsheet does', () => {
+    const title = ['2025年秋季青山小学留守儿童花名册', ...header.slice(1).map(() => '')];
+    const note = ['填表人：李老师', '', '日期：2025-09-01', ...header.slice(3).map(() => '')];
+    const result = parseRoster([title, note, header, row(child), row({ ...child, 学生姓名: '', 出生日期: '2016-01-02' })], NOW);
+    expect(result.rows.map((r) => [r.row, r.data.childName])).toEqual([[4, '王小明']]);
+    expect(codes(result.errors)).toEqual(['5:child_name:required']);
+    const staff = parseStaff([['教职工名单', '', ''], ['学校', '姓名', '企业微信账号'], ['青山小学', '李明', 'liming']]);
+    expect(staff.rows.map((r) => [r.row, r.data.wecomUserId])).toEqual([[3, 'liming']]);
+  });
+
+  it('a merged title cell in an .xlsx is read the same way', async () => {
+    const body = await xlsx([['青山小学花名册'], header, row(child)], (ws) => ws.mergeCells(1, 1, 1, header.length));
+    const result = parseRoster(await readTable(body), NOW);
+    expect(result.errors).toEqual([]);
+    expect(result.rows.map((r) => [r.row, r.data.childName])).toEqual([[3, '王小明']]);
+  });
+
+  it('reports missing columns against the row that looks most like the header', () => {
+    const result = parseRoster([['花名册'], ['学校', '班级', '学生姓名'], ['青山小学', '一班', '王小明']], NOW);
+    expect(result.errors).toEqual([{ row: 2, field: 'birth_date', code: 'missing_column' }]);
+  });
+
+  it('refuses a column named twice, in one language or both, naming it', () => {
+    const twice = parseRoster([[...header, '学生姓名'], [...row(child), '王大明']], NOW);
+    expect(twice.rows).toEqual([]);
+    expect(twice.errors).toEqual([{ row: 1, field: 'child_name', code: 'duplicate_column' }]);
+    const both = parseStaff([['学校', '姓名', '企业微信账号', 'school'], ['青山小学', '李明', 'liming', '白云小学']]);
+    expect(both.errors).toEqual([{ row: 1, field: 'school', code: 'duplicate_column' }]);
+    // Unknown columns may repeat: they are not read.
+    expect(parseStaff([['学校', '姓名', '企业微信账号', '备注', '备注'], ['青山小学', '李明', 'liming', 'a', 'b']]).errors).toEqual([]);
+  });
+
+  it(`a cell longer than ${MAX_CELL_CHARS} characters (a 5 MB paste) fails its row, once, and the rest is read`, async () => {
+    const huge = 'x'.repeat(5 * 1024 * 1024);
+    const rows = await readTable(csv(`${ROSTER_ZH}\n青山小学,一班,${huge},,2016-01-01\n青山小学,一班,李四,,2016-01-02\n`));
+    const result = parseRoster(rows, NOW);
+    expect(result.errors).toEqual([{ row: 2, field: 'child_name', code: 'too_long', params: { max: MAX_CELL_CHARS } }]);
+    expect(result.rows.map((r) => r.data.childName)).toEqual(['李四']);
+  });
+
+  it('removes control characters and direction overrides from names and text', () => {
+    const sneaky = {
+      ...child,
+      学生姓名: '王\u202e明小\u202c\u200b',
+      父亲姓名: '王\u0000大\u0007山\u2066\u2069',
+      父亲务工地: '广东\u200f东莞\u00ad\u061c',
+      监护人姓名: '\u2067李奶奶\u2069',
+    };
+    const [parsed] = parseRoster([header, row(sneaky)], NOW).rows;
+    expect(parsed.data.childName).toBe('王明小');
+    expect(parsed.data.father).toEqual({ name: '王大山', workCity: '广东东莞' });
+    expect(parsed.data.guardian).toEqual({ name: '李奶奶' });
+  });
+
+  it('keeps a formula-looking name as the plain text it is', async () => {
+    const formula = '=HYPERLINK("http://x","click")';
+    const fromCsv = parseRoster(await readTable(csv(`${ROSTER_ZH}\n青山小学,一班,"${formula.replace(/"/g, '""')}",,2016-01-01\n`)), NOW);
+    expect(fromCsv.rows[0].data.childName).toBe(formula);
+    // In an .xlsx, a real formula cell is read as its cached value, never as the formula.
+    const body = await xlsx([header, row(child)], (ws) => { ws.getCell(2, 3).value = { formula: 'HYPERLINK("http://x","click")', result: 'click' }; });
+    expect(parseRoster(await readTable(body), NOW).rows[0].data.childName).toBe('click');
   });
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { databaseUri } from '../app';
 import { Config, ConfigError, loadConfig } from '../config';
+import { MAX_LISTED } from '../import/answer';
 import { buildCardsWorkbook } from '../import/cardsWorkbook';
 import { contactCards, type ContactCard } from '../import/contactCards';
 import { columnLabel } from '../import/columns';
@@ -156,7 +157,7 @@ async function importCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv, 
   } catch (err) {
     // TableError's own message is the technical reason, in English: shown after the translated one.
     io.stderr.write(`${err instanceof TableError
-      ? t('cli.file.cannotReadTable', { file: filePath, detail: t('importError.unreadable'), reason: err.message })
+      ? t('cli.file.cannotReadTable', { file: filePath, detail: t(`importError.${err.code}`, err.params), reason: err.message })
       : t('cli.file.cannotRead', { file: filePath, detail: fileProblem(err, lang) })}\n`);
     return EXIT.usage;
   }
@@ -208,9 +209,11 @@ export function summary(kind: 'staff' | 'roster', file: string, r: ImportResult,
   }
   if (r.errors.length) {
     lines.push(`  ${s('errorsHeader')}`);
-    for (const e of describeErrors(r.errors, lang)) {
+    // Like the API's answer: the first MAX_LISTED, then how many more (a 50,000-row file can have as many errors).
+    for (const e of describeErrors(r.errors.slice(0, MAX_LISTED), lang)) {
       lines.push(`    ${s('errorLine', { row: e.row, field: columnLabel(e.field, lang), message: e.message })}`);
     }
+    if (r.errors.length > MAX_LISTED) lines.push(`    ${s('moreErrors', { n: r.errors.length - MAX_LISTED, total: r.errors.length })}`);
   }
   return `${lines.join('\n')}\n`;
 }

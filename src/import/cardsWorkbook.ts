@@ -26,6 +26,11 @@ const CARD_COLS = 3;
 const COL_WIDTHS = [9, 14, 17];
 const GUTTER_WIDTH = 3;
 
+/**
+ * TEXT: names come from imported files and may start with = + - @ (=HYPERLINK(…) in a name column). exceljs writes
+ * every string as a string, never as a formula; the text format '@' also keeps Excel from turning it into one when
+ * someone edits the cell and presses Enter.
+ */
 const MONO = 'Courier New';
 const GREY = { argb: 'FF666666' };
 const CUT = { style: 'dashed', color: { argb: 'FF999999' } } as const;
@@ -72,6 +77,7 @@ function drawCard(ws: ExcelJS.Worksheet, card: ContactCard, top: number, left: n
     ws.mergeCells(row, left, row, right);
     const cell = ws.getCell(row, left);
     cell.value = value;
+    cell.numFmt = '@'; // see TEXT below
     cell.font = font;
     // Shrink rather than spill: a long school name must not run past the cut line.
     cell.alignment = { vertical: 'middle', horizontal: 'left', indent: 1, ...(wrap ? { wrapText: true } : { shrinkToFit: true }) };
@@ -99,6 +105,7 @@ function drawCard(ws: ExcelJS.Worksheet, card: ContactCard, top: number, left: n
     role.alignment = { vertical: 'middle', indent: 1 };
     const name = ws.getCell(row, left + 1);
     name.value = member.name;
+    name.numFmt = '@';
     name.font = { size: 12 };
     name.alignment = { vertical: 'middle', horizontal: 'center', shrinkToFit: true };
     const code = ws.getCell(row, left + 2);

@@ -60,24 +60,62 @@ export function columnLabel(key: string, lang: 'zh-CN' | 'en'): string {
 export interface HeaderMap<K extends string> {
   index: Partial<Record<K, number>>;
   missingRequired: K[];
+  /** Columns named twice (e.g. 学校 and school): which one is meant cannot be guessed. */
+  duplicates: K[];
 }
 
-/** Finds each column by its Chinese or English header; the first match wins, unknown headers are ignored. */
+/** Finds each column by its Chinese or English header; unknown headers are ignored. */
 export function mapHeader<K extends string>(headerRow: readonly string[], columns: readonly ColumnSpec<K>[]): HeaderMap<K> {
   const index: Partial<Record<K, number>> = {};
+  const duplicates: K[] = [];
   headerRow.forEach((cell, i) => {
     const h = codeText(cell).replace(/\*+$/, '').trim();
     if (!h) return;
     const english = h.toLowerCase().replace(/[\s-]+/g, '_');
     const col = columns.find((c) => c.zh === h || c.key === english);
-    if (col && index[col.key] === undefined) index[col.key] = i;
+    if (!col) return;
+    if (index[col.key] === undefined) index[col.key] = i;
+    else if (!duplicates.includes(col.key)) duplicates.push(col.key);
   });
   const missingRequired = columns.filter((c) => c.required && index[c.key] === undefined).map((c) => c.key);
-  return { index, missingRequired };
+  return { index, missingRequired, duplicates };
 }
 
-export function missingColumnErrors<T>(missing: readonly string[]): ParseResult<T> {
-  return { rows: [], errors: missing.map((field) => ({ row: 1, field, code: 'missing_column' })) };
+/** A title row or two (often merged cells: "2025年秋季留守儿童花名册") may sit above the header. */
+export const HEADER_SEARCH_ROWS = 10;
+
+export interface FoundHeader<K extends string> extends HeaderMap<K> {
+  /** Index in the table of the header row (its spreadsheet row number is this + 1). */
+  at: number;
+}
+
+/**
+ * The header row: the first of the top rows that names every required column; failing that, the one that names
+ * the most known columns, so the missing ones can be reported against it.
+ */
+export function findHeader<K extends string>(rows: readonly string[][], columns: readonly ColumnSpec<K>[]): FoundHeader<K> {
+  let best: FoundHeader<K> | undefined;
+  let bestKnown = -1;
+  for (let at = 0; at < Math.min(rows.length, HEADER_SEARCH_ROWS); at++) {
+    const map = mapHeader(rows[at], columns);
+    if (map.missingRequired.length === 0) return { ...map, at };
+    const known = Object.keys(map.index).length;
+    if (known > bestKnown) [best, bestKnown] = [{ ...map, at }, known];
+  }
+  return best ?? { ...mapHeader([], columns), at: 0 };
+}
+
+/** Errors that stop the whole file: a required column missing or a column named twice, against the header row. */
+export function headerErrors<T>(header: FoundHeader<string>): ParseResult<T> | undefined {
+  if (header.missingRequired.length === 0 && header.duplicates.length === 0) return undefined;
+  const row = header.at + 1;
+  return {
+    rows: [],
+    errors: [
+      ...header.missingRequired.map((field) => ({ row, field, code: 'missing_column' })),
+      ...header.duplicates.map((field) => ({ row, field, code: 'duplicate_column' })),
+    ],
+  };
 }
 
 /** English value → the Chinese word a clerk writes; either is accepted. */
@@ -121,18 +159,27 @@ import { cleanText, codeText, parseDate, parsePhone } from '../humanInput';
 
 const USERID = /^[0-9A-Za-z_\-@.]{1,64}$/;
 
+/** Longer than any school, class, name, city or account a roster holds. */
+export const MAX_CELL_CHARS = 200;
+
 /**
  * Reads one data row. Each getter validates its cell and records at most one error for it, so a row
  * reports every bad cell; `commit` then takes the row only when it had none.
  */
 export class RowReader<K extends string> {
   readonly errors: RowError[] = [];
+  private readonly cells: readonly string[];
 
   constructor(
-    private readonly cells: readonly string[],
+    cells: readonly string[],
     private readonly index: Partial<Record<K, number>>,
     readonly row: number,
-  ) {}
+  ) {
+    // A pasted essay (or a 5 MB cell) in a name column is a mistake: reported, and read as blank from then on.
+    const tooLong = (Object.entries(index) as Array<[K, number]>).filter(([, i]) => (cells[i]?.length ?? 0) > MAX_CELL_CHARS);
+    this.cells = tooLong.length ? cells.map((c, i) => (tooLong.some(([, j]) => j === i) ? '' : c)) : cells;
+    for (const [key] of tooLong) this.fail(key, 'too_long', { max: MAX_CELL_CHARS });
+  }
 
   text(key: K): string {
     const i = this.index[key];
@@ -148,7 +195,9 @@ export class RowReader<K extends string> {
     return keys.some((k) => this.text(k) !== '');
   }
 
+  /** At most one error per cell: the first problem found is the one to fix. */
   fail(field: K, code: string, params?: RowError['params']): void {
+    if (this.errors.some((e) => e.field === field)) return;
     this.errors.push(params ? { row: this.row, field, code, params } : { row: this.row, field, code });
   }
 

@@ -61,11 +61,17 @@ export async function importRoster(table: string[][], opts: ImportOptions & { ti
     plans.push(ops);
   }
   const total = plans.length;
-  for (let i = 0; i < total; i += ROW_CHUNK) {
-    const chunk = plans.slice(i, i + ROW_CHUNK);
-    if (!opts.dryRun) await writeChunk(opts.orgId, chunk);
-    opts.onProgress?.(Math.min(i + ROW_CHUNK, total), total);
-  }
+  // Two chunks in flight: one chunk's children go out while the previous one's members and pairings do.
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < total) {
+      const chunk = plans.slice(next, next += ROW_CHUNK);
+      if (!opts.dryRun) await writeChunk(opts.orgId, chunk);
+      opts.onProgress?.(done += chunk.length, total);
+    }
+  };
+  await Promise.all([worker(), worker()]);
   result.errors.sort((a, b) => a.row - b.row);
   return result;
 }
@@ -225,10 +231,17 @@ async function writeChunk(orgId: string, chunk: RowOps[]): Promise<void> {
   const refusedChildren = await insertManyTolerant(Child, childInserts);
   if (refusedChildren.size) await adoptRacedChildren(orgId, chunk, refusedChildren);
   await bulkWriteChunked(Child, chunk.flatMap((o) => (o.childUpdate ? [o.childUpdate] : [])));
-  await insertMembers(orgId, chunk.flatMap((o) => o.memberInserts));
-  await bulkWriteChunked(FamilyMember, chunk.flatMap((o) => o.memberUpdates));
-  await bulkWriteChunked(Pairing, chunk.flatMap((o) => o.pairingUpdates));
-  await insertManyTolerant(Pairing, chunk.flatMap((o) => o.pairingInserts));
+  // Members and pairings depend on the children only, not on each other.
+  await Promise.all([
+    (async () => {
+      await insertMembers(orgId, chunk.flatMap((o) => o.memberInserts));
+      await bulkWriteChunked(FamilyMember, chunk.flatMap((o) => o.memberUpdates));
+    })(),
+    (async () => {
+      await bulkWriteChunked(Pairing, chunk.flatMap((o) => o.pairingUpdates));
+      await insertManyTolerant(Pairing, chunk.flatMap((o) => o.pairingInserts));
+    })(),
+  ]);
 }
 
 /**

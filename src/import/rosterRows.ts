@@ -3,8 +3,8 @@ import {
   LEFT_BEHIND_CHOICES,
   LITERACY_CHOICES,
   LIVING_WITH_CHOICES,
-  mapHeader,
-  missingColumnErrors,
+  findHeader,
+  headerErrors,
   ROSTER_COLUMNS,
   RowReader,
   withoutUndefined,
@@ -22,16 +22,17 @@ export interface RosterOptions {
   timeZone?: string;
 }
 
-/** Validates a roster table (rows from readTable, index 0 = header). */
+/** Validates a roster table (rows from readTable; the header is found among the top rows). */
 export function parseRoster(rows: string[][], options: RosterOptions = {}): ParseResult<RosterRow> {
-  const header = mapHeader(rows[0] ?? [], ROSTER_COLUMNS);
-  if (header.missingRequired.length > 0) return missingColumnErrors(header.missingRequired);
+  const header = findHeader(rows, ROSTER_COLUMNS);
+  const refused = headerErrors<RosterRow>(header);
+  if (refused) return refused;
 
   const today = calendarDate(options.now ?? new Date(), options.timeZone ?? 'Asia/Shanghai');
   const birthBounds = { after: `${Number(today.slice(0, 4)) - MAX_CHILD_AGE - 1}${today.slice(4)}`, upTo: today };
   const result: ParseResult<RosterRow> = { rows: [], errors: [] };
   const firstRowOf = new Map<string, number>();
-  for (let i = 1; i < rows.length; i++) {
+  for (let i = header.at + 1; i < rows.length; i++) {
     const r = new RowReader(rows[i], header.index, i + 1);
     if (r.isBlank()) continue;
     const data: RosterRow = withoutUndefined({

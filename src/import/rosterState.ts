@@ -22,8 +22,8 @@ export interface PairingLite { _id: Id; childId: Id; teacherId: Id; proposed?: b
 /** Teaching roles the bot may propose as a proxy parent (never a principal). */
 const PROPOSABLE = new Set(['teacher', 'head_teacher', 'counselor', 'moral_director']);
 
-/** Past this many children, the family members of the whole org are read in one scan rather than by a long $in. */
-const MEMBERS_BY_ID_MAX = 500;
+/** Past this many ids, the whole org is read in one scan rather than by a long $in (FerretDB scans either way). */
+const BY_ID_MAX = 500;
 
 export class RosterState {
   /** Schools by name, as they were before this import (a teacher's school must be one of them). */
@@ -58,7 +58,8 @@ export class RosterState {
     const schoolIds = schools.map((sc) => sc._id);
     const [classes, staff, children, pairings] = await Promise.all([
       Classroom.find({ orgId, schoolId: { $in: schoolIds } }, { _id: 1, schoolId: 1, name: 1 }).lean(),
-      Staff.find({ orgId, $or: [{ wecomUserId: { $in: teacherIds } }, { schoolId: { $in: schoolIds } }] },
+      // A county file names thousands of teachers: then one scan of the org's staff beats a long $in.
+      Staff.find(teacherIds.length > BY_ID_MAX ? { orgId } : { orgId, $or: [{ wecomUserId: { $in: teacherIds } }, { schoolId: { $in: schoolIds } }] },
         { _id: 1, schoolId: 1, name: 1, wecomUserId: 1, role: 1, maxChildren: 1, active: 1 }).lean<StaffLite[]>(),
       Child.find({ orgId, schoolId: { $in: schoolIds } }, { history: 0 }).lean<ChildLite[]>(),
       Pairing.find({ orgId, until: { $exists: false } }, { _id: 1, childId: 1, teacherId: 1, proposed: 1 }).lean<PairingLite[]>(),
@@ -77,7 +78,7 @@ export class RosterState {
       if (!s.currentPairing.has(String(p.childId))) s.currentPairing.set(String(p.childId), p);
       s.load.set(String(p.teacherId), (s.load.get(String(p.teacherId)) ?? 0) + 1);
     }
-    const members = children.length <= MEMBERS_BY_ID_MAX
+    const members = children.length <= BY_ID_MAX
       ? await FamilyMember.find({ orgId, childId: { $in: children.map((c) => c._id) } }).lean<MemberLite[]>()
       : await FamilyMember.find({ orgId }).lean<MemberLite[]>();
     for (const m of members) {

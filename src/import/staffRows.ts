@@ -1,15 +1,16 @@
-import { mapHeader, missingColumnErrors, ROLE_CHOICES, RowReader, STAFF_COLUMNS, withoutUndefined } from './columns';
+import { findHeader, headerErrors, ROLE_CHOICES, RowReader, STAFF_COLUMNS, withoutUndefined } from './columns';
 import type { ParseResult, StaffRow } from './types';
 
-/** Validates a staff table (rows from readTable, index 0 = header). */
+/** Validates a staff table (rows from readTable; the header is found among the top rows). */
 export function parseStaff(rows: string[][]): ParseResult<StaffRow> {
-  const header = mapHeader(rows[0] ?? [], STAFF_COLUMNS);
-  if (header.missingRequired.length > 0) return missingColumnErrors(header.missingRequired);
+  const header = findHeader(rows, STAFF_COLUMNS);
+  const refused = headerErrors<StaffRow>(header);
+  if (refused) return refused;
 
   const result: ParseResult<StaffRow> = { rows: [], errors: [] };
   // WeCom treats userids case-insensitively, so Zhang3 and zhang3 are the same person.
   const firstRowOf = new Map<string, number>();
-  for (let i = 1; i < rows.length; i++) {
+  for (let i = header.at + 1; i < rows.length; i++) {
     const r = new RowReader(rows[i], header.index, i + 1);
     if (r.isBlank()) continue;
     const data: StaffRow = withoutUndefined({

@@ -1,10 +1,25 @@
 import { parse } from 'csv-parse/sync';
 import { Workbook, type CellValue } from 'exceljs';
+import iconv from 'iconv-lite';
+
+/** Data rows one file may hold: a county's roster fits many times over; more is a mistake or an attack. */
+export const MAX_ROWS = 50_000;
+
+/** Rows read at most: MAX_ROWS data rows below a header that may sit under a few title rows. */
+const MAX_TABLE_ROWS = MAX_ROWS + 10;
+
+function tooManyRows(rows: number): never {
+  throw new TableError('too_many_rows', `the file has about ${rows} rows; at most ${MAX_ROWS} are read`, { max: MAX_ROWS, rows });
+}
+
+/** Why a file is refused whole; each code has an `importError.<code>` message. */
+export type TableErrorCode = 'unreadable' | 'binary' | 'too_many_rows';
 
 export class TableError extends Error {
   constructor(
-    readonly code: 'unreadable',
+    readonly code: TableErrorCode,
     message: string,
+    readonly params: Record<string, number> = {},
   ) {
     super(message);
     this.name = 'TableError';
@@ -14,34 +29,47 @@ export class TableError extends Error {
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
 /**
- * Reads an uploaded .xlsx (first visible worksheet) or UTF-8 CSV into trimmed strings.
- * Index 0 is the header row, so the spreadsheet row number is index + 1; empty rows inside
- * the table are kept as rows of '' so those numbers stay right. All rows have the same width.
+ * Reads an uploaded .xlsx (first visible worksheet) or CSV (UTF-8, or the GB18030/GBK that Excel on Chinese
+ * Windows saves) into trimmed strings. Index 0 is the spreadsheet's row 1, so a row number is index + 1; empty
+ * rows inside the table are kept as rows of '' so those numbers stay right. All rows have the same width.
  */
 export async function readTable(body: Buffer): Promise<string[][]> {
   if (!body || body.length === 0) throw new TableError('unreadable', 'the file is empty');
   const rows = body.subarray(0, 4).equals(ZIP_MAGIC) ? await readXlsx(body) : readCsv(body);
   while (rows.length > 0 && rows[rows.length - 1].every((c) => c === '')) rows.pop();
   if (rows.length === 0) throw new TableError('unreadable', 'the file has no rows');
+  if (rows.length > MAX_TABLE_ROWS) tooManyRows(rows.length);
   const width = rows.reduce((w, r) => Math.max(w, r.length), 0);
   return rows.map((r) => (r.length < width ? r.concat(Array<string>(width - r.length).fill('')) : r));
 }
 
-function readCsv(body: Buffer): string[][] {
-  let text: string;
+/** Control characters no spreadsheet writes into a CSV: their presence means the bytes are not text. */
+const BINARY = /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/;
+
+/** UTF-8 (a BOM dropped) when the bytes are valid UTF-8, else GB18030 (a superset of GBK and GB2312). */
+export function decodeText(body: Buffer): string {
   try {
-    // fatal: a GBK/UTF-16 export must be refused, not imported as mojibake; the decoder drops a BOM.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    throw new TableError('unreadable', 'the file is not UTF-8 text');
+    return iconv.decode(body, 'gb18030');
   }
-  if (text.includes('\0')) throw new TableError('unreadable', 'the file is binary, not CSV');
+}
+
+function readCsv(body: Buffer): string[][] {
+  // A UTF-16 export starts with its BOM; decoded as anything else it would be mojibake, so it is refused.
+  if (body.length >= 2 && ((body[0] === 0xff && body[1] === 0xfe) || (body[0] === 0xfe && body[1] === 0xff))) {
+    throw new TableError('unreadable', 'the file is UTF-16 text; save it as CSV UTF-8');
+  }
+  const text = decodeText(body);
+  if (BINARY.test(text)) throw new TableError('binary', 'the file is binary, not CSV text');
   let records: string[][];
   try {
-    records = parse(text, { relax_column_count: true, skip_empty_lines: false }) as string[][];
+    // Parsing stops one record past the cap: a file of a million rows is refused without reading it all.
+    records = parse(text, { relax_column_count: true, skip_empty_lines: false, to: MAX_TABLE_ROWS + 1 }) as string[][];
   } catch (e) {
     throw new TableError('unreadable', `the CSV cannot be parsed: ${(e as Error).message}`);
   }
+  if (records.length > MAX_TABLE_ROWS) tooManyRows(text.split('\n').length);
   return records.map((r) => r.map((c) => c.trim()));
 }
 

@@ -76,6 +76,7 @@ export const cliZh = {
     unpairedLine: '第 {{row}} 行 {{child}}',
     errorsHeader: '错误（这些行已跳过，改正后重新导入整个文件即可）：',
     errorLine: '第 {{row}} 行 · {{field}}: {{message}}',
+    moreErrors: '……另有 {{n}} 条错误未列出（共 {{total}} 条）',
   },
   cards: {
     unknownSchool: '没有名为“{{school}}”的学校。已有的学校：{{known}}',
@@ -155,6 +156,7 @@ Exit codes:
     unpairedLine: 'Row {{row}} {{child}}',
     errorsHeader: 'Errors (these rows were skipped; fix them and import the file again):',
     errorLine: 'Row {{row}} · {{field}}: {{message}}',
+    moreErrors: '… and {{n}} more errors not listed ({{total}} in all)',
   },
   cards: {
     unknownSchool: 'No school named "{{school}}". Schools: {{known}}',

@@ -16,6 +16,10 @@ export const importErrorsZh: Record<string, string> = {
   unknown_teacher: '“{{field}}”里的账号 {{value}} 不在教职工名单里：请先导入教职工',
   teacher_other_school: '“{{field}}”里的老师 {{value}} 不是这所学校的',
   address_taken: '“{{field}}”这个账号已被一位家长绑定，不能再用作教职工账号',
+  binary: '文件无法读取：这不是表格文字，像是图片或其他二进制文件。请上传 CSV 或 .xlsx 文件',
+  too_many_rows: '文件无法读取：一次最多导入 {{max}} 行，这个文件有 {{rows}} 行。请分成几个文件导入',
+  duplicate_column: '表头里“{{field}}”这一列出现了两次：请删掉或改名其中一列',
+  too_long: '“{{field}}”太长了：最多 {{max}} 个字',
 };
 
 export const importErrorsEn: Record<string, string> = {
@@ -31,4 +35,8 @@ export const importErrorsEn: Record<string, string> = {
   unknown_teacher: '"{{field}}": {{value}} is not on the staff list; import the staff first',
   teacher_other_school: '"{{field}}": teacher {{value}} belongs to another school',
   address_taken: '"{{field}}": this account is already bound to a family member and cannot be a staff account',
+  binary: 'The file cannot be read: it is not spreadsheet text but an image or other binary file; upload a CSV or an .xlsx file',
+  too_many_rows: 'The file cannot be read: at most {{max}} rows are imported at once, and this file has {{rows}}; split it into several files',
+  duplicate_column: 'The header has the "{{field}}" column twice: delete or rename one of them',
+  too_long: '"{{field}}" is too long: at most {{max}} characters',
 };

@@ -21,6 +21,15 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.status(413).json({ error: 'too_large', message: 'The body is too large.' });
       return;
     }
+    // Express's own 4xx: a path whose %-encoding is broken (URIError, "Failed to decode param"), a bad header…
+    const status = e.status ?? (e as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      const badPath = err instanceof URIError || /decode/i.test(e.message ?? '');
+      res.status(status).json(badPath
+        ? { error: 'bad_path', message: 'The URL path is not valid percent-encoding.' }
+        : { error: 'bad_request', message: e.message ?? 'Bad request.' });
+      return;
+    }
     log.error({ err }, 'request failed');
     res.status(500).json({ error: 'internal', message: 'Internal error; see the server log.' });
   };

@@ -7,11 +7,12 @@ import { Org } from '../models/org';
 import { scheduleSettings, scheduleSettingsSchema } from '../scheduler/settings';
 import { adminAuth } from './adminAuth';
 import { badRequest } from './errors';
+import { safeKey } from './safeKeys';
 
 const body = z.object({
   quietHours: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM-HH:MM').optional(),
   /** Partial: only the keys given change; the rest keep their stored value or default. */
-  schedule: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  schedule: z.record(safeKey, z.record(safeKey, z.unknown())).optional(),
 }).strict();
 
 /**
