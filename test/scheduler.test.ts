@@ -70,6 +70,31 @@ describe('scheduler', () => {
     expect(s.busy()).toBe(false);
   });
 
+  it('a fan-out lets delivery catch up whenever many messages wait, so the queue stays small', async () => {
+    let maxWaiting = 0;
+    let delivered = 0;
+    const deliver = async () => {
+      const waiting = await Outbox.find({ status: 'pending' }, { _id: 1 }).lean();
+      maxWaiting = Math.max(maxWaiting, waiting.length);
+      await Outbox.deleteMany({ _id: { $in: waiting.map((d) => d._id) } }); // stands in for sending them
+      delivered += waiting.length;
+    };
+    const fanOut: Job = {
+      name: 'fanout-paced',
+      async runDue(ctx) {
+        for (let i = 0; i < 250; i++) {
+          if (i % 10 === 0) await ctx.makeRoom();
+          await ctx.notify({ to: `q${i}`, key: `paced:${i}`, kind: 'paced', render: () => `hello ${i}`, style: 'text' });
+        }
+      },
+    };
+    const s = new Scheduler([fanOut], { orgId: 'o1', clock, log, audience, deliver, queueHighWater: 50 });
+    await s.runDue(new Date(T0.getTime() + 2 * 3600_000));
+    expect(maxWaiting).toBeGreaterThanOrEqual(50);
+    expect(maxWaiting).toBeLessThanOrEqual(60);
+    expect(delivered + (await Outbox.countDocuments({ kind: 'paced' }))).toBe(250);
+  });
+
   it('stops within seconds while a long job is pushing notices, leaving the rest for the next start', async () => {
     let pushed = 0;
     const fanOut: Job = {

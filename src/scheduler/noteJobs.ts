@@ -123,7 +123,7 @@ async function runHeadTeacher(ctx: JobContext): Promise<void> {
 async function runDelivery(ctx: JobContext): Promise<void> {
   const s = ctx.settings.notes;
   const tz = ctx.timeZone;
-  await deliverDueNotes(ctx.audience, ctx.now, s, tz, ctx.signal);
+  await deliverDueNotes(ctx.audience, ctx.now, s, tz, ctx);
 
   const cur = periodOf(ctx.now, tz);
   const last = shiftPeriod(cur, -1);

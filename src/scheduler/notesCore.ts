@@ -191,14 +191,15 @@ export async function deliverNote(aud: Audience, now: Date, note: ProgressNoteDo
 }
 
 /** Every submitted note whose delivery moment has come: the tick's work and the safety net after a late submission. */
-export async function deliverDueNotes(aud: Audience, now: Date, s: NoteSettings, tz: string, signal?: AbortSignal): Promise<number> {
+export async function deliverDueNotes(aud: Audience, now: Date, s: NoteSettings, tz: string, run?: { signal: AbortSignal; makeRoom(): Promise<void> }): Promise<number> {
   const cur = periodOf(now, tz);
   // Last month's notes are due from this month's delivery moment; everything older is due anyway.
   const latest = now >= deliveryMoment(shiftPeriod(cur, -1), s, tz) ? shiftPeriod(cur, -1) : shiftPeriod(cur, -2);
   const due = await ProgressNote.find({ orgId: aud.orgId, status: 'submitted', period: { $lte: latest } });
   let n = 0;
   for (const note of due) {
-    if (signal?.aborted) break; // stopping: the rest are still `submitted`, due again at the next start
+    if (run?.signal.aborted) break; // stopping: the rest are still `submitted`, due again at the next start
+    if (n % 100 === 0) await run?.makeRoom();
     await deliverNote(aud, now, note);
     n++;
   }

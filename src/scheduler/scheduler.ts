@@ -15,6 +15,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { acquireLease } from '../models/lease';
 import { Org } from '../models/org';
+import { Outbox } from '../models/outbox';
 import { ScheduleSettings, scheduleSettings } from './settings';
 
 export interface JobContext {
@@ -28,6 +29,11 @@ export interface JobContext {
   notify(notice: Notice): Promise<boolean>;
   /** Aborted when the bot stops: long loops end early (what is left is due again at the next start). */
   signal: AbortSignal;
+  /**
+   * For a job that pushes thousands of notices: call it every so often; while many are already waiting to be
+   * sent, it delivers them before the job adds more, so the queue (and every query on it) stays small.
+   */
+  makeRoom(): Promise<void>;
 }
 
 /** Thrown by `ctx.notify` once the bot is stopping, to end a long job quickly. */
@@ -47,7 +53,14 @@ export interface SchedulerOptions {
   clock: Clock;
   log: Logger;
   audience: Audience;
+  /** Sends what is due now (the delivery worker); without it makeRoom() only waits for nothing. */
+  deliver?: () => Promise<unknown>;
+  /** Default QUEUE_HIGH_WATER. */
+  queueHighWater?: number;
 }
+
+/** Due messages waiting in the queue above which a fan-out lets delivery catch up first. */
+export const QUEUE_HIGH_WATER = 1_000;
 
 const TICK_LEASE_MS = 55_000;
 /** How long a stop waits for the jobs in progress before letting the process go (the rest is idempotent). */
@@ -103,6 +116,11 @@ export class Scheduler {
           return notify(audience, now, notice);
         },
         signal: this.abort.signal,
+        makeRoom: async () => {
+          if (!this.opts.deliver) return;
+          const waiting = await Outbox.countDocuments({ status: 'pending', dueAt: { $lte: now } });
+          if (waiting >= (this.opts.queueHighWater ?? QUEUE_HIGH_WATER)) await this.opts.deliver();
+        },
       };
       try {
         await job.runDue(ctx);
