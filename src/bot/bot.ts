@@ -1,8 +1,9 @@
-/** Inbound flow: de-duplicate → resolve the sender → run the handler chain. Replies go to the outbox. */
+/** Inbound flow: normalise → de-duplicate → resolve the sender → run the handler chain. Replies go to the outbox. */
 import { firstSighting } from '../models/inboundLog';
 import { noteRoute } from '../models/route';
 import { BotContext, Services } from './context';
 import { InboundMessage } from './channel';
+import { MAX_INBOUND_CHARS, normaliseInbound } from './inbound';
 import { resolvePerson } from './sender';
 
 export type Handle = (ctx: BotContext) => Promise<void>;
@@ -11,8 +12,9 @@ export class Bot {
   constructor(private readonly services: Services, private readonly handle: Handle) {}
 
   /** Returns false when the message was a repeat and was dropped. */
-  async receive(msg: InboundMessage): Promise<boolean> {
+  async receive(raw: InboundMessage): Promise<boolean> {
     const { orgId, log } = this.services;
+    const { msg, issue } = normaliseInbound(raw);
     if (!(await firstSighting(orgId, msg.channel, msg.platformId, msg.from, msg.at))) {
       log.info({ channel: msg.channel, platformId: msg.platformId }, 'duplicate inbound message dropped');
       return false;
@@ -23,6 +25,11 @@ export class Bot {
     log.info({ channel: msg.channel, from: msg.from, room: msg.room, platformId: msg.platformId, sender: person.kind }, 'inbound message');
     const ctx = new BotContext(msg, person, this.services);
     try {
+      if (issue) {
+        // Said back to the sender, never run through the handlers; an empty post in a group chat is not worth a reply.
+        if (issue === 'tooLong' || !msg.room) await ctx.reply(`inbound.${issue}`, { max: MAX_INBOUND_CHARS });
+        return true;
+      }
       await this.handle(ctx);
     } catch (err) {
       log.error({ err, platformId: msg.platformId }, 'handler failed');

@@ -7,6 +7,7 @@ import { cliEn, cliZh } from './cli';
 import { cadencesEn, cadencesZh } from './cadences';
 import { callsEn, callsZh } from './calls';
 import { notesEn, notesZh } from './notes';
+import { inboundEn, inboundZh } from './inbound';
 
 export type Lang = 'zh-CN' | 'en';
 export type Style = 'text' | 'voice';
@@ -14,8 +15,8 @@ export const LANGS: Lang[] = ['zh-CN', 'en'];
 
 /** Messages people receive through the bot: each has a `_voice` twin (test/locales.test.ts checks it). */
 export const botMessages = {
-  'zh-CN': { ...zhCN, notes: notesZh, calls: callsZh, cadences: cadencesZh },
-  en: { ...en, notes: notesEn, calls: callsEn, cadences: cadencesEn },
+  'zh-CN': { ...zhCN, notes: notesZh, calls: callsZh, cadences: cadencesZh, inbound: inboundZh },
+  en: { ...en, notes: notesEn, calls: callsEn, cadences: cadencesEn, inbound: inboundEn },
 };
 
 export const resources = {
