@@ -15,6 +15,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { isExecutable } from './executables';
 
 export interface PgBinaries {
   postgres: string;
@@ -83,15 +84,6 @@ function npmBinaries(dataDir: string): PgBinaries | undefined {
     }
   } catch { /* no list: the package's own links are all there is */ }
   return { postgres, initdb, major: Number(version.split('.')[0]), source: 'npm', libDirs: [libLinks, path.join(native, 'lib')] };
-}
-
-function isExecutable(p: string): boolean {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** How to run a PostgreSQL binary as a non-root user: a prefix command (unshare) when we are root. */

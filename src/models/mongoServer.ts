@@ -16,6 +16,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { which } from './executables';
 import { MongoClient } from 'mongodb';
 import {
   asNonRoot, clusterMajor, cmdline, describePg, findPostgresBinaries, initCluster, isAlive, PG_USER, startPostgres,
@@ -242,18 +243,6 @@ export function withDatabase(uri: string, dbName: string): string {
   const u = new URL(uri);
   u.pathname = `/${dbName}`;
   return u.toString();
-}
-
-function which(bin: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, bin);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch { /* not here */ }
-  }
-  return undefined;
 }
 
 /** Is FerretDB there without building it (tests that only run where it is). */
