@@ -56,13 +56,16 @@ export class RosterState {
       s.schools.set(sc.name, sc._id);
     }
     const schoolIds = schools.map((sc) => sc._id);
-    const [classes, staff, children, pairings] = await Promise.all([
+    // A big file reads the org's members in one scan, alongside the rest; a small one asks for its children's.
+    const orgWideMembers = rows.length > BY_ID_MAX;
+    const [classes, staff, children, pairings, orgMembers] = await Promise.all([
       Classroom.find({ orgId, schoolId: { $in: schoolIds } }, { _id: 1, schoolId: 1, name: 1 }).lean(),
       // A county file names thousands of teachers: then one scan of the org's staff beats a long $in.
       Staff.find(teacherIds.length > BY_ID_MAX ? { orgId } : { orgId, $or: [{ wecomUserId: { $in: teacherIds } }, { schoolId: { $in: schoolIds } }] },
         { _id: 1, schoolId: 1, name: 1, wecomUserId: 1, role: 1, maxChildren: 1, active: 1 }).lean<StaffLite[]>(),
       Child.find({ orgId, schoolId: { $in: schoolIds } }, { history: 0 }).lean<ChildLite[]>(),
       Pairing.find({ orgId, until: { $exists: false } }, { _id: 1, childId: 1, teacherId: 1, proposed: 1 }).lean<PairingLite[]>(),
+      orgWideMembers ? FamilyMember.find({ orgId }).lean<MemberLite[]>() : undefined,
     ]);
     for (const c of classes) s.classes.set(`${c.schoolId}|${c.name}`, c._id);
     for (const st of [...staff].sort((a, b) => (a.wecomUserId < b.wecomUserId ? -1 : a.wecomUserId > b.wecomUserId ? 1 : 0))) {
@@ -78,9 +81,9 @@ export class RosterState {
       if (!s.currentPairing.has(String(p.childId))) s.currentPairing.set(String(p.childId), p);
       s.load.set(String(p.teacherId), (s.load.get(String(p.teacherId)) ?? 0) + 1);
     }
-    const members = children.length <= BY_ID_MAX
+    const members = orgMembers ?? (children.length <= BY_ID_MAX
       ? await FamilyMember.find({ orgId, childId: { $in: children.map((c) => c._id) } }).lean<MemberLite[]>()
-      : await FamilyMember.find({ orgId }).lean<MemberLite[]>();
+      : await FamilyMember.find({ orgId }).lean<MemberLite[]>());
     for (const m of members) {
       s.codes.add(m.code);
       s.members.set(`${m.childId}|${m.role}`, m);
