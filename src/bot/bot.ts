@@ -1,5 +1,6 @@
 /** Inbound flow: normalise → de-duplicate → resolve the sender → run the handler chain. Replies go to the outbox. */
-import { firstSighting } from '../models/inboundLog';
+import { firstSighting, sightedAt } from '../models/inboundLog';
+import { usedKeys } from './outbox';
 import { noteRoute } from '../models/route';
 import { BotContext, Services } from './context';
 import { InboundMessage } from './channel';
@@ -15,7 +16,7 @@ export class Bot {
   async receive(raw: InboundMessage): Promise<boolean> {
     const { orgId, log } = this.services;
     const { msg, issue } = normaliseInbound(raw);
-    if (!(await firstSighting(orgId, msg.channel, msg.platformId, msg.from, msg.at))) {
+    if (!(await firstSighting(orgId, msg.channel, msg.platformId, msg.from, msg.at)) && !(await this.neverAnswered(msg))) {
       log.info({ channel: msg.channel, platformId: msg.platformId }, 'duplicate inbound message dropped');
       return false;
     }
@@ -37,4 +38,23 @@ export class Bot {
     }
     return true;
   }
+
+  /**
+   * A repeat of a message seen a while ago that got no reply: its first processing was cut off (the database went
+   * away between the de-duplication record and the reply), so the platform's retry is processed again rather than
+   * dropped. Replies have keys made from the message id, so this can add the missing reply but never a second one.
+   * A repeat within REPROCESS_AFTER_MS may still be in progress elsewhere and is dropped.
+   */
+  private async neverAnswered(msg: InboundMessage): Promise<boolean> {
+    const { orgId, log } = this.services;
+    const seen = await sightedAt(orgId, msg.channel, msg.platformId);
+    if (!seen || Date.now() - seen.getTime() < REPROCESS_AFTER_MS) return false;
+    const replied = await usedKeys(orgId, [`reply:${msg.channel}:${msg.platformId}:0`]);
+    if (replied.size) return false;
+    log.warn({ channel: msg.channel, platformId: msg.platformId }, 'a repeat of a message that was never answered: processing it again');
+    return true;
+  }
 }
+
+/** Longer than a message takes to handle, shorter than the gap before a platform's later retries. */
+const REPROCESS_AFTER_MS = 10_000;
