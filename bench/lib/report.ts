@@ -41,7 +41,7 @@ export class Report {
   add(row: Row): void {
     this.rows.push(row);
     if (this.partial) this.write(this.partial.file, { ...this.partial.meta, complete: false });
-    say(`→ ${row.figure} [${row.size}]: ${row.value}${row.ratio !== undefined ? `  = ${fmt(row.ratio)}× baseline` : ''}`
+    say(`→ ${row.figure} [${row.size}]: ${row.value}${row.ratio !== undefined ? `  = ${ratio(row.ratio)}× baseline` : ''}`
       + `${row.goal ? `  goal ${row.goal}: ${row.met ? 'met' : 'MISSED'}` : ''}`);
   }
 
@@ -52,7 +52,7 @@ export class Report {
 
   table(): string {
     const head = ['figure', 'size', 'value', '× baseline', 'goal', ''];
-    const body = this.rows.map((r) => [r.figure, r.size, r.value, r.ratio !== undefined ? fmt(r.ratio) : '', r.goal ?? '',
+    const body = this.rows.map((r) => [r.figure, r.size, r.value, r.ratio !== undefined ? ratio(r.ratio) : '', r.goal ?? '',
       r.goal ? (r.met ? 'met' : 'MISSED') : '']);
     const widths = head.map((h, i) => Math.max(width(h), ...body.map((b) => width(b[i]))));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c + ' '.repeat(widths[i] - width(c))).join(' | ')} |`;
@@ -62,6 +62,11 @@ export class Report {
   write(file: string, meta: Record<string, unknown>): void {
     fs.writeFileSync(file, `${JSON.stringify({ ...meta, baselines: this.baselines, rows: this.rows, notes: this.notes, ...this.extra }, null, 2)}\n`);
   }
+}
+
+/** A ratio with two significant digits below 10. */
+function ratio(x: number): string {
+  return fmt(x, x < 0.1 ? 3 : x < 1 ? 2 : x < 10 ? 1 : 0);
 }
 
 /** Display width: CJK characters take two columns. */
