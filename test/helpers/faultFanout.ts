@@ -92,14 +92,17 @@ export async function deliveredNotes(): Promise<number> {
   return SimMessage.countDocuments({ outboxKey: /^note:/ });
 }
 
-/** "queued note/pending 12, …; archived 280" for failure messages. */
+/** "queued: note/pending 12 …; archived: note/sent 280 …; errors: …" for failure messages. */
 export async function outboxSummary(): Promise<string> {
-  const docs = await Outbox.find({}, { status: 1, kind: 1, lastError: 1 }).lean();
-  const by = new Map<string, number>();
-  for (const d of docs) by.set(`${d.kind}/${d.status}`, (by.get(`${d.kind}/${d.status}`) ?? 0) + 1);
-  const errors = [...new Set(docs.map((d) => d.lastError).filter(Boolean))].slice(0, 3);
-  const archived = await OutboxArchive.countDocuments({});
-  return `queued: ${[...by].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; archived ${archived}${errors.length ? `; errors: ${errors.join(' | ')}` : ''}`;
+  const fields = { status: 1, kind: 1, lastError: 1 };
+  const [hot, archived] = await Promise.all([Outbox.find({}, fields).lean(), OutboxArchive.find({}, fields).lean()]);
+  const count = (docs: Array<{ kind?: string | null; status?: string | null }>) => {
+    const by = new Map<string, number>();
+    for (const d of docs) by.set(`${d.kind}/${d.status}`, (by.get(`${d.kind}/${d.status}`) ?? 0) + 1);
+    return [...by].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  };
+  const errors = [...new Set([...hot, ...archived].map((d) => d.lastError).filter(Boolean))].slice(0, 3);
+  return `queued: ${count(hot)}; archived: ${count(archived)}${errors.length ? `; errors: ${errors.join(' | ')}` : ''}`;
 }
 
 /**
