@@ -27,7 +27,8 @@ const schema = z.object({
   BIND_ORG_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(30),
   BIND_ORG_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(10),
   BIND_ORG_PAUSE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
-  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  DELIVERY_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

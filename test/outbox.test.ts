@@ -177,6 +177,7 @@ describe('delivery under races and crashes', () => {
 
   it('does not stall behind messages whose worker died between claiming and sending; takes them over later', async () => {
     const ch = new RecordingChannel();
+    const claimedFrom = Date.now();
     for (let i = 0; i < 25; i++) {
       await enqueue({ ...item(`dead${i}`), to: `p${i}` });
       const doc = await Outbox.findOne({ key: `dead${i}` }).lean();
@@ -185,13 +186,18 @@ describe('delivery under races and crashes', () => {
     }
     clock.set(new Date(T0.getTime() + 1000));
     await enqueue({ ...item('fresh'), dueAt: clock.now() });
-    expect(await worker(ch).deliverDue()).toBe(1);
+    const quick = () => new DeliveryWorker({ channels: new Map([['rec', ch]]), defaultChannel: 'rec', clock, log, maxAttempts: 5, claimMs: 15_000 });
+    expect(await quick().deliverDue()).toBe(1);
     expect(ch.sent.map((m) => m.key)).toEqual(['fresh']);
-    clock.set(new Date(T0.getTime() + 61_000));
-    expect(await worker(ch).deliverDue()).toBe(25);
+    // Moving the clock does not age a claim: a send that started a moment ago may still be going on.
+    clock.set(new Date(T0.getTime() + 3600_000));
+    expect(await quick().deliverDue()).toBe(0);
+    // Real time does: after claimMs the dead worker's messages are taken over.
+    await new Promise((r) => setTimeout(r, Math.max(0, claimedFrom + 15_500 - Date.now())));
+    expect(await quick().deliverDue()).toBe(25);
     expect(new Set(ch.sent.map((m) => m.key)).size).toBe(26);
     expect(await OutboxArchive.countDocuments({ status: 'sent' })).toBe(26);
-  });
+  }, 60_000);
 
   it('sends to one person in order, also when the first message is throttled; others go on meanwhile', async () => {
     const ch = new RecordingChannel();

@@ -168,8 +168,10 @@ export class DeliveryWorker {
     }
     if (await claimOnce(claimKey(doc), now, this.workerId)) return true;
     // Someone holds this attempt. If they claimed it long ago and the message is still here, they died meanwhile.
+    // Real time, not the bot's clock: two instances' simulated clocks may differ, and a clock moved on does not
+    // make a send that started a second ago any older.
     const held = await Claim.findById(claimKey(doc)).lean();
-    if (!held || now.getTime() - held.at.getTime() < this.claimMs) return false;
+    if (!held || Date.now() - (held.heldSince ?? held.at).getTime() < this.claimMs) return false;
     if (await OutboxArchive.exists({ _id: doc._id })) {
       // It was sent and copied; only the removal from the queue was lost.
       await Outbox.deleteOne({ _id: doc._id });
@@ -181,7 +183,7 @@ export class DeliveryWorker {
 
   /** Counts the dead attempt and moves to the next; `$set` (not `$inc`) keeps racing recoverers in step. */
   private async takeOver(doc: Candidate): Promise<void> {
-    await Outbox.updateOne({ _id: doc._id, attempts: doc.attempts }, { $set: { status: 'pending', attempts: doc.attempts + 1 } });
+    await Outbox.updateOne({ _id: doc._id, attempts: doc.attempts, status: { $in: ['pending', 'sending'] } }, { $set: { status: 'pending', attempts: doc.attempts + 1 } });
     doc.attempts += 1;
   }
 
@@ -243,9 +245,10 @@ export class DeliveryWorker {
   private async failed(doc: Candidate, err: Error, lastError: string): Promise<'failed' | 'retry'> {
     const attempts = doc.attempts + 1;
     const permanent = err instanceof PermanentSendError || attempts >= this.opts.maxAttempts;
-    const backoff = err instanceof RetryableSendError && err.retryAfterMs
-      ? err.retryAfterMs
-      : Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
+    // The platform's retry-after is a floor, not the plan: a minute of throttling answered "retry in 2 s" used up
+    // every attempt in seconds. With the growing backoff, 12 attempts span about two hours.
+    const growing = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempts - 1));
+    const backoff = err instanceof RetryableSendError && err.retryAfterMs ? Math.max(err.retryAfterMs, growing) : growing;
     const now = this.opts.clock.now();
     if (permanent) await this.retire(doc, { status: 'failed', attempts, lastError });
     else await Outbox.updateOne({ _id: doc._id }, { $set: { attempts, lastError, dueAt: new Date(now.getTime() + backoff) } });

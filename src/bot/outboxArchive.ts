@@ -12,7 +12,7 @@ import { reserveKey } from './outbox';
 /** Left alone this long, so that the sweep does not race delivery's own move (both would be harmless anyway). */
 export const SWEEP_AFTER_MS = 10 * 60_000;
 /** An enqueue() takes milliseconds; a `new` message this old was left by a crash. */
-const NEW_STALE_MS = 2 * 60_000;
+const NEW_STALE_MS = 30_000;
 const BATCH = 500;
 
 export interface ArchiveResult { archived: number; recovered: number }

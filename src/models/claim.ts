@@ -8,14 +8,17 @@ import { Schema, model } from 'mongoose';
 const claimSchema = new Schema({
   _id: { type: String, required: true },
   holder: String,
+  /** The caller's time (the bot's clock, which the simulator moves). */
   at: { type: Date, required: true },
+  /** Real time of the claim: how long a holder has had it, whatever the simulated clocks say. */
+  heldSince: Date,
 });
 export const Claim = model('Claim', claimSchema);
 
 /** True for exactly one caller per key, ever. */
 export async function claimOnce(key: string, at: Date, holder?: string): Promise<boolean> {
   try {
-    await Claim.create({ _id: key, at, holder });
+    await Claim.create({ _id: key, at, holder, heldSince: new Date() });
     return true;
   } catch (err) {
     if ((err as { code?: number }).code === 11000) return false;
