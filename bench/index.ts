@@ -69,6 +69,12 @@ async function main(): Promise<void> {
     interrupted = true;
     say(`${signal}: stopping the bot and the database`);
     void bench.stopBot().catch(() => undefined)
+      .then(() => {
+        // What was measured so far, with the memory figures, stays in the JSON.
+        bench.sampler?.stop();
+        memoryRows(bench);
+        bench.report.write(settings.out, { ...bench.report.partial?.meta, complete: false, interrupted: signal, table: bench.report.table() });
+      })
       .then(() => mongo.stop()).catch(() => undefined)
       .finally(() => { fs.rmSync(workDir, { recursive: true, force: true }); process.exit(130); });
   };
