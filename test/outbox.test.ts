@@ -211,6 +211,18 @@ describe('delivery under races and crashes', () => {
     expect(ch.sent.map((m) => m.key)).toEqual(['b1', 'a1', 'a2', 'a3']);
   });
 
+  it('a reply goes before a fan-out waiting in the queue, also to a person the fan-out is for', async () => {
+    const ch = new RecordingChannel();
+    await Outbox.insertMany(Array.from({ length: 250 }, (_, i) => ({
+      ...item(`note${i}`), to: `p${i}`, kind: 'note', channel: 'rec', status: 'pending', attempts: 0,
+    })));
+    clock.set(new Date(T0.getTime() + 5 * 60_000));
+    await enqueue({ ...item('reply:sim:q1:0'), to: 'p249', kind: 'reply', dueAt: clock.now() });
+    const w = new DeliveryWorker({ channels: new Map([['rec', ch]]), defaultChannel: 'rec', clock, log, maxAttempts: 5, concurrency: 1 });
+    expect(await w.deliverDue()).toBe(251);
+    expect(ch.sent[0].key).toBe('reply:sim:q1:0');
+  }, 60_000);
+
   it('an urgent message is not held behind an older one waiting for the end of quiet hours', async () => {
     const ch = new RecordingChannel();
     await enqueue({ ...item('morning'), dueAt: new Date(T0.getTime() + 8 * 3600_000) });

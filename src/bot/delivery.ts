@@ -125,10 +125,19 @@ export class DeliveryWorker {
 
   /** Due pending messages (oldest first), plus `sending` ones left by a crash; skipping those passed over in this run. */
   private async duePage(now: Date, skipped: Set<string>): Promise<Candidate[]> {
-    // Two plain queries rather than one $or: each is served by the {status, dueAt} / {status, lockedUntil} index.
+    // Plain queries rather than one $or: each is served by its index. Replies first: someone is waiting for the
+    // answer, and a month's fan-out of notes must not stand between a parent's question and its reply.
+    const replies = await Outbox.find({ status: 'pending', kind: 'reply', dueAt: { $lte: now } })
+      .sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
     const pending = await Outbox.find({ status: 'pending', dueAt: { $lte: now } })
       .sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
-    const fresh = pending.filter((d) => !skipped.has(String(d._id))).slice(0, PAGE);
+    const seen = new Set<string>();
+    const fresh = [...replies, ...pending].filter((d) => {
+      const id = String(d._id);
+      if (skipped.has(id) || seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    }).slice(0, PAGE);
     if (fresh.length >= PAGE) return fresh;
     const crashed = await Outbox.find({ status: 'sending', lockedUntil: { $lte: now } })
       .sort({ lockedUntil: 1, _id: 1 }).limit(PAGE + skipped.size);
@@ -157,6 +166,8 @@ export class DeliveryWorker {
   private async olderUnsent(doc: Candidate): Promise<boolean> {
     return !!(await Outbox.exists({
       orgId: doc.orgId, to: doc.to, room: doc.room ?? null, status: { $in: ['pending', 'sending'] }, _id: { $lt: doc._id },
+      // A reply waits only for the replies before it (its own earlier pieces), not for a notice in the backlog.
+      ...(doc.kind === 'reply' ? { kind: 'reply' } : {}),
       $or: [{ dueAt: { $lte: doc.dueAt } }, { attempts: { $gt: 0 } }, { status: 'sending' }],
     }));
   }

@@ -42,6 +42,7 @@ const outboxSchema = new Schema(fields, { timestamps: true });
 outboxSchema.index({ orgId: 1, key: 1 }, { unique: true });
 // Delivery's page of due messages, crashed sends to take over, and "an older message to this address first".
 outboxSchema.index({ status: 1, dueAt: 1 });
+outboxSchema.index({ status: 1, kind: 1, dueAt: 1 });
 outboxSchema.index({ status: 1, lockedUntil: 1 });
 outboxSchema.index({ orgId: 1, to: 1, status: 1 });
 outboxSchema.index({ orgId: 1, inReplyTo: 1 });
