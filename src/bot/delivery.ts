@@ -211,7 +211,7 @@ export class DeliveryWorker {
       const res = await this.tryChannel(doc, name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
       if (!(res instanceof Error)) {
         await this.retire(doc, {
-          status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1,
+          status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1, claimedBy: this.workerId,
           ...(res.platformMsgId ? { platformMsgId: res.platformMsgId } : {}),
         });
         if (refusals.length) this.opts.log.info({ key: doc.key, route: res.route, refused: refusals }, 'delivered through a fallback route');
