@@ -17,6 +17,7 @@ it(`a minute of timeouts, -1, 45033 and 45009: ${OUTAGE_CHILDREN * 3} notes and 
     { from: 0, until: 15_000, fault: 'hang' },
     { from: 15_000, until: 30_000, fault: -1 },
     { from: 30_000, until: 45_000, fault: 45033 },
-    { from: 45_000, until: 60_000, fault: 45009 },
+    // Longer than 15 s: with the growing backoff and 5 s steps the retries come at +0, 5, 10, 20, 40, 75 s …
+    { from: 45_000, until: 90_000, fault: 45009 },
   ], { DELIVERY_MAX_ATTEMPTS: '50' });
 });
