@@ -88,7 +88,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const defaultChannel = opts.defaultChannel ?? simulator?.name ?? [...channels.keys()][0];
   if (!defaultChannel) throw new Error('no channel: turn the simulator on or configure WeCom or Wechaty');
   const router = new Router(channels, defaultChannel, config.ORG_ID);
-  const delivery = new DeliveryWorker({ channels, defaultChannel, router, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, claimMs: config.DELIVERY_CLAIM_SECONDS * 1000 });
+  const delivery = new DeliveryWorker({ channels, defaultChannel, router, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, claimMs: config.DELIVERY_CLAIM_SECONDS * 1000, concurrency: config.DELIVERY_CONCURRENCY });
   const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services, deliver: () => delivery.deliverDue() });
   let up = false;
 

@@ -29,6 +29,7 @@ const schema = z.object({
   BIND_ORG_PAUSE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   DELIVERY_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

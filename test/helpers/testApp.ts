@@ -128,8 +128,9 @@ export async function startTestApp(env: Record<string, string> = {}, extra: Pick
   if (!uri) throw new Error('MONGODB_URI is not set: test/globalSetup.ts should have set it');
   const file = path.basename(expect.getState().testPath ?? 'test', '.test.ts').replace(/[^A-Za-z0-9]/g, '_');
   const dbName = `t_${file}_${crypto.randomBytes(3).toString('hex')}`.slice(0, 60);
-  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', ...env });
   const wecom = TRANSPORT === 'wecom' && !extra.channels ? await WeComTransport.start() : undefined;
+  // Over WeCom, the transport reads what the fake took during each send as that message: one send at a time.
+  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', ...(wecom ? { DELIVERY_CONCURRENCY: '1' } : {}), ...env });
   try {
     const app = await startApp({
       config, log: createLogger('silent'), mongoUri: withDatabase(uri, dbName), ...extra,
