@@ -18,22 +18,10 @@ import { Outbox } from '../src/models/outbox';
 import { Pairing } from '../src/models/pairing';
 import { ProgressNote } from '../src/models/progressNote';
 import { startWithSchool, TestApp } from './helpers/testApp';
+import { rng, SEED } from './helpers/fuzz';
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const CASES = 150;
 const TIME_BUDGET_MS = 90_000;
-
-/** mulberry32: small, seedable, good enough to pick test cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Pools without digits, so a random text is never a menu choice that rightly starts a dialog.
 const POOLS = [

@@ -13,21 +13,10 @@ import { Pairing } from '../src/models/pairing';
 import { School } from '../src/models/school';
 import { Staff } from '../src/models/staff';
 import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
+import { rng, SEED } from './helpers/fuzz';
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const CASES = 200;
 const TIME_BUDGET_MS = 90_000;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const RECORDS: Array<[string, Model<any>]> = [

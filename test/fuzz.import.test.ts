@@ -10,21 +10,10 @@ import { Child } from '../src/models/child';
 import { FamilyMember } from '../src/models/familyMember';
 import { Pairing } from '../src/models/pairing';
 import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
+import { rng, SEED } from './helpers/fuzz';
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const CASES = 40;
 const TIME_BUDGET_MS = 90_000;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = [
   '', ' ', '=HYPERLINK("http://x","click")', '+1', '-1', '@SUM(A1)', '\u202e明小王', '王\u0000小\u0007明', '\u200b\u2066李\u2069',
