@@ -154,7 +154,7 @@ describe('wrong codes are limited across the org (someone rotating addresses)', 
     expect(right).toEqual(wrong);
     expect(right.join()).not.toContain('赵小军');
     expect((await t.say('new-parent', '2'))[0]).not.toContain('张丽');
-  });
+  }, 120_000); // 33 messages: over the WeCom transport on a busy machine this took more than jest's 30 s
 
   it('an address already bound still binds with a right code', async () => {
     expect((await t.say('li-dad', fresh.father))[0]).toContain('绑定成功');
