@@ -9,17 +9,10 @@
  * an attempt and the client's retry-after (5 s for -1, 2 s for 45033) replaced the backoff, so a minute of trouble
  * used up the whole budget (118 of 120 notes ended `failed`).
  */
-import { OUTAGE_CHILDREN, runOutage } from './helpers/outageScenario';
+import { A_MINUTE_OF_TROUBLE, OUTAGE_CHILDREN, runOutage } from './helpers/outageScenario';
 
 jest.setTimeout(300_000);
 
 it(`a minute of timeouts, -1, 45033 and 45009: ${OUTAGE_CHILDREN * 3} notes and the series delivered once each, in order per person`, async () => {
-  // 45009 last: the client asks the outbox to wait 60 s after it, so a fault after it would meet no call.
-  await runOutage([
-    { from: 0, until: 15_000, fault: 'hang' },
-    { from: 15_000, until: 30_000, fault: -1 },
-    { from: 30_000, until: 45_000, fault: 45033 },
-    // Longer: with the growing backoff and 5 s steps the retries come at +0, 5, 10, 20, 40, 75 s …; 75 s must meet it.
-    { from: 45_000, until: 90_000, fault: 45009 },
-  ]);
+  await runOutage(A_MINUTE_OF_TROUBLE);
 });

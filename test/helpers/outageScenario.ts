@@ -33,6 +33,18 @@ export interface OutageWindow { from: number; until: number; fault: number | 'ha
 
 interface Sent { parent: string; text: string }
 
+/**
+ * A minute of trouble of every kind, on the simulated clock from the delivery moment. 45009 last: the client asks the
+ * outbox to wait 60 s after it, so a fault after it would meet no call; and longer than 15 s, because with the growing
+ * backoff and 5 s steps the retries come at +0, 5, 10, 20, 40, 75 s …
+ */
+export const A_MINUTE_OF_TROUBLE: OutageWindow[] = [
+  { from: 0, until: 15_000, fault: 'hang' },
+  { from: 15_000, until: 30_000, fault: -1 },
+  { from: 30_000, until: 45_000, fault: 45033 },
+  { from: 45_000, until: 90_000, fault: 45009 },
+];
+
 /** Runs the scenario; throws (with what went wrong) unless everything arrived once and in order. */
 export async function runOutage(windows: OutageWindow[], env: Record<string, string> = {}): Promise<void> {
   let t: TestApp | undefined;
