@@ -82,7 +82,10 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
     await sleep(1000);
 
     db = await startEmbeddedDb({ dataDir, port, durable: false });
-    expect(await until(async () => (await health()).ok, 45_000)).toBe(true);
+    const back = await until(async () => (await health()).ok, 45_000);
+    // When it fails, say what the server said and what the database logged (a bare "false" told nothing in CI).
+    const ferretLog = () => fs.readFileSync(path.join(dataDir, 'ferretdb.log'), 'utf8').split('\n').slice(-15).join('\n');
+    expect(back ? 'back' : { health: await health(), ferretLog: ferretLog() }).toBe('back');
     const afterRestart = sent.length;
     expect(await until(async () => sent.slice(afterRestart).filter((s) => s.status === 200).length >= 6, 30_000)).toBe(true);
     load = false;

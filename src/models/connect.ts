@@ -1,4 +1,8 @@
+import { MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
+
+/** A client of its own for /healthz (see databaseUp). */
+let healthClient: MongoClient | undefined;
 
 /**
  * Connects mongoose and makes sure every unique index exists before anything is written.
@@ -14,26 +18,30 @@ export async function connectDatabase(uri: string): Promise<typeof mongoose> {
   // monitor from seeing the restarted one for the default 30 s.
   await mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000, heartbeatFrequencyMS: 2000, connectTimeoutMS: 10_000, autoIndex: false });
   await Promise.all(Object.values(mongoose.models).map((m) => m.createIndexes()));
+  healthClient = new MongoClient(uri, { maxPoolSize: 1, serverSelectionTimeoutMS: 1500, heartbeatFrequencyMS: 2000, connectTimeoutMS: 1500 });
   return mongoose;
 }
 
 export async function disconnectDatabase(): Promise<void> {
+  await healthClient?.close().catch(() => undefined);
+  healthClient = undefined;
   await mongoose.disconnect();
 }
 
 /**
  * Whether the database answers a ping within `timeoutMs` (for /healthz: a down database must show at once, not
  * after the driver's 10 s server selection).
+ *
+ * Asked on a client of its own: on the bot's pool the ping would queue behind the work in flight, and right after
+ * an outage (buffered operations, the scheduler and delivery catching up on a busy machine) that queue made a
+ * database that was back look down for a long time. The bot's own client reconnects by itself meanwhile.
  */
 export async function databaseUp(timeoutMs = 1500): Promise<boolean> {
-  // Pinged even when mongoose says disconnected: the ping makes the driver check the server at once instead of
-  // at its next heartbeat, and mongoose's readyState only follows the driver's view.
-  const db = mongoose.connection.db;
-  if (!db) return false;
+  if (!healthClient) return false;
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      db.command({ ping: 1 }).then(() => true, () => false),
+      healthClient.db('admin').command({ ping: 1 }).then(() => true, () => false),
       new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
     ]);
   } finally {
