@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import { Channel, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../src/bot/channel';
 import { DeliveryWorker } from '../src/bot/delivery';
-import { enqueue } from '../src/bot/outbox';
+import { enqueue, enqueueMany } from '../src/bot/outbox';
 import { ManualClock } from '../src/clock';
 import { createLogger } from '../src/log';
 import '../src/models';
@@ -65,6 +65,32 @@ describe('outbox', () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => enqueue(item('race'))));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await Outbox.countDocuments({})).toBe(2);
+  });
+});
+
+describe('outbox, many at once', () => {
+  it('adds a batch in one go: a key used before (even archived), or twice in the batch, is added once', async () => {
+    // A key used and archived long ago: only the key registry remembers it.
+    expect(await enqueue(item('old'))).toBe(true);
+    const old = await Outbox.findOne({ key: 'old' }).lean();
+    await OutboxArchive.create({ ...old, status: 'sent' });
+    await Outbox.deleteOne({ key: 'old' });
+
+    const added = await enqueueMany([item('a'), item('old'), item('b'), item('a'), item('c')]);
+    expect(added).toEqual([true, false, true, false, true]);
+    const queued = await Outbox.find({}).sort({ _id: 1 }).lean();
+    expect(queued.map((d) => [d.key, d.status, d.urgent, d.attempts])).toEqual([['a', 'pending', false, 0], ['b', 'pending', false, 0], ['c', 'pending', false, 0]]);
+    // Each queued message holds its key.
+    const keys = await OutboxKey.find({ _id: { $in: ['o1/a', 'o1/b', 'o1/c'] } }).lean();
+    expect(keys.map((k) => String(k.outboxId)).sort()).toEqual(queued.map((d) => String(d._id)).sort());
+
+    // Two writers racing with overlapping batches: each key once, and each added by exactly one of them.
+    const [x, y] = await Promise.all([
+      enqueueMany(['d', 'e', 'f'].map(item)),
+      enqueueMany(['f', 'e', 'd'].map(item)),
+    ]);
+    expect(x.map((v, i) => Number(v) + Number(y[2 - i]))).toEqual([1, 1, 1]);
+    expect(await Outbox.countDocuments({ key: { $in: ['d', 'e', 'f'] }, status: 'pending' })).toBe(3);
   });
 });
 

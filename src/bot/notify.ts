@@ -5,7 +5,7 @@
 import { Style, T, translator, Lang } from '../locales';
 import { splitVoice } from '../locales/voice';
 import { afterQuietHours } from '../scheduler/localTime';
-import { enqueue } from './outbox';
+import { enqueueMany, OutboxItem } from './outbox';
 import { resolvePerson } from './sender';
 
 export interface Audience { orgId: string; orgLang: Lang; quietHours: string; timeZone: string }
@@ -39,25 +39,25 @@ export async function notify(aud: Audience, now: Date, notice: Notice): Promise<
 }
 
 export async function enqueueText(aud: Audience, now: Date, notice: Omit<Notice, 'render'>, text: string, style: Style): Promise<boolean> {
+  return (await enqueueMany(noticeItems(aud, now, notice, text, style))).some(Boolean);
+}
+
+/** The outbox documents of one notice: one, or the pieces of a voice message (each under its own key). */
+export function noticeItems(aud: Audience, now: Date, notice: Omit<Notice, 'render'>, text: string, style: Style): OutboxItem[] {
   const dueAt = notice.urgent ? now : afterQuietHours(now, aud.quietHours, aud.timeZone);
   const parts = style === 'voice' ? splitVoice(text) : [text];
-  let fresh = false;
-  for (const [i, piece] of parts.entries()) {
-    const added = await enqueue({
-      orgId: aud.orgId,
-      key: parts.length > 1 ? `${notice.key}:${i}` : notice.key,
-      to: notice.to,
-      room: notice.room,
-      text: piece,
-      style,
-      kind: notice.kind,
-      urgent: notice.urgent,
-      dueAt,
-      // The recording and mentions go with the first piece only.
-      ...(i === 0 && notice.voiceMediaId ? { voiceMediaId: notice.voiceMediaId } : {}),
-      ...(i === 0 && notice.mentions?.length ? { mentions: notice.mentions } : {}),
-    });
-    fresh ||= added;
-  }
-  return fresh;
+  return parts.map((piece, i) => ({
+    orgId: aud.orgId,
+    key: parts.length > 1 ? `${notice.key}:${i}` : notice.key,
+    to: notice.to,
+    room: notice.room,
+    text: piece,
+    style,
+    kind: notice.kind,
+    urgent: notice.urgent,
+    dueAt,
+    // The recording and mentions go with the first piece only.
+    ...(i === 0 && notice.voiceMediaId ? { voiceMediaId: notice.voiceMediaId } : {}),
+    ...(i === 0 && notice.mentions?.length ? { mentions: notice.mentions } : {}),
+  }));
 }

@@ -1,5 +1,6 @@
 /** Writing to the outbox: the only way anything leaves the bot. Same key twice = one message, ever. */
 import { Types } from 'mongoose';
+import { insertManyTolerant } from '../models/bulk';
 import { Outbox, OutboxKey, outboxKeyId } from '../models/outbox';
 import type { Style } from '../locales';
 
@@ -30,19 +31,28 @@ export interface OutboxItem {
  * A crash between the steps leaves a `new` message that outboxArchive.recoverNew() finishes or removes.
  */
 export async function enqueue(item: OutboxItem): Promise<boolean> {
-  const _id = new Types.ObjectId();
-  try {
-    await Outbox.create({ ...item, _id, channel: item.channel ?? 'auto', status: 'new', attempts: 0 });
-  } catch (err) {
-    if (isDuplicate(err)) return false;
-    throw err;
-  }
-  if (!(await reserveKey(item.orgId, item.key, _id))) {
-    await Outbox.deleteOne({ _id, status: 'new' });
-    return false;
-  }
-  await Outbox.updateOne({ _id }, { $set: { status: 'pending' } });
-  return true;
+  return (await enqueueMany([item]))[0];
+}
+
+/**
+ * `enqueue` for many messages at once (a month's notes): the same three steps, each one round trip for the whole
+ * batch. Returns, per item, whether it was new.
+ */
+export async function enqueueMany(items: OutboxItem[]): Promise<boolean[]> {
+  if (!items.length) return [];
+  const docs = items.map((item) => ({
+    ...item, _id: new Types.ObjectId(), urgent: item.urgent ?? false, channel: item.channel ?? 'auto', status: 'new', attempts: 0,
+  }));
+  const refused = await insertManyTolerant(Outbox, docs);
+  const inserted = docs.filter((d) => !refused.has(String(d._id)));
+  const keys = inserted.map((d) => ({ _id: outboxKeyId(d.orgId, d.key), outboxId: d._id, at: new Date() }));
+  const taken = await insertManyTolerant(OutboxKey, keys, (held, k) => String(held.outboxId) === String(k.outboxId), { outboxId: 1 });
+  const lost = inserted.filter((d) => taken.has(outboxKeyId(d.orgId, d.key)));
+  if (lost.length) await Outbox.deleteMany({ _id: { $in: lost.map((d) => d._id) }, status: 'new' });
+  const fresh = inserted.filter((d) => !taken.has(outboxKeyId(d.orgId, d.key)));
+  if (fresh.length) await Outbox.updateMany({ _id: { $in: fresh.map((d) => d._id) } }, { $set: { status: 'pending' } });
+  const ok = new Set(fresh.map((d) => String(d._id)));
+  return docs.map((d) => ok.has(String(d._id)));
 }
 
 /** True when the key is now reserved for this message (also when an earlier try of ours reserved it). */

@@ -12,23 +12,47 @@ export type Person =
   | (Base & { kind: 'staff'; identity: IdentityDoc; staff: StaffDoc });
 
 export async function resolvePerson(orgId: string, address: string, orgLang: Lang): Promise<Person> {
-  const identity = await Identity.findOne({ orgId, address });
-  const lang = (identity?.lang as Lang | undefined) ?? orgLang;
-  if (identity?.kind === 'staff' && identity.staffId) {
-    const staff = await Staff.findOne({ _id: identity.staffId, orgId, active: true });
-    if (staff) return { kind: 'staff', address, identity, staff, lang, style: (identity.style as Style | undefined) ?? 'text' };
-  }
-  if (identity?.kind === 'family') {
-    const members = await FamilyMember.find({ orgId, boundAddress: address });
-    const children = members.length
-      ? await Child.find({ orgId, _id: { $in: members.map((m) => m.childId) }, status: 'active' }).sort({ name: 1 })
-      : [];
-    if (children.length) {
-      const style = (identity.style as Style | undefined) ?? (members.some(prefersVoice) ? 'voice' : 'text');
-      return { kind: 'family', address, identity, members, children, lang, style };
+  return (await resolvePeople(orgId, [address], orgLang)).get(address)!;
+}
+
+/** `resolvePerson` for many addresses at once (a month's notes): four queries, whatever their number. */
+export async function resolvePeople(orgId: string, addresses: string[], orgLang: Lang): Promise<Map<string, Person>> {
+  const wanted = [...new Set(addresses)];
+  const identities = new Map((await Identity.find({ orgId, address: { $in: wanted } })).map((i) => [i.address, i]));
+  const staffIds = [...identities.values()].filter((i) => i.kind === 'staff' && i.staffId).map((i) => i.staffId);
+  const familyAddresses = [...identities.values()].filter((i) => i.kind === 'family').map((i) => i.address);
+  const [staff, members] = await Promise.all([
+    staffIds.length ? Staff.find({ _id: { $in: staffIds }, orgId, active: true }) : [],
+    familyAddresses.length ? FamilyMember.find({ orgId, boundAddress: { $in: familyAddresses } }) : [],
+  ]);
+  const children = members.length
+    ? await Child.find({ orgId, _id: { $in: [...new Set(members.map((m) => String(m.childId)))] }, status: 'active' }).sort({ name: 1 })
+    : [];
+  const staffById = new Map(staff.map((st) => [String(st._id), st]));
+  const membersOf = new Map<string, FamilyMemberDoc[]>();
+  for (const m of members) membersOf.set(m.boundAddress!, [...(membersOf.get(m.boundAddress!) ?? []), m]);
+  const people = new Map<string, Person>();
+  for (const address of wanted) {
+    const identity = identities.get(address);
+    const lang = (identity?.lang as Lang | undefined) ?? orgLang;
+    const st = identity?.kind === 'staff' && identity.staffId ? staffById.get(String(identity.staffId)) : undefined;
+    if (identity && st) {
+      people.set(address, { kind: 'staff', address, identity, staff: st, lang, style: (identity.style as Style | undefined) ?? 'text' });
+      continue;
     }
+    if (identity?.kind === 'family') {
+      const mine = membersOf.get(address) ?? [];
+      const held = new Set(mine.map((m) => String(m.childId)));
+      const theirs = children.filter((c) => held.has(String(c._id)));
+      if (theirs.length) {
+        const style = (identity.style as Style | undefined) ?? (mine.some(prefersVoice) ? 'voice' : 'text');
+        people.set(address, { kind: 'family', address, identity, members: mine, children: theirs, lang, style });
+        continue;
+      }
+    }
+    people.set(address, { kind: 'unknown', address, lang, style: 'text' });
   }
-  return { kind: 'unknown', address, lang, style: 'text' };
+  return people;
 }
 
 /** The member record (father/mother/guardian) through which this family person holds a child. */

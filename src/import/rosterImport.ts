@@ -15,7 +15,7 @@ import { FamilyMember, FamilyRole } from '../models/familyMember';
 import { generateCode } from '../models/bindingCode';
 import { Pairing } from '../models/pairing';
 import { School } from '../models/school';
-import { bulkWriteChunked, insertManyTolerant } from './bulk';
+import { bulkWriteChunked, insertManyTolerant } from '../models/bulk';
 import { changedFields, ImportOptions, ImportResult, Proposal, Unpaired } from './result';
 import { parseRoster } from './rosterRows';
 import { numberedKey, RosterState, StaffLite } from './rosterState';

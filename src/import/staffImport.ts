@@ -8,7 +8,7 @@ import { Classroom } from '../models/classroom';
 import { Identity } from '../models/identity';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
-import { bulkWriteChunked, insertManyTolerant } from './bulk';
+import { bulkWriteChunked, insertManyTolerant } from '../models/bulk';
 import { changedFields, ImportOptions, ImportResult } from './result';
 import { parseStaff } from './staffRows';
 import type { StaffRow } from './types';

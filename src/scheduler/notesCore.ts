@@ -3,8 +3,9 @@
  * saving (until it is sent), rendering, and delivery to the family.
  */
 import { Types } from 'mongoose';
-import { enqueueText, Audience } from '../bot/notify';
-import { resolvePerson } from '../bot/sender';
+import { Audience, noticeItems } from '../bot/notify';
+import { enqueueMany, OutboxItem } from '../bot/outbox';
+import { resolvePeople } from '../bot/sender';
 import { periodLabel } from '../handlers/format';
 import { T, translator } from '../locales';
 import { fitVoice } from '../locales/voice';
@@ -161,47 +162,74 @@ export const DELIVERY_KIND = 'note';
  * instance or the submission racing the job sends each once) and marks it sent. Returns how many it went to.
  */
 export async function deliverNote(aud: Audience, now: Date, note: ProgressNoteDoc): Promise<number> {
-  const [child, teacher, members] = await Promise.all([
-    Child.findOne({ orgId: aud.orgId, _id: note.childId }, { name: 1 }).lean(),
-    Staff.findOne({ orgId: aud.orgId, _id: note.teacherId }, { name: 1 }).lean(),
-    FamilyMember.find({ orgId: aud.orgId, childId: note.childId }).lean(),
-  ]);
-  let count = 0;
-  for (const m of members) {
-    if (!m.boundAddress || !child) continue;
-    const who = await resolvePerson(aud.orgId, m.boundAddress, aud.orgLang);
-    const key = deliveryKey(note, m._id);
-    if (m.role === 'guardian') {
-      // Guardians get the short version in the voice style whatever their setting: it is meant to be heard.
-      const t = translator(who.lang, 'voice');
-      const text = fitVoice((s) => t('notes.deliver.guardian', { child: child.name, period: periodLabel(t, note.period), summary: s }), noteSummary(note));
-      await enqueueText(aud, now, { to: m.boundAddress, key, kind: DELIVERY_KIND }, text, 'voice');
-    } else {
-      const t = translator(who.lang, who.style);
-      const text = t('notes.deliver.parent', {
-        child: child.name, period: periodLabel(t, note.period), teacher: teacher?.name ?? '',
-        body: noteBody(t, note), summary: noteSummary(note),
-      });
-      await enqueueText(aud, now, { to: m.boundAddress, key, kind: DELIVERY_KIND }, text, who.style);
-    }
-    count++;
-  }
-  await ProgressNote.updateOne({ _id: note._id, status: 'submitted' }, { $set: { status: 'sent', sentAt: now } });
-  return count;
+  return (await deliverNotes(aud, now, [note]))[0];
 }
+
+/**
+ * `deliverNote` for a page of notes: the children, teachers, members and recipients of the whole page are read
+ * at once and its messages written in one batch, so a month's fan-out costs a few round trips per page instead
+ * of a few dozen per note. Returns, per note, how many family members it went to.
+ */
+export async function deliverNotes(aud: Audience, now: Date, notes: ProgressNoteDoc[]): Promise<number[]> {
+  if (!notes.length) return [];
+  const [children, teachers, members] = await Promise.all([
+    Child.find({ orgId: aud.orgId, _id: { $in: notes.map((n) => n.childId) } }, { name: 1 }).lean(),
+    Staff.find({ orgId: aud.orgId, _id: { $in: [...new Set(notes.map((n) => String(n.teacherId)))] } }, { name: 1 }).lean(),
+    FamilyMember.find({ orgId: aud.orgId, childId: { $in: notes.map((n) => n.childId) }, boundAddress: { $exists: true, $ne: null } }).lean(),
+  ]);
+  const childName = new Map(children.map((c) => [String(c._id), c.name]));
+  const teacherName = new Map(teachers.map((t) => [String(t._id), t.name]));
+  const people = await resolvePeople(aud.orgId, members.map((m) => m.boundAddress!), aud.orgLang);
+  const items: OutboxItem[] = [];
+  const counts = notes.map((note) => {
+    const child = childName.get(String(note.childId));
+    if (child === undefined) return 0;
+    let count = 0;
+    for (const m of members) {
+      if (String(m.childId) !== String(note.childId) || !m.boundAddress) continue;
+      const who = people.get(m.boundAddress)!;
+      const to = { to: m.boundAddress, key: deliveryKey(note, m._id), kind: DELIVERY_KIND };
+      if (m.role === 'guardian') {
+        // Guardians get the short version in the voice style whatever their setting: it is meant to be heard.
+        const t = translator(who.lang, 'voice');
+        const text = fitVoice((s) => t('notes.deliver.guardian', { child, period: periodLabel(t, note.period), summary: s }), noteSummary(note));
+        items.push(...noticeItems(aud, now, to, text, 'voice'));
+      } else {
+        const t = translator(who.lang, who.style);
+        const text = t('notes.deliver.parent', {
+          child, period: periodLabel(t, note.period), teacher: teacherName.get(String(note.teacherId)) ?? '',
+          body: noteBody(t, note), summary: noteSummary(note),
+        });
+        items.push(...noticeItems(aud, now, to, text, who.style));
+      }
+      count++;
+    }
+    return count;
+  });
+  await enqueueMany(items);
+  await ProgressNote.updateMany({ _id: { $in: notes.map((n) => n._id) }, status: 'submitted' }, { $set: { status: 'sent', sentAt: now } });
+  return counts;
+}
+
+/** Notes delivered per page: one batch of reads and writes each (see deliverNotes). */
+const NOTE_PAGE = 100;
 
 /** Every submitted note whose delivery moment has come: the tick's work and the safety net after a late submission. */
 export async function deliverDueNotes(aud: Audience, now: Date, s: NoteSettings, tz: string, run?: { signal: AbortSignal; makeRoom(): Promise<void> }): Promise<number> {
   const cur = periodOf(now, tz);
   // Last month's notes are due from this month's delivery moment; everything older is due anyway.
   const latest = now >= deliveryMoment(shiftPeriod(cur, -1), s, tz) ? shiftPeriod(cur, -1) : shiftPeriod(cur, -2);
-  const due = await ProgressNote.find({ orgId: aud.orgId, status: 'submitted', period: { $lte: latest } });
   let n = 0;
-  for (const note of due) {
+  let after: Types.ObjectId | undefined;
+  for (;;) {
     if (run?.signal.aborted) break; // stopping: the rest are still `submitted`, due again at the next start
-    if (n % 100 === 0) await run?.makeRoom();
-    await deliverNote(aud, now, note);
-    n++;
+    await run?.makeRoom();
+    const page = await ProgressNote.find({ orgId: aud.orgId, status: 'submitted', period: { $lte: latest }, ...(after ? { _id: { $gt: after } } : {}) })
+      .sort({ _id: 1 }).limit(NOTE_PAGE);
+    if (!page.length) break;
+    await deliverNotes(aud, now, page);
+    n += page.length;
+    after = page[page.length - 1]._id;
   }
   return n;
 }

@@ -1,9 +1,9 @@
 /**
- * Batched writes for the imports: one round trip per chunk instead of one per row. FerretDB scans a collection
- * for every query (DESIGN §5), so the per-row lookups and writes were what made a county roster take minutes.
+ * Batched writes (imports, the outbox): one round trip per chunk instead of one per document. FerretDB scans a
+ * collection for every query (DESIGN §5), so per-row lookups and writes were what made a county roster take
+ * minutes and a month's notes trickle into the outbox.
  */
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
-import { Types } from 'mongoose';
 
 /** Documents per insertMany / operations per bulkWrite: small enough for one request, big enough to amortise it. */
 export const WRITE_CHUNK = 1000;
@@ -30,13 +30,15 @@ function storable(model: Model<any>, doc: Record<string, unknown>, now: Date): R
 
 /**
  * Inserts `docs` (each with its own `_id`), unordered so one duplicate does not stop the rest. Returns the ids that
- * were refused for a duplicate key — another import got there first, or a binding code collided — so the caller can
+ * were refused for a duplicate key — another writer got there first, or a binding code collided — so the caller can
  * decide what to do with them. Any other error is thrown.
  *
  * Which ones failed is read back from the database rather than from the error, whose shape differs between MongoDB
- * and FerretDB.
+ * and FerretDB: a document is stored when a document with its `_id` is there and, for collections whose `_id` is a
+ * natural key (another writer's document may hold it), `mine` says it is this one.
  */
-export async function insertManyTolerant<T extends { _id: Types.ObjectId }>(model: Model<any>, docs: T[]): Promise<Set<string>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function insertManyTolerant<T extends { _id: unknown }>(model: Model<any>, docs: T[], // eslint-disable-line @typescript-eslint/no-explicit-any
+  mine: (stored: Record<string, unknown>, doc: T) => boolean = () => true, fields: Record<string, 1> = {}): Promise<Set<string>> {
   const refused = new Set<string>();
   const now = new Date();
   for (let i = 0; i < docs.length; i += WRITE_CHUNK) {
@@ -45,9 +47,12 @@ export async function insertManyTolerant<T extends { _id: Types.ObjectId }>(mode
       await model.collection.insertMany(chunk.map((d) => storable(model, d, now)), { ordered: false });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const ids = chunk.map((d) => d._id);
-      const stored = new Set((await model.find({ _id: { $in: ids } }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>()).map((d) => String(d._id)));
-      for (const id of ids) if (!stored.has(String(id))) refused.add(String(id));
+      const stored = new Map((await model.find({ _id: { $in: chunk.map((d) => d._id) } }, { _id: 1, ...fields }).lean<Array<Record<string, unknown>>>())
+        .map((d) => [String(d._id), d]));
+      for (const d of chunk) {
+        const there = stored.get(String(d._id));
+        if (!there || !mine(there, d)) refused.add(String(d._id));
+      }
     }
   }
   return refused;

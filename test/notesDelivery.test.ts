@@ -1,0 +1,64 @@
+/**
+ * The month's notes go into the outbox a page at a time (scheduler/notesCore deliverDueNotes): each family
+ * member gets their note once, a second run adds nothing, and a page costs the same few database round trips
+ * whatever its size — a note at a time cost about twenty per note, which held a county's fan-out to a trickle.
+ */
+import crypto from 'node:crypto';
+import mongoose from 'mongoose';
+import { deliverDueNotes } from '../src/scheduler/notesCore';
+import { scheduleSettings } from '../src/scheduler/settings';
+import '../src/models';
+import { connectDatabase, disconnectDatabase } from '../src/models/connect';
+import { withDatabase } from '../src/models/mongoServer';
+import { Outbox } from '../src/models/outbox';
+import { ProgressNote } from '../src/models/progressNote';
+import { seedCounty } from './helpers/county';
+
+const orgId = 'default';
+const aud = { orgId, orgLang: 'zh-CN' as const, quietHours: '22:00-07:00', timeZone: 'Asia/Shanghai' };
+const settings = scheduleSettings(undefined).notes;
+const deliveryDay = new Date('2026-12-01T19:00:00+08:00');
+
+/** Database operations mongoose issues while `fn` runs, by collection and method. */
+async function countOps(fn: () => Promise<unknown>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  mongoose.set('debug', (collection: string, method: string) => { counts[`${collection}.${method}`] = (counts[`${collection}.${method}`] ?? 0) + 1; });
+  try {
+    await fn();
+  } finally {
+    mongoose.set('debug', false);
+  }
+  return counts;
+}
+const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+
+beforeAll(async () => {
+  await connectDatabase(withDatabase(process.env.MONGODB_URI!, `t_notesdelivery_${crypto.randomBytes(3).toString('hex')}`));
+});
+afterAll(async () => {
+  await mongoose.connection.db?.dropDatabase();
+  await disconnectDatabase();
+});
+
+it('puts 300 children\'s notes in the outbox once each, in pages of a fixed number of round trips', async () => {
+  const county = await seedCounty({ orgId, children: 300, notePeriod: '2026-11' });
+  const ops = await countOps(() => deliverDueNotes(aud, deliveryDay, settings, aud.timeZone));
+
+  // Every bound member has the note (a guardian's voice note may be in pieces), each key once.
+  const queued = await Outbox.find({ kind: 'note' }, { to: 1, key: 1, style: 1, status: 1 }).lean();
+  expect(new Set(queued.map((d) => d.to))).toEqual(new Set(county.addresses));
+  expect(new Set(queued.map((d) => d.key)).size).toBe(queued.length);
+  expect(queued.every((d) => d.status === 'pending')).toBe(true);
+  expect(queued.filter((d) => d.to.startsWith('g-')).every((d) => d.style === 'voice')).toBe(true);
+  expect(await ProgressNote.countDocuments({ status: 'sent' })).toBe(300);
+
+  // Three pages of 100 notes and a last empty read: a bounded number per page, not per note or per member.
+  expect(total(ops)).toBeLessThanOrEqual(3 * 12 + 2);
+
+  // Again (a second instance, a repeated tick): nothing new.
+  expect(await deliverDueNotes(aud, deliveryDay, settings, aud.timeZone)).toBe(0);
+  for (const note of await ProgressNote.find({}).limit(5)) await ProgressNote.updateOne({ _id: note._id }, { $set: { status: 'submitted' } });
+  const before = await Outbox.countDocuments({});
+  expect(await deliverDueNotes(aud, deliveryDay, settings, aud.timeZone)).toBe(5);
+  expect(await Outbox.countDocuments({})).toBe(before);
+}, 120_000);
