@@ -1,5 +1,6 @@
 /** Builds and starts the whole bot on a database URI: channels, handler chain, delivery worker, HTTP. */
 import http from 'node:http';
+import { Types } from 'mongoose';
 import type { Express } from 'express';
 import { AddressInfo } from 'node:net';
 import { Bot } from './bot/bot';
@@ -95,11 +96,18 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const context: AppContext = {
     config, log, orgId: config.ORG_ID, clock,
     simulator: simulator ? { channel: simulator, clock: manualClock } : undefined,
-    bot, delivery, services,
+    bot, delivery, services, deliversInBackground: !!opts.autoDeliver,
     runScheduled: async () => { await scheduler.runDue(clock.now()); },
     ready: () => up,
   };
-  for (const ch of channels.values()) await ch.start((msg) => bot.receive(msg).then(() => undefined));
+  // With delivery in the background, a message's own replies go out as soon as it is handled, beside whatever
+  // long run (a month's notes) the worker is in; the handler returns once they have.
+  const receive = async (msg: Parameters<Bot['receive']>[0]): Promise<void> => {
+    const since = new Types.ObjectId();
+    await bot.receive(msg);
+    if (opts.autoDeliver) await delivery.deliverDue({ since }).catch((err) => log.error({ err }, 'delivering the replies to a message failed; the worker retries'));
+  };
+  for (const ch of channels.values()) await ch.start(receive);
   if (opts.autoDeliver) {
     delivery.start();
     scheduler.start(() => delivery.deliverDue());

@@ -18,7 +18,9 @@ export interface AppContext {
   /** What handlers see of the org (name, language, time zone, quiet hours); updated when settings change. */
   services: Services;
   delivery: DeliveryWorker;
-  /** Runs all scheduled work due at the clock's now (later issues add jobs). */
+  /** The worker sends what is due on its own, and each message's replies as soon as it is handled. */
+  deliversInBackground: boolean;
+  /** Runs all scheduled work due at the clock's now. */
   runScheduled(): Promise<void>;
   ready(): boolean;
 }

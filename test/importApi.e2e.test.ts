@@ -16,7 +16,7 @@ import { Staff } from '../src/models/staff';
 import iconv from 'iconv-lite';
 import { generateRoster } from '../bench/roster';
 import { MAX_LISTED } from '../src/import/answer';
-import { BACKGROUND_ROWS } from '../src/import/jobs';
+import { BACKGROUND_ROWS, DIED_MESSAGE, ImportJob, pruneImportJobs, STALE_JOB_MS } from '../src/import/jobs';
 import { MAX_ROWS } from '../src/import/table';
 import { ADMIN_TOKEN, ROSTER_CSV, STAFF_CSV, startTestApp, TestApp } from './helpers/testApp';
 
@@ -914,6 +914,22 @@ describe('big files: capped answers, row cap, background jobs', () => {
     const job = await follow(res.body.jobId);
     expect(job).toMatchObject({ status: 'done', result: { created: 3, updated: 0, dryRun: true } });
     expect(await Child.countDocuments({})).toBe(0);
+  });
+
+  it('a job whose process died shows as failed, saying to import again; month-old jobs are pruned', async () => {
+    const orgId = t.app.context.orgId;
+    const alive = await ImportJob.create({ orgId, kind: 'roster', total: 5000, beatAt: new Date(Date.now() - 30_000) });
+    const dead = await ImportJob.create({ orgId, kind: 'roster', total: 5000, beatAt: new Date(Date.now() - STALE_JOB_MS - 60_000) });
+    const view = async (id: unknown) => (await t.http.get(`/api/import/jobs/${String(id)}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`)).body;
+    expect(await view(alive._id)).toMatchObject({ status: 'running' });
+    expect(await view(dead._id)).toMatchObject({ status: 'failed', error: DIED_MESSAGE });
+    expect((await ImportJob.findById(dead._id).lean())?.status).toBe('failed');
+
+    const old = await ImportJob.create({ orgId, kind: 'staff', status: 'done', total: 3 });
+    await ImportJob.collection.updateOne({ _id: old._id }, { $set: { createdAt: new Date(Date.now() - 31 * 24 * 3600_000) } });
+    expect(await pruneImportJobs()).toBe(1);
+    expect(await ImportJob.exists({ _id: old._id })).toBeNull();
+    expect(await ImportJob.exists({ _id: alive._id })).not.toBeNull();
   });
 
   it('an unknown or malformed job id is a 404, and jobs need the token', async () => {

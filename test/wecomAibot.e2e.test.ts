@@ -196,6 +196,10 @@ describe('the teachers\' group through the AI bot', () => {
     expect((await t.http.post(good.url).set('Content-Type', 'application/json').send('{"encrypt":')).status).toBe(400);
     expect((await t.http.post(good.url).set('Content-Type', 'application/json').send('{"Encrypt":"x"}')).status).toBe(400);
     expect((await post(signedAibotCallback(AIBOT_CALLBACK_PATH, aibotKeys, '<xml><MsgId>1</MsgId></xml>'))).status).toBe(400);
+    // Over the body limit (256 KB): refused before it is read, as on the XML callback URLs.
+    const huge = `{"encrypt":"${'A'.repeat(300 * 1024)}"}`;
+    const tooLarge = await t.http.post(good.url).set('Content-Type', 'application/json').send(huge).catch((err) => err.response);
+    expect(tooLarge?.status).toBe(413);
     await aibot.idle();
     await t.app.context.delivery.deliverDue();
     expect(await InboundLog.countDocuments()).toBe(logs);

@@ -1,7 +1,8 @@
 /**
  * The delivery worker: reads due outbox documents a page at a time and sends them through their channel, with
- * retries and exponential backoff. Four database operations per message: "an older one first?", the claim, the
- * copy to the archive, the removal from the queue.
+ * retries and exponential backoff. Three database operations per message (the claim, the copy to the archive,
+ * the removal from the queue) plus the route's own checks; per page of 200, the due messages, the older unsent
+ * ones to the same recipients (for the order check) and who the recipients are.
  *
  * - Exactly once: each attempt of each message is claimed by a unique insert (`deliver:ID:ATTEMPT`, see
  *   models/claim.ts) — on FerretDB a conditional update is not atomic, an insert is. Only the claim holder
@@ -19,13 +20,14 @@
  *   passes it on to the router's next route within the same attempt; `route` records the one that delivered.
  */
 import crypto from 'node:crypto';
+import type { Types } from 'mongoose';
 import { Claim, claimOnce } from '../models/claim';
 import { Outbox, OutboxArchive, OutboxDoc } from '../models/outbox';
 import { retire } from './outboxArchive';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { Channel, PermanentSendError, RetryableSendError, SendResult } from './channel';
-import { canFallBack, type Router } from './router';
+import { canFallBack, type Known, type Router } from './router';
 
 export interface DeliveryOptions {
   channels: Map<string, Channel>;
@@ -49,11 +51,25 @@ const MAX_PER_RUN = 20_000;
 /** Messages seen but not sendable in one run (another worker's, waiting for an older one) before the run ends. */
 const MAX_SKIPPED = 5_000;
 
+/** How long the replies to one message are waited for when another run is sending them. */
+const SINCE_WAIT_MS = 10_000;
+
 type Candidate = OutboxDoc;
+type Waiting = Pick<OutboxDoc, '_id' | 'orgId' | 'to' | 'room' | 'kind' | 'dueAt' | 'attempts' | 'status'>;
+
+/** What one page of deliveries reads once: older unsent messages to its recipients, and who they are. */
+interface PageBook {
+  waiting: Waiting[];
+  /** Sent or given up on in this run since `waiting` was read. */
+  done: Set<string>;
+  known?: Known;
+}
 
 export class DeliveryWorker {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
+  /** Runs for what one message caused (`deliverDue({ since })`). */
+  private readonly side = new Set<Promise<number>>();
   private stopping = false;
   private readonly workerId = crypto.randomBytes(6).toString('hex');
 
@@ -63,8 +79,21 @@ export class DeliveryWorker {
     return this.opts.claimMs ?? 60_000;
   }
 
-  /** Sends everything due now; returns how many were sent. Calls made while a run is active join it, then run again. */
-  async deliverDue(): Promise<number> {
+  /**
+   * Sends everything due now; returns how many were sent. Calls made while a run is active join it, then run again.
+   * With `since`, sends only what was enqueued from that id on (the replies to a message just handled), at once and
+   * beside a long run — a reply must not wait for a month's fan-out to drain; the claims keep each send single.
+   */
+  async deliverDue(opts: { since?: Types.ObjectId } = {}): Promise<number> {
+    if (opts.since) {
+      const run = this.drainSince(opts.since);
+      this.side.add(run);
+      try {
+        return await run;
+      } finally {
+        this.side.delete(run);
+      }
+    }
     while (this.running) await this.running.catch(() => undefined);
     if (this.stopping) return 0;
     this.running = this.drain();
@@ -73,6 +102,22 @@ export class DeliveryWorker {
     } finally {
       this.running = undefined;
     }
+  }
+
+  /**
+   * What was enqueued from `since` on; then, while a reply among it is still due (the long run claimed it first
+   * and is sending it), waits for that run's send, a few seconds at most.
+   */
+  private async drainSince(since: Types.ObjectId): Promise<number> {
+    let sent = 0;
+    const until = Date.now() + SINCE_WAIT_MS;
+    while (!this.stopping) {
+      sent += await this.drain(since);
+      const waiting = await Outbox.exists({ status: { $in: ['pending', 'sending'] }, kind: 'reply', dueAt: { $lte: this.opts.clock.now() }, _id: { $gte: since } });
+      if (!waiting || Date.now() > until) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return sent;
   }
 
   start(intervalMs = 1000): void {
@@ -86,15 +131,15 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running?.catch(() => undefined);
+    await Promise.all([this.running, ...this.side].map((r) => r?.catch(() => undefined)));
   }
 
-  private async drain(): Promise<number> {
+  private async drain(since?: Types.ObjectId): Promise<number> {
     let sent = 0;
     const skipped = new Set<string>();
     while (!this.stopping && sent < MAX_PER_RUN && skipped.size < MAX_SKIPPED) {
       const now = this.opts.clock.now();
-      const page = await this.duePage(now, skipped);
+      const page = await this.duePage(now, skipped, since);
       if (!page.length) break;
       const lanes = new Map<string, Candidate[]>();
       for (const doc of page) {
@@ -103,17 +148,27 @@ export class DeliveryWorker {
       }
       // Within one address, oldest first by creation (a retried message has a later dueAt but must still lead).
       for (const lane of lanes.values()) lane.sort((a, b) => String(a._id).localeCompare(String(b._id)));
+      // What the page's messages may have to wait for, and who their recipients are: read once for the page.
+      const book: PageBook = {
+        waiting: await this.unsentTo(page),
+        done: new Set(),
+        known: this.opts.router ? await this.opts.router.preload(
+          page.filter((d) => d.channel === 'auto' && !d.room).map((d) => d.to),
+          page.filter((d) => d.channel === 'auto' && d.room).map((d) => d.room!),
+        ) : undefined,
+      };
       let progressed = 0;
       await this.runLanes([...lanes.values()], async (lane) => {
         for (const doc of lane) {
           if (this.stopping) return;
-          const outcome = await this.attempt(doc, now);
+          const outcome = await this.attempt(doc, now, book);
           if (outcome === 'skipped') {
             // Not ours or not yet: the rest of this address's messages wait behind it.
             for (const d of lane.slice(lane.indexOf(doc))) skipped.add(String(d._id));
             return;
           }
           progressed++;
+          if (outcome === 'sent' || outcome === 'failed') book.done.add(String(doc._id));
           if (outcome === 'sent') sent++;
           if (outcome === 'retry') return; // the younger ones wait for it (order per person)
         }
@@ -123,13 +178,17 @@ export class DeliveryWorker {
     return sent;
   }
 
-  /** Due pending messages (oldest first), plus `sending` ones left by a crash; skipping those passed over in this run. */
-  private async duePage(now: Date, skipped: Set<string>): Promise<Candidate[]> {
+  /**
+   * Due pending messages (oldest first), plus `sending` ones left by a crash; skipping those passed over in this
+   * run; from `since` on, when given.
+   */
+  private async duePage(now: Date, skipped: Set<string>, since?: Types.ObjectId): Promise<Candidate[]> {
+    const from = since ? { _id: { $gte: since } } : {};
     // Plain queries rather than one $or: each is served by its index. Replies first: someone is waiting for the
     // answer, and a month's fan-out of notes must not stand between a parent's question and its reply.
-    const replies = await Outbox.find({ status: 'pending', kind: 'reply', dueAt: { $lte: now } })
+    const replies = await Outbox.find({ status: 'pending', kind: 'reply', dueAt: { $lte: now }, ...from })
       .sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
-    const pending = await Outbox.find({ status: 'pending', dueAt: { $lte: now } })
+    const pending = await Outbox.find({ status: 'pending', dueAt: { $lte: now }, ...from })
       .sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
     const seen = new Set<string>();
     const fresh = [...replies, ...pending].filter((d) => {
@@ -138,7 +197,7 @@ export class DeliveryWorker {
       seen.add(id);
       return true;
     }).slice(0, PAGE);
-    if (fresh.length >= PAGE) return fresh;
+    if (fresh.length >= PAGE || since) return fresh;
     const crashed = await Outbox.find({ status: 'sending', lockedUntil: { $lte: now } })
       .sort({ lockedUntil: 1, _id: 1 }).limit(PAGE + skipped.size);
     return [...fresh, ...crashed.filter((d) => !skipped.has(String(d._id)))].slice(0, PAGE);
@@ -153,23 +212,20 @@ export class DeliveryWorker {
   }
 
   /** Claims and sends one message. */
-  private async attempt(doc: Candidate, now: Date): Promise<'sent' | 'failed' | 'retry' | 'skipped'> {
-    if (await this.olderUnsent(doc)) return 'skipped';
+  private async attempt(doc: Candidate, now: Date, book: PageBook): Promise<'sent' | 'failed' | 'retry' | 'skipped'> {
+    if (olderUnsent(doc, book)) return 'skipped';
     if (!(await this.claim(doc, now))) return 'skipped';
-    return this.sendOne(doc);
+    return this.sendOne(doc, book.known);
   }
 
-  /**
-   * Whether an older message to the same address must go first: one already due by this one's time, or one that
-   * was tried and waits for its retry. (An older notice held for quiet hours does not hold back an urgent one.)
-   */
-  private async olderUnsent(doc: Candidate): Promise<boolean> {
-    return !!(await Outbox.exists({
-      orgId: doc.orgId, to: doc.to, room: doc.room ?? null, status: { $in: ['pending', 'sending'] }, _id: { $lt: doc._id },
-      // A reply waits only for the replies before it (its own earlier pieces), not for a notice in the backlog.
-      ...(doc.kind === 'reply' ? { kind: 'reply' } : {}),
-      $or: [{ dueAt: { $lte: doc.dueAt } }, { attempts: { $gt: 0 } }, { status: 'sending' }],
-    }));
+  /** Unsent messages to the page's recipients, older than its youngest: one query for the page's order checks. */
+  private async unsentTo(page: Candidate[]): Promise<Waiting[]> {
+    if (!page.length) return [];
+    const youngest = page.reduce((a, b) => (String(a._id) > String(b._id) ? a : b))._id;
+    return Outbox.find({
+      orgId: { $in: [...new Set(page.map((d) => d.orgId))] }, to: { $in: [...new Set(page.map((d) => d.to))] },
+      status: { $in: ['pending', 'sending'] }, _id: { $lte: youngest },
+    }, { orgId: 1, to: 1, room: 1, kind: 1, dueAt: 1, attempts: 1, status: 1 }).lean<Waiting[]>();
   }
 
   private async claim(doc: Candidate, now: Date): Promise<boolean> {
@@ -198,10 +254,10 @@ export class DeliveryWorker {
     doc.attempts += 1;
   }
 
-  private async sendOne(doc: Candidate): Promise<'sent' | 'failed' | 'retry'> {
+  private async sendOne(doc: Candidate, known?: Known): Promise<'sent' | 'failed' | 'retry'> {
     const target = doc.room ?? doc.to;
     let name = doc.channel === 'auto'
-      ? (this.opts.router ? await this.opts.router.pick(target, { room: !!doc.room }) : this.opts.defaultChannel)
+      ? (this.opts.router ? await this.opts.router.pick(target, { room: !!doc.room, known }) : this.opts.defaultChannel)
       : doc.channel;
     // Routes that refused this message as closed (kf window, quota, unknown parent): the next route gets it.
     const tried: string[] = [];
@@ -217,7 +273,7 @@ export class DeliveryWorker {
         if (refusals.length) this.opts.log.info({ key: doc.key, route: res.route, refused: refusals }, 'delivered through a fallback route');
         return 'sent';
       }
-      const next = canFallBack(res) && this.opts.router ? await this.opts.router.next(target, tried, { room: !!doc.room }) : undefined;
+      const next = canFallBack(res) && this.opts.router ? await this.opts.router.next(target, tried, { room: !!doc.room, known }) : undefined;
       if (next) {
         refusals.push(`${name}: ${res.message}`);
         name = next;
@@ -266,6 +322,20 @@ export class DeliveryWorker {
     this.opts.log.warn({ key: doc.key, attempts, permanent, err: lastError }, 'delivery failed');
     return permanent ? 'failed' : 'retry';
   }
+}
+
+/**
+ * Whether an older message to the same address must go first: one already due by this one's time, or one that
+ * was tried and waits for its retry. (An older notice held for quiet hours does not hold back an urgent one.)
+ * Read from the page's snapshot; what this run sent since is `done`.
+ */
+function olderUnsent(doc: Candidate, book: PageBook): boolean {
+  const id = String(doc._id);
+  return book.waiting.some((o) => o.to === doc.to && (o.room ?? null) === (doc.room ?? null) && o.orgId === doc.orgId
+    && String(o._id) < id && !book.done.has(String(o._id))
+    // A reply waits only for the replies before it (its own earlier pieces), not for a notice in the backlog.
+    && (doc.kind !== 'reply' || o.kind === 'reply')
+    && (o.dueAt <= doc.dueAt || o.attempts > 0 || o.status === 'sending'));
 }
 
 function claimKey(doc: Candidate): string {

@@ -48,7 +48,10 @@ export async function retire(docs: Finished[], now: Date): Promise<void> {
   await OutboxArchive.insertMany(docs.map((d) => ({ ...d, archivedAt: now })), { ordered: false }).catch((err: unknown) => {
     if (!onlyDuplicates(err)) throw err;
   });
-  await Outbox.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+  // One document (delivery retires each as it is sent) by its _id alone: FerretDB serves an equality on _id from
+  // PostgreSQL directly, while `$in` scans the whole queue.
+  if (docs.length === 1) await Outbox.deleteOne({ _id: docs[0]._id });
+  else await Outbox.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
 }
 
 /** Finishes what a crashed enqueue() left: reserve the key and release the message, or drop it if the key was taken. */

@@ -41,6 +41,8 @@ export type Reach = 'open' | 'closed' | 'unknown';
 /** Implemented by channels whose reach depends on the recipient (kf window, 学校通知 parent id). */
 export interface RouteProbe {
   reach(address: string): Promise<Reach>;
+  /** The same for many addresses in a few queries (a page of deliveries). */
+  reachMany?(addresses: string[]): Promise<Map<string, Reach>>;
 }
 
 function servesRoom(ch: Channel, room: string): boolean {
@@ -59,6 +61,16 @@ const STAFF_PREFERRED = ['wecom-app'];
 export interface PickOptions {
   /** The address is a room (group chat), not a person. */
   room?: boolean;
+  /** Who the addresses are and where they wrote from, read once for a page of deliveries (see preload). */
+  known?: Known;
+}
+
+/** Identity kinds and routes of a set of addresses, read in two queries. */
+export interface Known {
+  kinds: Map<string, string | undefined>;
+  routes: Map<string, Array<{ channel: string }>>;
+  /** Channel → address → reach, from the probes that can answer for many at once. */
+  reach: Map<string, Map<string, Reach>>;
 }
 
 export class Router {
@@ -74,14 +86,37 @@ export class Router {
     return (await this.candidates(address, opts)).find((c) => !done.has(c));
   }
 
+  /**
+   * Reads what `candidates` needs for many addresses at once: a page of deliveries costs a few queries (identities,
+   * routes, each probe's), not a few for each message.
+   */
+  async preload(people: string[], rooms: string[] = []): Promise<Known> {
+    const persons = [...new Set(people)];
+    const wanted = [...new Set([...persons, ...rooms])];
+    const probes = [...this.channels.entries()].filter((e): e is [string, Channel & Required<RouteProbe>] =>
+      isProbe(e[1]) && typeof (e[1] as Partial<RouteProbe>).reachMany === 'function');
+    const [identities, heard, reaches] = await Promise.all([
+      Identity.find({ orgId: this.orgId, address: { $in: persons } }, { address: 1, kind: 1 }).lean(),
+      Route.find({ orgId: this.orgId, address: { $in: wanted } }).sort({ lastInboundAt: -1 }).lean(),
+      Promise.all(probes.map(async ([name, ch]) => [name, persons.length ? await ch.reachMany(persons) : new Map()] as const)),
+    ]);
+    const kinds = new Map<string, string | undefined>(wanted.map((a) => [a, undefined]));
+    for (const i of identities) kinds.set(i.address, i.kind);
+    const routes = new Map<string, Array<{ channel: string }>>(wanted.map((a) => [a, []]));
+    for (const r of heard) routes.get(r.address)?.push(r);
+    return { kinds, routes, reach: new Map(reaches) };
+  }
+
   /** Running channels that may reach `address`, best first; the default closes the list. */
   async candidates(address: string, opts: PickOptions = {}): Promise<string[]> {
     const out: string[] = [];
+    const known = opts.known?.kinds.has(address) ? opts.known : undefined;
     const reachOf = new Map<string, Reach>();
     const reach = async (name: string): Promise<Reach> => {
       if (!reachOf.has(name)) {
         const ch = this.channels.get(name);
-        reachOf.set(name, isProbe(ch) ? await ch.reach(address) : 'unknown');
+        const read = known?.reach.get(name)?.get(address);
+        reachOf.set(name, read ?? (isProbe(ch) ? await ch.reach(address) : 'unknown'));
       }
       return reachOf.get(name)!;
     };
@@ -89,7 +124,8 @@ export class Router {
       if (this.channels.has(name) && !out.includes(name)) out.push(name);
     };
 
-    const kind = opts.room ? undefined : (await Identity.findOne({ orgId: this.orgId, address }, { kind: 1 }).lean())?.kind;
+    const kind = opts.room ? undefined
+      : known ? known.kinds.get(address) : (await Identity.findOne({ orgId: this.orgId, address }, { kind: 1 }).lean())?.kind;
     if (kind === 'family') {
       for (const name of FAMILY_PREFERRED) if (this.channels.has(name) && (await reach(name)) === 'open') add(name);
     } else if (kind === 'staff') {
@@ -99,7 +135,7 @@ export class Router {
       // A group robot configured for this room can post there even before anyone spoke in it since the start.
       for (const [name, ch] of this.channels) if (servesRoom(ch, address)) add(name);
     }
-    const heard = await Route.find({ orgId: this.orgId, address }).sort({ lastInboundAt: -1 }).lean();
+    const heard = known?.routes.get(address) ?? await Route.find({ orgId: this.orgId, address }).sort({ lastInboundAt: -1 }).lean();
     for (const r of heard) if (this.channels.has(r.channel) && (await reach(r.channel)) !== 'closed') add(r.channel);
     // Closed routes the person uses come before a default they never wrote from: their refusal (FallbackSendError,
     // no API call) explains in the outbox's lastError why the message went elsewhere or failed.

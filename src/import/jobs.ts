@@ -1,8 +1,9 @@
 /**
  * Large imports run in the background: the request answers 202 `{jobId}` at once, and `GET /api/import/jobs/:id`
  * follows `{status, processed, total, result}`: `processed` of `total` rows that passed validation (at first, of all
- * data rows). The job lives in MongoDB, so any instance of the bot can answer
- * for it; a job whose process died stays `running` with an old `updatedAt` (import the file again: it is idempotent).
+ * data rows). The job lives in MongoDB, so any instance of the bot can answer for it. A running job's process
+ * marks it alive every 20 s; one not marked for 2 minutes died with its process (a restart, a crash) and is shown
+ * as failed, saying to import the file again (imports are idempotent). Jobs are kept 30 days.
  */
 import { Schema, Types, model } from 'mongoose';
 import type { Lang } from '../locales';
@@ -13,6 +14,13 @@ import type { ImportResult } from './result';
 export const BACKGROUND_ROWS = 2000;
 /** Progress is written at most this often, so a fast import is not slowed by its own bookkeeping. */
 const PROGRESS_EVERY_MS = 500;
+/** A running job is marked alive this often… */
+const BEAT_MS = 20_000;
+/** …and counted dead when not marked for this long. */
+export const STALE_JOB_MS = 2 * 60_000;
+/** Finished jobs (and their results) are kept this long. */
+const KEEP_JOBS_MS = 30 * 24 * 3600_000;
+export const DIED_MESSAGE = 'The bot stopped (restart or crash) before this import finished. Import the file again: an import changes only what differs.';
 
 const importJobSchema = new Schema({
   orgId: { type: String, required: true },
@@ -23,6 +31,8 @@ const importJobSchema = new Schema({
   total: { type: Number, default: 0 },
   result: Schema.Types.Mixed,
   error: String,
+  /** Last sign of life of the process running it (real time). */
+  beatAt: Date,
 }, { timestamps: true });
 importJobSchema.index({ orgId: 1, createdAt: -1 });
 
@@ -48,7 +58,9 @@ const running = new Set<Promise<void>>();
  * entry). A failure is recorded on the job, never thrown: nobody is waiting on the request any more.
  */
 export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: boolean, total: number, lang: Lang, run: Run, finish: (r: ImportResult) => Promise<void>): Promise<string> {
-  const job = await ImportJob.create({ orgId, kind, dryRun, total });
+  const job = await ImportJob.create({ orgId, kind, dryRun, total, beatAt: new Date() });
+  const beat = setInterval(() => { void ImportJob.updateOne({ _id: job._id }, { $set: { beatAt: new Date() } }).catch(() => undefined); }, BEAT_MS);
+  beat.unref();
   let last = 0;
   let lastTotal = total;
   const work = (async () => {
@@ -65,6 +77,8 @@ export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: 
       await ImportJob.updateOne({ _id: job._id }, { $set: { status: 'done', processed: lastTotal, total: lastTotal, result: answer } });
     } catch (err) {
       await ImportJob.updateOne({ _id: job._id }, { $set: { status: 'failed', error: (err as Error).message } }).catch(() => undefined);
+    } finally {
+      clearInterval(beat);
     }
   })();
   running.add(work);
@@ -76,10 +90,19 @@ export async function jobView(orgId: string, id: string): Promise<JobView | unde
   if (!Types.ObjectId.isValid(id) || !/^[0-9a-f]{24}$/i.test(id)) return undefined;
   const job = await ImportJob.findOne({ _id: id, orgId }).lean();
   if (!job) return undefined;
+  if (job.status === 'running' && (job.beatAt ?? job.updatedAt).getTime() < Date.now() - STALE_JOB_MS) {
+    Object.assign(job, { status: 'failed', error: DIED_MESSAGE });
+    await ImportJob.updateOne({ _id: job._id, status: 'running' }, { $set: { status: 'failed', error: DIED_MESSAGE } });
+  }
   return {
     jobId: String(job._id), kind: job.kind, dryRun: job.dryRun, status: job.status, processed: job.processed, total: job.total,
     ...(job.result ? { result: job.result as ImportAnswer } : {}), ...(job.error ? { error: job.error } : {}),
   };
+}
+
+/** Drops jobs older than 30 days (real time: jobs are stamped with it). */
+export async function pruneImportJobs(realNow = new Date()): Promise<number> {
+  return (await ImportJob.deleteMany({ createdAt: { $lt: new Date(realNow.getTime() - KEEP_JOBS_MS) } })).deletedCount ?? 0;
 }
 
 /** Resolves when every job this process started has finished (for shutdown and tests). */

@@ -1,9 +1,10 @@
 /**
  * Keeping the hot collections small, every minute and a bounded amount each time: sent messages to the outbox
- * archive, crashed enqueues finished, old inbound de-duplication records, past leases and wrong-code attempts
- * pruned. What the console and the audit need stays: the archive keeps every message, the audit log is untouched.
+ * archive, crashed enqueues finished, old inbound de-duplication records, past leases, wrong-code attempts and
+ * month-old import jobs pruned. What the console and the audit need stays: the archive keeps every message, the audit log is untouched.
  */
 import { archiveOutbox, pruneLeases } from '../bot/outboxArchive';
+import { pruneImportJobs } from '../import/jobs';
 import { pruneBindAttempts } from '../models/bindAttempt';
 import { InboundLog } from '../models/inboundLog';
 import type { Job } from './scheduler';
@@ -18,6 +19,7 @@ export const housekeepingJobs: Job[] = [{
     const inbound = (await InboundLog.deleteMany({ at: { $lt: new Date(ctx.now.getTime() - KEEP_INBOUND_MS) } })).deletedCount ?? 0;
     const leases = await pruneLeases(ctx.now);
     const attempts = await pruneBindAttempts(ctx.now);
-    if (archived || recovered || inbound || leases) ctx.log.info({ archived, recovered, inbound, leases, attempts }, 'housekeeping');
+    const importJobs = await pruneImportJobs();
+    if (archived || recovered || inbound || leases || importJobs) ctx.log.info({ archived, recovered, inbound, leases, attempts, importJobs }, 'housekeeping');
   },
 }];

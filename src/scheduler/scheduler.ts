@@ -59,8 +59,12 @@ export interface SchedulerOptions {
   queueHighWater?: number;
 }
 
-/** Due messages waiting in the queue above which a fan-out lets delivery catch up first. */
-export const QUEUE_HIGH_WATER = 1_000;
+/**
+ * Due messages waiting in the queue above which a fan-out lets delivery catch up first: a few pages of notes
+ * (500 notes ≈ 1,500 messages), so that enqueueing the next page overlaps with sending the last ones, while the
+ * queue that delivery's queries read stays a few thousand documents.
+ */
+export const QUEUE_HIGH_WATER = 5_000;
 
 const TICK_LEASE_MS = 55_000;
 /** How long a stop waits for the jobs in progress before letting the process go (the rest is idempotent). */

@@ -12,11 +12,11 @@
  * - A repeat (WeCom re-sends when it got no answer) is dropped on `msgid` ("本次回调的唯一性标志，用于事件排重");
  *   the Bot's durable de-duplication on the same id (InboundMessage.platformId) catches repeats across restarts.
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { CallbackCryptoError, CallbackKeys, decrypt, verifySignature } from './callbackCrypto';
-import { AnswerThenProcess, queryValue, refuse, urlVerification } from './callbackRouter';
+import { AnswerThenProcess, callbackBody, queryValue, refuse, urlVerification } from './callbackRouter';
 import { AibotMessage, isAibotMessage } from './aibotProtocol';
 
 export interface AibotCallbackOptions {
@@ -50,7 +50,8 @@ export function createAibotCallback(opts: AibotCallbackOptions): AibotCallbackRo
 
   router.get('/', urlVerification(opts.keys, 'wecom-aibot', log));
 
-  router.post('/', express.text({ type: () => true, limit: '256kb' }), (req, res) => {
+  // Read the way the XML callbacks are: over the limit, 413 and the connection closed instead of read to its end.
+  router.post('/', callbackBody(), (req, res) => {
     const sig = queryValue(req, 'msg_signature');
     const timestamp = queryValue(req, 'timestamp');
     const nonce = queryValue(req, 'nonce');

@@ -253,6 +253,21 @@ export class WeComKfChannel implements Channel, RouteProbe {
     return used < KF_QUOTA ? 'open' : 'closed';
   }
 
+  /** `reach` for a page of deliveries: two queries, whatever their number. */
+  async reachMany(addresses: string[]): Promise<Map<string, Reach>> {
+    const { orgId, openKfId } = this.opts;
+    const sessions = await KfSession.find({ orgId, openKfId, externalUserId: { $in: addresses } }).lean();
+    const now = this.clock.now().getTime();
+    const windows = new Map(sessions.filter((s) => now - s.lastInboundAt.getTime() < KF_WINDOW_MS - WINDOW_MARGIN_MS).map((s) => [s.externalUserId, s.windowId]));
+    const used = new Map<string, number>();
+    if (windows.size) {
+      const slots = await KfQuotaSlot.find({ orgId, openKfId, externalUserId: { $in: [...windows.keys()] }, windowId: { $in: [...windows.values()] } },
+        { externalUserId: 1, windowId: 1 }).lean();
+      for (const slot of slots) if (windows.get(slot.externalUserId) === slot.windowId) used.set(slot.externalUserId, (used.get(slot.externalUserId) ?? 0) + 1);
+    }
+    return new Map(addresses.map((a) => [a, windows.has(a) && (used.get(a) ?? 0) < KF_QUOTA ? 'open' : 'closed']));
+  }
+
   /** The open window's id, or undefined when the customer has not written within 48 hours. */
   private async windowOf(address: string): Promise<string | undefined> {
     const s = await KfSession.findOne({ orgId: this.opts.orgId, openKfId: this.opts.openKfId, externalUserId: address }).lean();

@@ -32,6 +32,9 @@ export interface WeComSchoolChannelOptions {
   log?: Logger;
 }
 
+/** How long parent ids read for a page serve its sends: the page's seconds, not a cache of the directory. */
+const KNOWN_MS = 30_000;
+
 interface SchoolSendResult {
   invalid_parent_userid?: string[];
   invalid_student_userid?: string[];
@@ -43,6 +46,8 @@ interface SchoolSendResult {
 export class WeComSchoolChannel implements Channel, RouteProbe {
   readonly name = 'wecom-school';
   private readonly voice: VoiceMedia;
+  /** Parent ids read for a page of deliveries (reachMany), for its sends a moment later. */
+  private readonly known = new Map<string, { ids: string[]; at: number }>();
   /** Outbox key → parts already sent (bounded; only matters between an error and its retry). */
   private readonly parts: PartProgress;
 
@@ -63,20 +68,44 @@ export class WeComSchoolChannel implements Channel, RouteProbe {
     return (await this.parentIds(address)).length ? 'open' : 'closed';
   }
 
+  /** `reach` for a page of deliveries; what it read serves the sends that follow (see `known`). */
+  async reachMany(addresses: string[]): Promise<Map<string, Reach>> {
+    const ids = await this.parentIdsOf(addresses);
+    const at = Date.now();
+    for (const [address, found] of ids) this.known.set(address, { ids: found, at });
+    while (this.known.size > 5000) this.known.delete(this.known.keys().next().value as string);
+    return new Map(addresses.map((a) => [a, ids.get(a)!.length ? 'open' : 'closed']));
+  }
+
   /** The parent_userids behind an address (one person may be the parent of several children: one id, deduplicated). */
   async parentIds(address: string): Promise<string[]> {
+    const recent = this.known.get(address);
+    if (recent && Date.now() - recent.at < KNOWN_MS) return recent.ids;
+    return (await this.parentIdsOf([address])).get(address)!;
+  }
+
+  /**
+   * Per address, the first of: the members bound to it, the member whose external_userid it is, the address
+   * itself as a parent_userid — three queries for any number of addresses.
+   */
+  private async parentIdsOf(addresses: string[]): Promise<Map<string, string[]>> {
     const { orgId } = this.opts;
-    const queries = [
-      { orgId, boundAddress: address, wecomParentUserId: { $exists: true } },
-      { orgId, wecomExternalUserId: address, wecomParentUserId: { $exists: true } },
-      { orgId, wecomParentUserId: address },
+    const [bound, external, direct] = await Promise.all([
+      FamilyMember.find({ orgId, boundAddress: { $in: addresses }, wecomParentUserId: { $exists: true } }, { boundAddress: 1, wecomParentUserId: 1 }).lean(),
+      FamilyMember.find({ orgId, wecomExternalUserId: { $in: addresses }, wecomParentUserId: { $exists: true } }, { wecomExternalUserId: 1, wecomParentUserId: 1 }).lean(),
+      FamilyMember.find({ orgId, wecomParentUserId: { $in: addresses } }, { wecomParentUserId: 1 }).lean(),
+    ]);
+    const idsBy = (rows: Array<{ wecomParentUserId?: string | null }>, address: string, key: (r: Record<string, unknown>) => unknown) => [
+      ...new Set(rows.filter((r) => key(r as Record<string, unknown>) === address).map((r) => r.wecomParentUserId).filter((id): id is string => !!id)),
     ];
-    for (const q of queries) {
-      const members = await FamilyMember.find(q, { wecomParentUserId: 1 }).lean();
-      const ids = [...new Set(members.map((m) => m.wecomParentUserId).filter((id): id is string => !!id))];
-      if (ids.length) return ids;
-    }
-    return [];
+    return new Map(addresses.map((a) => {
+      for (const [rows, key] of [[bound, (r: Record<string, unknown>) => r.boundAddress], [external, (r: Record<string, unknown>) => r.wecomExternalUserId],
+        [direct, (r: Record<string, unknown>) => r.wecomParentUserId]] as const) {
+        const ids = idsBy(rows, a, key);
+        if (ids.length) return [a, ids];
+      }
+      return [a, []];
+    }));
   }
 
   async send(msg: OutboundMessage): Promise<SendResult> {
