@@ -7,10 +7,9 @@ export const systemClock: Clock = { now: () => new Date() };
 
 /** Starts at real time; `/sim/clock` sets it. It never runs by itself between sets, so tests are repeatable. */
 export class ManualClock implements Clock {
-  private offsetMs = 0;
   private frozen?: Date;
   now(): Date {
-    return this.frozen ? new Date(this.frozen) : new Date(Date.now() + this.offsetMs);
+    return this.frozen ? new Date(this.frozen) : new Date();
   }
   set(at: Date): void {
     this.frozen = new Date(at);

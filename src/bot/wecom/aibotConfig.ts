@@ -38,7 +38,6 @@ const callback = z.object({
   WECOM_AIBOT_AES_KEY: z.string().regex(AES_KEY_PATTERN, 'the callback EncodingAESKey: exactly 43 letters and digits'),
 });
 
-export const AIBOT_VARS = [...Object.keys(connection.shape), ...Object.keys(callback.shape), 'WECOM_AIBOT_WS_URL', 'WECOM_AIBOT_ROOMS', 'WECOM_AIBOT_ROOM_WEBHOOKS'];
 
 function fail(name: string, message: string): never {
   throw new ConfigError(`Invalid configuration:\n  ${name}: ${message}`);

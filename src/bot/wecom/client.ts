@@ -351,8 +351,3 @@ export class WeComClient {
     return { body };
   }
 }
-
-/** For adapters that map their own codes: is this errcode worth retrying later? */
-export function isRetryable(errcode: number): boolean {
-  return errorInfo(errcode).kind !== 'permanent';
-}

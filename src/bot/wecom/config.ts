@@ -68,7 +68,6 @@ const school = z.object({
   WECOM_SCHOOL_SECRET: z.string().min(8, 'the 家校 app\'s Secret from its page in the admin console'),
 });
 
-export const APP_VARS = Object.keys(app.shape) as Array<keyof typeof app.shape>;
 
 function fail(issues: z.ZodIssue[]): never {
   throw new ConfigError(`Invalid configuration:\n${issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);

@@ -124,11 +124,3 @@ export async function recordingBytes(id: string, mediaDir: string, client?: WeCo
     return undefined; // expired or unknown: the caption goes alone
   }
 }
-
-export { loadWeComConfig, isWeComConfigured } from './config';
-export { WeComClient, TokenCache, Pacer } from './client';
-export { WeComAppChannel } from './appChannel';
-export { WeComKfChannel } from './kfChannel';
-export { WeComSchoolChannel } from './schoolChannel';
-export { WeComAibotChannel } from './aibotChannel';
-export { WeComRetryableError, WeComPermanentError, operatorMessage } from './errors';
