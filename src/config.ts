@@ -46,18 +46,44 @@ function isTimeZone(tz: string): boolean {
 
 export class ConfigError extends Error {}
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // An empty variable in .env means "use the default".
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+/** Stops the start naming each variable and what is wrong with it; every config loader says it the same way. */
+export function invalidConfig(issues: Array<{ path: PropertyKey[]; message: string }>): never {
+  throw new ConfigError(`Invalid configuration:\n${issues.map((i) => `  ${i.path.map(String).join('.')}: ${i.message}`).join('\n')}`);
+}
+
+/** The variables that are set (an empty variable in .env means "use the default"), optionally of one prefix. */
+export function presentVars(env: Record<string, string | undefined>, prefix = ''): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith(prefix) && e[1] !== undefined && e[1] !== ''));
+}
+
+/** Parses the variables with `schema`, or stops the start saying which are wrong (see invalidConfig). */
+export function parseEnv<T extends z.ZodTypeAny>(schema: T, vars: Record<string, string | undefined>): z.infer<T> {
+  const parsed = schema.safeParse(vars);
+  if (!parsed.success) invalidConfig(parsed.error.issues);
+  return parsed.data;
+}
+
+/**
+ * One adapter's group of variables: undefined when none of them is set, a ConfigError naming the missing ones when
+ * only some are (`what` says whose they are).
+ */
+export function readGroup<S extends z.ZodRawShape>(env: Record<string, string | undefined>, schema: z.ZodObject<S>, what: string): z.infer<z.ZodObject<S>> | undefined {
+  const names = Object.keys(schema.shape);
+  const set = names.filter((n) => env[n]);
+  if (!set.length) return undefined;
+  const missing = names.filter((n) => !env[n]);
+  if (missing.length) {
+    invalidConfig(missing.map((n) => ({ path: [n], message: `required for ${what} (because ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set)` })));
   }
-  const generated = !parsed.data.ADMIN_TOKEN;
+  return parseEnv(schema, Object.fromEntries(names.map((n) => [n, env[n]])));
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const data = parseEnv(schema, presentVars(env));
+  const generated = !data.ADMIN_TOKEN;
   return {
-    ...parsed.data,
-    ADMIN_TOKEN: parsed.data.ADMIN_TOKEN ?? crypto.randomBytes(18).toString('base64url'),
+    ...data,
+    ADMIN_TOKEN: data.ADMIN_TOKEN ?? crypto.randomBytes(18).toString('base64url'),
     adminTokenGenerated: generated,
   };
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { WechatyBuilder, log as wechatyLog, type WechatyOptions } from 'wechaty';
 import type { ChannelPlugin } from '../app';
-import { ConfigError } from '../config';
+import { parseEnv, presentVars } from '../config';
 import type { Logger } from '../log';
 import { WechatyChannel, WechatyChannelOptions, WechatyPuppet } from './wechatyChannel';
 
@@ -25,14 +25,9 @@ export type WechatyConfig = z.infer<typeof schema>;
 
 /** Undefined when WECHATY_PUPPET is unset or empty: the channel is off. */
 export function loadWechatyConfig(env: NodeJS.ProcessEnv = process.env): WechatyConfig | undefined {
-  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('WECHATY_') && v !== undefined && v !== ''));
+  const present = presentVars(env, 'WECHATY_');
   if (!present.WECHATY_PUPPET) return undefined;
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return parseEnv(schema, present);
 }
 
 export interface WechatyDeps {

@@ -11,9 +11,8 @@
  * A bot runs in one mode: setting both groups is refused, as is a half-set group or room lists without a bot.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../config';
+import { invalidConfig, readGroup } from '../../config';
 import { AES_KEY_PATTERN } from './callbackCrypto';
-import { readGroup } from './config';
 
 export interface WeComAibotConfig {
   mode: 'long-connection' | 'callback';
@@ -40,7 +39,7 @@ const callback = z.object({
 
 
 function fail(name: string, message: string): never {
-  throw new ConfigError(`Invalid configuration:\n  ${name}: ${message}`);
+  invalidConfig([{ path: [name], message }]);
 }
 
 /** `a=b,c=d` (commas, semicolons or spaces between pairs; each split at its first "="). */

@@ -5,7 +5,7 @@
  * Other adapters (kf, 学校通知, aibot) add their own group beside `app` the same way.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../config';
+import { invalidConfig, parseEnv, presentVars, readGroup } from '../../config';
 import { readAibotConfig, WeComAibotConfig } from './aibotConfig';
 import { AES_KEY_PATTERN } from './callbackCrypto';
 import { DEFAULT_API_BASE } from './client';
@@ -69,38 +69,18 @@ const school = z.object({
 });
 
 
-function fail(issues: z.ZodIssue[]): never {
-  throw new ConfigError(`Invalid configuration:\n${issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
-}
-
-/** Reads one adapter's group: undefined when none of its variables is set, a ConfigError when only some are. */
-export function readGroup<S extends z.ZodRawShape>(env: Record<string, string | undefined>, schema: z.ZodObject<S>, what: string): z.infer<z.ZodObject<S>> | undefined {
-  const names = Object.keys(schema.shape);
-  const set = names.filter((n) => env[n]);
-  if (!set.length) return undefined;
-  const missing = names.filter((n) => !env[n]);
-  if (missing.length) {
-    fail(missing.map((n) => ({ code: 'custom', path: [n], message: `required for ${what} (because ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set)` } as z.ZodIssue)));
-  }
-  const parsed = schema.safeParse(Object.fromEntries(names.map((n) => [n, env[n]])));
-  if (!parsed.success) fail(parsed.error.issues);
-  return parsed.data;
-}
-
 export function loadWeComConfig(env: Record<string, string | undefined> = process.env): WeComConfig {
-  // An empty variable means "unset", as in src/config.ts.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsedBase = base.safeParse(present);
-  if (!parsedBase.success) fail(parsedBase.error.issues);
+  const present = presentVars(env);
+  const baseVars = parseEnv(base, present);
   const appVars = readGroup(present, app, 'the WeCom self-built app');
-  const corpId = parsedBase.data.WECOM_CORP_ID;
-  if (appVars && !corpId) fail([{ code: 'custom', path: ['WECOM_CORP_ID'], message: 'required when WECOM_APP_* is set' } as z.ZodIssue]);
+  const corpId = baseVars.WECOM_CORP_ID;
+  if (appVars && !corpId) invalidConfig([{ path: ['WECOM_CORP_ID'], message: 'required when WECOM_APP_* is set' }]);
   const kfVars = readGroup(present, kf, '微信客服 (wecom-kf)');
   const schoolVars = readGroup(present, school, '学校通知 (wecom-school)');
-  if ((kfVars || schoolVars) && !corpId) fail([{ code: 'custom', path: ['WECOM_CORP_ID'], message: `required when ${kfVars ? 'WECOM_KF_*' : 'WECOM_SCHOOL_*'} is set` } as z.ZodIssue]);
+  if ((kfVars || schoolVars) && !corpId) invalidConfig([{ path: ['WECOM_CORP_ID'], message: `required when ${kfVars ? 'WECOM_KF_*' : 'WECOM_SCHOOL_*'} is set` }]);
   return {
     corpId,
-    apiBase: parsedBase.data.WECOM_API_BASE,
+    apiBase: baseVars.WECOM_API_BASE,
     app: appVars && {
       agentId: appVars.WECOM_APP_AGENT_ID,
       secret: appVars.WECOM_APP_SECRET,
@@ -111,7 +91,7 @@ export function loadWeComConfig(env: Record<string, string | undefined> = proces
       secret: kfVars.WECOM_KF_SECRET, token: kfVars.WECOM_KF_TOKEN, encodingAESKey: kfVars.WECOM_KF_AES_KEY, openKfId: kfVars.WECOM_KF_OPEN_KFID,
     },
     school: schoolVars && { agentId: schoolVars.WECOM_SCHOOL_AGENT_ID, secret: schoolVars.WECOM_SCHOOL_SECRET },
-    aibot: readAibotConfig(present, parsedBase.data.WECOM_API_BASE),
+    aibot: readAibotConfig(present, baseVars.WECOM_API_BASE),
   };
 }
 
