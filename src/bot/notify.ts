@@ -5,7 +5,7 @@
 import { Style, T, translator, Lang } from '../locales';
 import { splitVoice } from '../locales/voice';
 import { afterQuietHours } from '../scheduler/localTime';
-import { enqueueMany, OutboxItem } from './outbox';
+import { enqueueMany, noticeKeyUsed, OutboxItem } from './outbox';
 import { resolvePerson } from './sender';
 
 export interface Audience { orgId: string; orgLang: Lang; quietHours: string; timeZone: string }
@@ -34,6 +34,10 @@ export async function recipient(aud: Audience, address: string): Promise<{ t: T;
 
 /** Returns false when a notice with this key was already in the outbox. */
 export async function notify(aud: Audience, now: Date, notice: Notice): Promise<boolean> {
+  // The jobs derive their notices afresh every minute: one already sent costs a lookup of its key, not the
+  // recipient's records, a rendering and an insert that the key then refuses — at county size that was thousands
+  // of wasted writes a minute.
+  if (await noticeKeyUsed(aud.orgId, notice.key)) return false;
   const who = notice.style ? { t: translator(aud.orgLang, notice.style), style: notice.style } : await recipient(aud, notice.to);
   return enqueueText(aud, now, notice, notice.render(who.t), who.style);
 }

@@ -67,6 +67,14 @@ export async function reserveKey(orgId: string, key: string, outboxId: Types.Obj
   }
 }
 
+/**
+ * Whether a notice under `key` was ever enqueued (as one message, or split into pieces `key:0`, `key:1`…): one or
+ * two lookups by _id, which FerretDB answers from PostgreSQL without scanning.
+ */
+export async function noticeKeyUsed(orgId: string, key: string): Promise<boolean> {
+  return !!(await OutboxKey.exists({ _id: outboxKeyId(orgId, key) })) || !!(await OutboxKey.exists({ _id: outboxKeyId(orgId, `${key}:0`) }));
+}
+
 /** Keys among `keys` that were ever enqueued for this org. */
 export async function usedKeys(orgId: string, keys: string[]): Promise<Set<string>> {
   if (!keys.length) return new Set();

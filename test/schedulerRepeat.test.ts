@@ -1,0 +1,33 @@
+/**
+ * The jobs derive their notices afresh at every minute's tick; one that already went out must cost a lookup of
+ * its key, not the recipient's records, a rendering and writes the key then refuses. At county size (thousands
+ * of teachers) that waste kept FerretDB busy all day.
+ */
+import mongoose from 'mongoose';
+import { Outbox, OutboxArchive } from '../src/models/outbox';
+import { seedCounty } from './helpers/county';
+import { startTestApp, TestApp } from './helpers/testApp';
+
+let t: TestApp;
+afterAll(async () => { await t?.stop(); });
+
+it('a reminder already sent costs one lookup per teacher at the next tick', async () => {
+  t = await startTestApp();
+  // 300 children, no notes written: on the 25th at 16:30 each pairing teacher is reminded of three children.
+  const county = await seedCounty({ orgId: 'default', children: 300 });
+  await t.setClock('2026-11-25T16:31:00+08:00');
+  const reminders = await Outbox.countDocuments({ kind: 'noteReminder' }) + await OutboxArchive.countDocuments({ kind: 'noteReminder' });
+  expect(reminders).toBe(county.teachers.length);
+
+  const ops: string[] = [];
+  mongoose.set('debug', (collection: string, method: string) => { ops.push(`${collection}.${method}`); });
+  try {
+    await t.setClock('2026-11-25T16:32:00+08:00');
+  } finally {
+    mongoose.set('debug', false);
+  }
+  expect(await Outbox.countDocuments({ kind: 'noteReminder' }) + await OutboxArchive.countDocuments({ kind: 'noteReminder' })).toBe(reminders);
+  // Nothing new is written, and the reminders cost about one key lookup per teacher (the jobs' own reads aside).
+  expect(ops.filter((o) => /^outbox(es|keys)\.(insert|update|delete)/.test(o))).toEqual([]);
+  expect(ops.filter((o) => o.startsWith('identities.')).length).toBeLessThan(county.teachers.length / 2);
+}, 120_000);
