@@ -19,6 +19,8 @@ import './models';
 import { Org } from './models/org';
 import { withDatabase } from './models/mongoServer';
 import type { AppContext } from './appContext';
+import type { SchoolSyncReport } from './bot/wecom/schoolSync';
+import { WECOM_API_PATH, wecomRoutes } from './web/wecomRoutes';
 import { createHttpApp } from './web/server';
 import { allJobs } from './scheduler/jobs';
 import { Scheduler } from './scheduler/scheduler';
@@ -57,6 +59,8 @@ export interface ChannelPlugin {
   channel: Channel;
   /** Mounted before the 404 handler, e.g. `http.use('/wecom/app', router)`. */
   mount?: (http: Express) => void;
+  /** Reads the school's 家校通讯录 into the family records (学校通知); served as POST /api/wecom/school-sync. */
+  schoolSync?: (opts: { dryRun: boolean }) => Promise<SchoolSyncReport>;
 }
 
 /** Uses the URI's database if it names one, else MONGODB_DB. */
@@ -114,7 +118,12 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   }
 
   if (opts.beforeListen) await opts.beforeListen(context);
-  const httpApp = createHttpApp(context, (http) => { for (const p of opts.channels ?? []) p.mount?.(http); });
+  const httpApp = createHttpApp(context, (http) => {
+    for (const p of opts.channels ?? []) {
+      p.mount?.(http);
+      if (p.schoolSync) http.use(WECOM_API_PATH, wecomRoutes({ adminToken: config.ADMIN_TOKEN, schoolSync: p.schoolSync }));
+    }
+  });
   let server: http.Server | undefined;
   let url: string | undefined;
   if (opts.listen) {

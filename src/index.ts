@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   try {
     const wechaty = wechatyPlugin(process.env, { orgId: config.ORG_ID, dataDir: path.resolve(config.DATA_DIR), log });
     plugins = [
-      ...wecomPlugins(process.env, { orgId: config.ORG_ID, log, dataDir: path.resolve(config.DATA_DIR), adminToken: config.ADMIN_TOKEN }),
+      ...wecomPlugins(process.env, { orgId: config.ORG_ID, log, dataDir: path.resolve(config.DATA_DIR) }),
       ...(wechaty ? [wechaty] : []),
     ];
   } catch (err) {

@@ -1,5 +1,5 @@
 /** Unit tests for the intricate pure pieces: binding codes, intents, date/phone parsing, masking, config. */
-import { afterQuietHours, fromLocal, localParts, shiftPeriod } from '../src/scheduler/localTime';
+import { afterQuietHours, fromLocal, localParts, shiftPeriod } from '../src/localTime';
 import { CODE_ALPHABET, generateCode, looksLikeCode, parseCodeAttempt } from '../src/models/bindingCode';
 import { childNamedIn, concernHasContent, detectIntent } from '../src/handlers/intent';
 import { fitVoice, splitVoice } from '../src/locales/voice';

@@ -52,7 +52,7 @@ beforeAll(async () => {
     WECOM_APP_AGENT_ID: String(APP.agentId), WECOM_APP_SECRET: APP.secret, WECOM_APP_TOKEN: appKeys.token, WECOM_APP_AES_KEY: appKeys.encodingAESKey,
     WECOM_KF_SECRET: KF_SECRET, WECOM_KF_TOKEN: kfKeys.token, WECOM_KF_AES_KEY: kfKeys.encodingAESKey, WECOM_KF_OPEN_KFID: OPEN_KFID,
   };
-  const plugins = wecomPlugins(env, { orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, clock: { now }, adminToken: ADMIN_TOKEN });
+  const plugins = wecomPlugins(env, { orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, clock: { now } });
   app = plugins.find((p) => p.channel.name === 'wecom-app')!.channel as WeComAppChannel;
   kfChannel = plugins.find((p) => p.channel.name === 'wecom-kf')!.channel as WeComKfChannel;
   t = await startWithSchool(env, { channels: plugins, defaultChannel: 'wecom-app' });

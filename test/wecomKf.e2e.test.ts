@@ -55,7 +55,7 @@ beforeAll(async () => {
     WECOM_SCHOOL_AGENT_ID: String(SCHOOL.agentId), WECOM_SCHOOL_SECRET: SCHOOL.secret,
   };
   const plugins = wecomPlugins(env, {
-    orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, clock: { now }, dataDir, adminToken: ADMIN_TOKEN,
+    orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, clock: { now }, dataDir,
   });
   expect(plugins.map((p) => p.channel.name)).toEqual(['wecom-app', 'wecom-kf', 'wecom-school']);
   channel = plugins.find((p) => p.channel.name === 'wecom-kf')!.channel as WeComKfChannel;

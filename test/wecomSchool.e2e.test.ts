@@ -37,7 +37,7 @@ beforeAll(async () => {
     WECOM_APP_AGENT_ID: String(APP.agentId), WECOM_APP_SECRET: APP.secret, WECOM_APP_TOKEN: 'AppToken1', WECOM_APP_AES_KEY: randomAesKey(),
     WECOM_SCHOOL_AGENT_ID: String(SCHOOL.agentId), WECOM_SCHOOL_SECRET: SCHOOL.secret,
   };
-  const plugins = wecomPlugins(env, { orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, dataDir, adminToken: ADMIN_TOKEN });
+  const plugins = wecomPlugins(env, { orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, dataDir });
   expect(plugins.map((p) => p.channel.name)).toEqual(['wecom-app', 'wecom-school']);
   t = await startWithSchool(env, { channels: plugins });
   t.app.context.simulator!.clock.set(DAY);

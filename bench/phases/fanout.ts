@@ -15,7 +15,7 @@
  */
 import mongoose from 'mongoose';
 import { Outbox } from '../../src/models/outbox';
-import { fromLocal, periodOf, shiftPeriod } from '../../src/scheduler/localTime';
+import { fromLocal, periodOf, shiftPeriod } from '../../src/localTime';
 import { FakeKf } from '../../test/fakeWecom/kf';
 import { FakeSchool, FakeStudent } from '../../test/fakeWecom/school';
 import { FakeWeCom, randomAesKey } from '../../test/fakeWecom/server';

@@ -4,7 +4,7 @@
  */
 import { Style, T, translator, Lang } from '../locales';
 import { splitVoice } from '../locales/voice';
-import { afterQuietHours } from '../scheduler/localTime';
+import { afterQuietHours } from '../localTime';
 import { enqueueMany, noticeKeyUsed, OutboxItem } from './outbox';
 import { resolvePerson } from './sender';
 

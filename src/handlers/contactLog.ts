@@ -10,7 +10,7 @@ import { Pairing } from '../models/pairing';
 import type { StaffDoc } from '../models/staff';
 import { cadenceBoard, openItems, orgCadences } from '../scheduler/cadenceJobs';
 import type { CadenceKind } from '../scheduler/cadences';
-import { localParts } from '../scheduler/localTime';
+import { localParts } from '../localTime';
 
 export const KEYWORDS: Record<string, CadenceKind> = {
   谈心: 'talk', 家访: 'home_visit', 电话: 'teacher_call', 慰问: 'consolation', 见面: 'meeting', 面谈: 'meeting',

@@ -13,7 +13,7 @@ import { Org } from '../models/org';
 import { Pairing } from '../models/pairing';
 import { Staff } from '../models/staff';
 import { CADENCE_KINDS, CadenceKind, KindStatus, childStatuses, cycleSpan, lookbackStart } from './cadences';
-import { fromLocal, hm, localParts } from './localTime';
+import { fromLocal, hm, localParts } from '../localTime';
 import type { Job } from './scheduler';
 import { ScheduleSettings, scheduleSettings } from './settings';
 

@@ -3,7 +3,7 @@
  * child's contact of a kind is done this cycle, due, or overdue. No database here; see cadenceJobs.ts.
  */
 import type { Cycle, ScheduleSettings } from './settings';
-import { fromLocal, localParts } from './localTime';
+import { fromLocal, localParts } from '../localTime';
 
 /** The contact kinds that have a cadence (the other ContactEvent kinds, family_call and letter, are the families'). */
 export const CADENCE_KINDS = ['talk', 'teacher_call', 'home_visit', 'consolation', 'meeting'] as const;

@@ -17,7 +17,7 @@ import { FamilyMember } from '../models/familyMember';
 import { Pairing } from '../models/pairing';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
-import { afterQuietHours, fromLocal, hm, localDate, localParts } from './localTime';
+import { afterQuietHours, fromLocal, hm, localDate, localParts } from '../localTime';
 import type { Job, JobContext } from './scheduler';
 
 const MIN = 60_000;

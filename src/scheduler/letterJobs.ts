@@ -9,7 +9,7 @@ import { FamilyMember } from '../models/familyMember';
 import { Pairing } from '../models/pairing';
 import { Staff } from '../models/staff';
 import { Festival, festivalsOfYear } from './festivals';
-import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from './localTime';
+import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
 import type { Job, JobContext } from './scheduler';
 
 const HOUR = 3600_000;

@@ -11,7 +11,7 @@ import { Classroom } from '../models/classroom';
 import { usedKeys } from '../bot/outbox';
 import { ProgressNote } from '../models/progressNote';
 import { Staff } from '../models/staff';
-import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from './localTime';
+import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
 import { currentPairings, deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart } from './notesCore';
 import type { Job, JobContext } from './scheduler';
 

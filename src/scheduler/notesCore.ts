@@ -15,7 +15,7 @@ import { Org } from '../models/org';
 import { Pairing } from '../models/pairing';
 import { NOTE_FIELDS, NoteContent, ProgressNote, ProgressNoteDoc } from '../models/progressNote';
 import { Staff } from '../models/staff';
-import { fromLocal, hm, localParts, periodOf, shiftPeriod } from './localTime';
+import { fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
 import { ScheduleSettings, scheduleSettings } from './settings';
 
 export type NoteSettings = ScheduleSettings['notes'];

@@ -11,7 +11,7 @@ import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { ProgressNote } from '../models/progressNote';
 import { Staff } from '../models/staff';
-import { periodOf, shiftPeriod } from '../scheduler/localTime';
+import { periodOf, shiftPeriod } from '../localTime';
 import {
   currentPairings, deliverNote, deliveryMoment, isEmpty, orgNoteSettings, saveNote, targetPeriod,
 } from '../scheduler/notesCore';

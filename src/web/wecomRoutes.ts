@@ -12,6 +12,8 @@ import type { SchoolSyncReport } from '../bot/wecom/schoolSync';
 import { WeComPermanentError } from '../bot/wecom/errors';
 import { adminAuth } from './adminAuth';
 
+export const WECOM_API_PATH = '/api/wecom';
+
 export interface WeComRouteDeps {
   /** The admin token (ADMIN_TOKEN). Without it every route answers 503. */
   adminToken?: string;

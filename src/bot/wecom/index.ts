@@ -12,7 +12,6 @@ import type { Logger } from '../../log';
 import { WeComAibotChannel } from './aibotChannel';
 import { createSdkConnection } from './aibotSdk';
 import { WeComAppChannel } from './appChannel';
-import { wecomRoutes } from '../../web/wecomRoutes';
 import { keptVoiceName, WeComKfChannel } from './kfChannel';
 import { WeComRetryableError } from './errors';
 import { WeComSchoolChannel } from './schoolChannel';
@@ -31,8 +30,6 @@ export interface WeComDeps {
   aibotConnection?: typeof createSdkConnection;
   /** Where voice recordings are kept (`<dataDir>/media/`). Default: DATA_DIR from `env`, else ./data. */
   dataDir?: string;
-  /** The admin token guarding /api/wecom/* (school sync). Default: ADMIN_TOKEN from `env`; without one those routes answer 503. */
-  adminToken?: string;
   /**
    * `false`: no per-member pacing of message/send and no pacing of the group webhooks. Only for tests that play days in
    * seconds (the scenario runs over WeCom): those limits are about real minutes.
@@ -43,7 +40,6 @@ export interface WeComDeps {
 export const APP_CALLBACK_PATH = '/wecom/app/callback';
 export const AIBOT_CALLBACK_PATH = '/wecom/aibot/callback';
 export const KF_CALLBACK_PATH = '/wecom/kf/callback';
-export const WECOM_API_PATH = '/api/wecom';
 
 /** Builds the configured WeCom channels; [] when none is configured. Throws ConfigError on a half-set adapter. */
 export function wecomPlugins(env: Record<string, string | undefined>, deps: WeComDeps): ChannelPlugin[] {
@@ -95,11 +91,8 @@ export function wecomPlugins(env: Record<string, string | undefined>, deps: WeCo
     const client = new WeComClient({ corpId: cfg.corpId, secret: cfg.school.secret, agentId: cfg.school.agentId, apiBase: cfg.apiBase, log, ...deps.client });
     const channel = new WeComSchoolChannel({ orgId: deps.orgId, client, log, dataDir });
     const clock = deps.clock ?? systemClock;
-    const routes = wecomRoutes({
-      adminToken: deps.adminToken ?? (env.ADMIN_TOKEN || undefined),
-      schoolSync: ({ dryRun }) => syncSchoolDirectory(client, { orgId: deps.orgId, now: clock.now(), dryRun, log }),
-    });
-    plugins.push({ channel, mount: (http) => { http.use(WECOM_API_PATH, routes); } });
+    // The admin API mounts it (POST /api/wecom/school-sync): a channel offers the capability, the web layer its route.
+    plugins.push({ channel, schoolSync: ({ dryRun }) => syncSchoolDirectory(client, { orgId: deps.orgId, now: clock.now(), dryRun, log }) });
   }
   return plugins;
 }
