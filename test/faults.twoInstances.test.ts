@@ -42,6 +42,8 @@ it(`two instances on one database deliver each of ${RECIPIENTS} notes once`, asy
   const f = fake;
   const school = new FakeSchool(f, { agentId: app.agentId, departments: [], students: directoryOf(county) });
   const env = { WECOM_CORP_ID: corpId, WECOM_API_BASE: f.url, WECOM_SCHOOL_AGENT_ID: String(app.agentId), WECOM_SCHOOL_SECRET: app.secret };
+  // A WeCom that takes a second a notice, so that the two instances' runs overlap.
+  f.hang('externalcontact/message/send', { holdMs: 1000, then: 'answer' });
 
   bots = await Promise.all([
     BotProcess.start({ mongoUri: uri, env, name: 'bot A' }),
@@ -50,7 +52,13 @@ it(`two instances on one database deliver each of ${RECIPIENTS} notes once`, asy
   const [a, b] = bots;
   // Both at once; B a minute later, so that its scheduler lease is another slot's and it runs the note job too.
   // Not awaited: each answers only when its whole run is done; the poll below is the bounded wait.
-  const clocks = [a.setClock(due.at, 400_000), b.setClock(isoPlus(due.at, 60_000), 400_000)].map((p) => p.catch((err: Error) => err));
+  // A then follows B to the later minute: the notes are enqueued as a batch by whichever instance's job inserts them
+  // first, due at that instance's simulated time, and an instance whose clock stays behind would never see B's as due
+  // (real clocks agree; two simulated ones need not).
+  const clocks = [
+    a.setClock(due.at, 400_000).then(() => a.setClock(isoPlus(due.at, 60_000), 400_000)),
+    b.setClock(isoPlus(due.at, 60_000), 400_000),
+  ].map((p) => p.catch((err: Error) => err));
   step('two instances: clocks set');
   await waitUntil('every note is sent', 300_000, async () => {
     return fanoutDone(RECIPIENTS);

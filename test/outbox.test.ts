@@ -203,13 +203,14 @@ describe('delivery under races and crashes', () => {
 
   it('does not stall behind messages whose worker died between claiming and sending; takes them over later', async () => {
     const ch = new RecordingChannel();
-    const claimedFrom = Date.now();
     for (let i = 0; i < 25; i++) {
       await enqueue({ ...item(`dead${i}`), to: `p${i}` });
       const doc = await Outbox.findOne({ key: `dead${i}` }).lean();
       // A worker claimed attempt 0 and was killed before it marked the message.
       expect(await claimOnce(`deliver:${doc!._id}:0`, T0, 'dead-worker')).toBe(true);
     }
+    // Real time of the last claim (on a busy machine the loop above takes seconds).
+    const claimedBy = Date.now();
     clock.set(new Date(T0.getTime() + 1000));
     await enqueue({ ...item('fresh'), dueAt: clock.now() });
     const quick = () => new DeliveryWorker({ channels: new Map([['rec', ch]]), defaultChannel: 'rec', clock, log, maxAttempts: 5, claimMs: 15_000 });
@@ -219,7 +220,7 @@ describe('delivery under races and crashes', () => {
     clock.set(new Date(T0.getTime() + 3600_000));
     expect(await quick().deliverDue()).toBe(0);
     // Real time does: after claimMs the dead worker's messages are taken over.
-    await new Promise((r) => setTimeout(r, Math.max(0, claimedFrom + 15_500 - Date.now())));
+    await new Promise((r) => setTimeout(r, Math.max(0, claimedBy + 15_500 - Date.now())));
     expect(await quick().deliverDue()).toBe(25);
     expect(new Set(ch.sent.map((m) => m.key)).size).toBe(26);
     expect(await OutboxArchive.countDocuments({ status: 'sent' })).toBe(26);

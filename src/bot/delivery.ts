@@ -158,7 +158,7 @@ export class DeliveryWorker {
         ) : undefined,
       };
       let progressed = 0;
-      await this.runLanes([...lanes.values()], async (lane) => {
+      await this.runLanes(inWorkerOrder([...lanes.values()]), async (lane) => {
         for (const doc of lane) {
           if (this.stopping) return;
           const outcome = await this.attempt(doc, now, book);
@@ -336,6 +336,21 @@ function olderUnsent(doc: Candidate, book: PageBook): boolean {
     // A reply waits only for the replies before it (its own earlier pieces), not for a notice in the backlog.
     && (doc.kind !== 'reply' || o.kind === 'reply')
     && (o.dueAt <= doc.dueAt || o.attempts > 0 || o.status === 'sending'));
+}
+
+/**
+ * The page's lanes, replies first, the rest in an order of this worker's own: two instances reading the same page
+ * then start on different people instead of both racing for the same first claims (the one behind lost every
+ * claim and sat idle while the other sent everything).
+ */
+function inWorkerOrder(lanes: Candidate[][]): Candidate[][] {
+  const replies = lanes.filter((l) => l[0].kind === 'reply');
+  const rest = lanes.filter((l) => l[0].kind !== 'reply');
+  for (let i = rest.length - 1; i > 0; i--) {
+    const j = crypto.randomInt(i + 1);
+    [rest[i], rest[j]] = [rest[j], rest[i]];
+  }
+  return [...replies, ...rest];
 }
 
 function claimKey(doc: Candidate): string {
