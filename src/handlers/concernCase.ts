@@ -7,7 +7,7 @@ import { notify } from '../bot/notify';
 import type { T } from '../locales';
 import { Child, ChildDoc } from '../models/child';
 import { Classroom } from '../models/classroom';
-import { Concern, ConcernDoc } from '../models/concern';
+import { Concern, ConcernDoc, urgentNoticeDeadline } from '../models/concern';
 import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
 import { findMessages, messagesByKeys } from '../bot/outboxHistory';
 import { School } from '../models/school';
@@ -117,7 +117,7 @@ export interface RequiredNotice { role: string; name?: string; to?: string; key?
 export async function tellFamily(aud: Audience, now: Date, view: CaseView, roles: Array<'father' | 'mother' | 'guardian'>, msgKey: string): Promise<RequiredNotice[]> {
   const out: RequiredNotice[] = [];
   for (const role of roles) {
-    const deadline = new Date(view.concern.openedAt.getTime() + (role === 'guardian' ? 30 : 60) * 60_000);
+    const deadline = urgentNoticeDeadline(view.concern.openedAt, role);
     const m = view.family.find((f) => f.role === role);
     if (!m) continue;
     if (!m.boundAddress) {
@@ -134,7 +134,7 @@ export async function tellFamily(aud: Audience, now: Date, view: CaseView, roles
 
 /** Principal and moral-education director get a summary (the rule: within 2 hours). */
 export async function tellLeadership(aud: Audience, now: Date, view: CaseView, msgKey: string): Promise<{ required: RequiredNotice[]; fresh: RequiredNotice[] }> {
-  const deadline = new Date(view.concern.openedAt.getTime() + 120 * 60_000);
+  const deadline = urgentNoticeDeadline(view.concern.openedAt, 'leadership');
   const required: RequiredNotice[] = [];
   const fresh: RequiredNotice[] = [];
   for (const leader of view.leaders) {

@@ -57,3 +57,13 @@ export const Concern = model('Concern', concernSchema);
 export type ConcernDoc = HydratedDocument<InferSchemaType<typeof concernSchema>>;
 
 export const OPEN_STATUSES = ['open', 'acknowledged', 'escalated'] as const;
+
+/**
+ * The schools' rule for an urgent case, in minutes after it was opened: the guardian is told within 30 min, the
+ * parents within 1 h, the principal and moral-education director within 2 h. One place for the ladder and the API.
+ */
+export const URGENT_NOTICE_MINUTES = { guardian: 30, father: 60, mother: 60, leadership: 120 } as const;
+
+export function urgentNoticeDeadline(openedAt: Date, who: keyof typeof URGENT_NOTICE_MINUTES): Date {
+  return new Date(openedAt.getTime() + URGENT_NOTICE_MINUTES[who] * 60_000);
+}

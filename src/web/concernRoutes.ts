@@ -4,7 +4,7 @@ import type { AppContext } from '../appContext';
 import { audit } from '../models/auditLog';
 import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
-import { Concern, OPEN_STATUSES } from '../models/concern';
+import { Concern, OPEN_STATUSES, urgentNoticeDeadline } from '../models/concern';
 import { FamilyMember } from '../models/familyMember';
 import { Org } from '../models/org';
 import { deliveries } from '../handlers/concernCase';
@@ -58,7 +58,7 @@ export function concernRoutes(app: AppContext): Router {
         openedAt: c.openedAt, acknowledgedAt: c.acknowledgedAt, resolvedAt: c.resolvedAt, resolution: c.resolution,
         deadlines: {
           acknowledge: new Date(ack),
-          ...(c.urgency === 'normal' ? { headTeacher: new Date(opened + s.headTeacherHours * 60 * MINUTE) } : { leadership: new Date(opened + 120 * MINUTE) }),
+          ...(c.urgency === 'normal' ? { headTeacher: new Date(opened + s.headTeacherHours * 60 * MINUTE) } : { leadership: urgentNoticeDeadline(new Date(opened), 'leadership') }),
         },
         notices: c.requiredNotices.map((n) => {
           const o = n.key ? sent.get(n.key) : undefined;
