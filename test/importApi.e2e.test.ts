@@ -919,7 +919,9 @@ describe('big files: capped answers, row cap, background jobs', () => {
   it('a job whose process died shows as failed, saying to import again; month-old jobs are pruned', async () => {
     const orgId = t.app.context.orgId;
     const alive = await ImportJob.create({ orgId, kind: 'roster', total: 5000, beatAt: new Date(Date.now() - 30_000) });
-    const dead = await ImportJob.create({ orgId, kind: 'roster', total: 5000, beatAt: new Date(Date.now() - STALE_JOB_MS - 60_000) });
+    const longAgo = new Date(Date.now() - STALE_JOB_MS - 60_000);
+    const dead = await ImportJob.create({ orgId, kind: 'roster', total: 5000, beatAt: longAgo });
+    await ImportJob.collection.updateOne({ _id: dead._id }, { $set: { updatedAt: longAgo } });
     const view = async (id: unknown) => (await t.http.get(`/api/import/jobs/${String(id)}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`)).body;
     expect(await view(alive._id)).toMatchObject({ status: 'running' });
     expect(await view(dead._id)).toMatchObject({ status: 'failed', error: DIED_MESSAGE });

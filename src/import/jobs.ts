@@ -52,6 +52,8 @@ export interface JobView {
 type Run = (onProgress: (done: number, total: number) => void) => Promise<ImportResult>;
 
 const running = new Set<Promise<void>>();
+/** Jobs this process is running: never judged dead here, however late a heartbeat write is on a busy database. */
+const runningIds = new Set<string>();
 
 /**
  * Starts `run` in the background and returns the job's id. `finish` runs after a successful import (the audit
@@ -70,7 +72,7 @@ export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: 
         const now = Date.now();
         if (now - last < PROGRESS_EVERY_MS && done < of) return;
         last = now;
-        void ImportJob.updateOne({ _id: job._id }, { $set: { processed: done, total: of } }).catch(() => undefined);
+        void ImportJob.updateOne({ _id: job._id }, { $set: { processed: done, total: of, beatAt: new Date() } }).catch(() => undefined);
       });
       await finish(result);
       const answer = importAnswer(result, lang);
@@ -82,7 +84,8 @@ export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: 
     }
   })();
   running.add(work);
-  void work.finally(() => running.delete(work));
+  runningIds.add(String(job._id));
+  void work.finally(() => { running.delete(work); runningIds.delete(String(job._id)); });
   return String(job._id);
 }
 
@@ -90,7 +93,8 @@ export async function jobView(orgId: string, id: string): Promise<JobView | unde
   if (!Types.ObjectId.isValid(id) || !/^[0-9a-f]{24}$/i.test(id)) return undefined;
   const job = await ImportJob.findOne({ _id: id, orgId }).lean();
   if (!job) return undefined;
-  if (job.status === 'running' && (job.beatAt ?? job.updatedAt).getTime() < Date.now() - STALE_JOB_MS) {
+  const lastSign = Math.max(job.beatAt?.getTime() ?? 0, job.updatedAt.getTime());
+  if (job.status === 'running' && !runningIds.has(String(job._id)) && lastSign < Date.now() - STALE_JOB_MS) {
     Object.assign(job, { status: 'failed', error: DIED_MESSAGE });
     await ImportJob.updateOne({ _id: job._id, status: 'running' }, { $set: { status: 'failed', error: DIED_MESSAGE } });
   }
