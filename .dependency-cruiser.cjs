@@ -2,8 +2,7 @@
  * The import rules of docs/ARCHITECTURE.md, checked by `npm run lint:deps` (part of `npm test`). Type-only imports
  * are not counted: they leave nothing behind at run time.
  *
- * Not enforced yet (the domain layer will end them): handlers and scheduler import each other (notesCore,
- * concernCase), and the channel plugins take their ChannelPlugin type from src/app.ts.
+ * Not enforced yet: the channel plugins take their ChannelPlugin type from src/app.ts (type-only).
  */
 /** A forbidden import: from files matching `from` to files matching `to`, type-only imports not counted. */
 const never = (name, comment, from, to) => ({ name, severity: 'error', comment, from: { path: from }, to: { path: to, dependencyTypesNot: ['type-only'] } });
@@ -17,16 +16,26 @@ module.exports = {
       from: { path: '^src' },
       to: { circular: true, dependencyTypesNot: ['type-only'] },
     },
-    never('channels-stay-thin', 'src/bot (channels, outbox, delivery, routing) never decides what to say or when: no handlers, jobs, web, imports.',
-      '^src/bot/', '^src/(handlers|scheduler|web|import|cli)/'),
+    never('channels-stay-thin', 'src/bot (channels, outbox, delivery, routing) never decides what to say or when: no domain, handlers, jobs, web, imports.',
+      '^src/bot/', '^src/(domain|handlers|scheduler|web|import|cli)/'),
+    never('domain-below-its-callers', 'src/domain owns the rules; handlers, jobs and routes call it, never the other way.',
+      '^src/domain/', '^src/(handlers|scheduler|web|import|cli|app\\.ts|index\\.ts)'),
+    never('domain-never-touches-a-channel', 'The domain pushes through the outbox (bot/notify, bot/outbox), never through a channel.',
+      '^src/domain/', '^src/bot/(wecom/|wechatyChannel|wechatyConfig|simulatorChannel|delivery|router)'),
+    never('handlers-and-jobs-meet-in-the-domain', 'What handlers and jobs share lives in src/domain: they never import each other.',
+      '^src/handlers/', '^src/scheduler/'),
+    never('jobs-never-import-handlers', 'What handlers and jobs share lives in src/domain: they never import each other.',
+      '^src/scheduler/', '^src/handlers/'),
+    never('routes-call-the-domain', 'Admin routes call the domain, not handlers or jobs.',
+      '^src/web/', '^src/(handlers|scheduler)/'),
     never('handlers-never-touch-a-channel', 'Handlers reply and push through the context (the outbox), never through a channel.',
       '^src/handlers/', '^src/bot/(wecom/|wechatyChannel|wechatyConfig|simulatorChannel|delivery)'),
     never('models-at-the-bottom', 'src/models is the floor: it imports no layer above it.',
-      '^src/models/', '^src/(bot|handlers|scheduler|web|import|cli|app\\.ts|index\\.ts|demo\\.ts)'),
+      '^src/models/', '^src/(bot|domain|handlers|scheduler|web|import|cli|app\\.ts|index\\.ts|demo\\.ts)'),
     never('locales-at-the-bottom', 'Strings import no behaviour.',
-      '^src/locales/', '^src/(bot|handlers|scheduler|web|import|cli|models)/'),
+      '^src/locales/', '^src/(bot|domain|handlers|scheduler|web|import|cli|models)/'),
     never('web-only-from-the-top', 'Routes are mounted by src/app.ts; nothing below imports them.',
-      '^src/(bot|models|scheduler|handlers|import|locales)/', '^src/web/'),
+      '^src/(bot|models|domain|scheduler|handlers|import|locales)/', '^src/web/'),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

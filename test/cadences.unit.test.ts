@@ -1,7 +1,7 @@
 /** The cycle and status math of teacher cadences (五个一), in Asia/Shanghai local time; and the name matching. */
 import { matchChild } from '../src/handlers/contactLog';
-import { childStatuses, cycleSpan, isoWeek, kindStatus, lookbackStart, previousSpan, tally } from '../src/scheduler/cadences';
-import { scheduleSettings } from '../src/scheduler/settings';
+import { childStatuses, cycleSpan, isoWeek, kindStatus, lookbackStart, previousSpan, tally } from '../src/domain/cadences';
+import { scheduleSettings } from '../src/domain/settings';
 
 const TZ = 'Asia/Shanghai';
 const at = (iso: string) => new Date(iso);

@@ -1,6 +1,6 @@
 /** Category and urgency of a concern from the keyword lists: the defaults on real phrasings, and changed lists. */
 import { classifyConcern } from '../src/handlers/concernClassify';
-import { scheduleSettings } from '../src/scheduler/settings';
+import { scheduleSettings } from '../src/domain/settings';
 
 const defaults = scheduleSettings(undefined).concerns;
 const classify = (text: string, settings = defaults) => classifyConcern(text, settings);

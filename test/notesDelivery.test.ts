@@ -1,12 +1,12 @@
 /**
- * The month's notes go into the outbox a page at a time (scheduler/notesCore deliverDueNotes): each family
+ * The month's notes go into the outbox a page at a time (domain/notes deliverDueNotes): each family
  * member gets their note once, a second run adds nothing, and a page costs the same few database round trips
  * whatever its size — a note at a time cost about twenty per note, which held a county's fan-out to a trickle.
  */
 import crypto from 'node:crypto';
 import mongoose from 'mongoose';
-import { deliverDueNotes, NOTE_PAGE } from '../src/scheduler/notesCore';
-import { scheduleSettings } from '../src/scheduler/settings';
+import { deliverDueNotes, NOTE_PAGE } from '../src/domain/notes';
+import { scheduleSettings } from '../src/domain/settings';
 import '../src/models';
 import { connectDatabase, disconnectDatabase } from '../src/models/connect';
 import { withDatabase } from '../src/models/mongoServer';

@@ -1,5 +1,5 @@
 /** Admin API for the rhythm's settings (GET/PATCH /api/settings): defaults, partial changes, refusals, quiet hours. */
-import { scheduleSettings } from '../src/scheduler/settings';
+import { scheduleSettings } from '../src/domain/settings';
 import { ADMIN_TOKEN, ROSTER_CSV, STAFF_CSV, startTestApp, TestApp } from './helpers/testApp';
 
 let t: TestApp;

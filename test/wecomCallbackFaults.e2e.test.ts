@@ -19,7 +19,7 @@ import { buildXml, CallbackCryptoError, decrypt, encrypt, signature } from '../s
 import { TokenCache } from '../src/bot/wecom/client';
 import type { WeComKfChannel } from '../src/bot/wecom/kfChannel';
 import { InboundLog } from '../src/models/inboundLog';
-import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
+import { startWithSchool, TestApp } from './helpers/testApp';
 import { FakeKf } from './fakeWecom/kf';
 import { appTextXml, FakeWeCom, newMsgId, randomAesKey, signedCallback } from './fakeWecom/server';
 

@@ -6,7 +6,7 @@
 import type { BotContext, Middleware } from '../bot/context';
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
 import { findMessage } from '../bot/outboxHistory';
-import { CaseView, familyRecipients, loadCase, memberLabel, pushCase, recordStep } from './concernCase';
+import { CaseView, familyRecipients, loadCase, memberLabel, pushCase, recordStep } from '../domain/concernCase';
 
 const BY_NUMBER = /^[#＃]\s*(\d+)\s*([\s\S]*)$/;
 const ACK = /^(收到|收到了|已收到|好的|ok|received)[。.!！]?$/i;

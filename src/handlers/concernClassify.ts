@@ -1,5 +1,5 @@
 /** Category and urgency of a concern from the org's keyword lists (settings.concerns). Pure, unit-tested. */
-import type { ScheduleSettings } from '../scheduler/settings';
+import type { ScheduleSettings } from '../domain/settings';
 
 export type Category = 'health' | 'safety' | 'study' | 'mood' | 'family' | 'other';
 const ORDER: Array<Exclude<Category, 'other'>> = ['safety', 'health', 'mood', 'study', 'family'];

@@ -10,10 +10,10 @@ import { ChildDoc } from '../models/child';
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
 import { nextNumber } from '../models/counter';
 import { Org } from '../models/org';
-import { scheduleSettings } from '../scheduler/settings';
+import { scheduleSettings } from '../domain/settings';
 import { childInfo } from './childInfo';
 import { classifyConcern } from './concernClassify';
-import { announceCase, caseParams, loadCase, recordStep, tellFamily, tellUnreachable } from './concernCase';
+import { announceCase, caseParams, loadCase, recordStep, tellFamily, tellUnreachable } from '../domain/concernCase';
 import { clearDialog, setDialog } from './dialog';
 import { childNamedIn, detectIntent } from './intent';
 

@@ -8,8 +8,8 @@ import { Child } from '../models/child';
 import { ContactEvent } from '../models/contactEvent';
 import { Pairing } from '../models/pairing';
 import type { StaffDoc } from '../models/staff';
-import { cadenceBoard, openItems, orgCadences } from '../scheduler/cadenceJobs';
-import type { CadenceKind } from '../scheduler/cadences';
+import { cadenceBoard, openItems, orgCadences } from '../domain/cadenceBoard';
+import type { CadenceKind } from '../domain/cadences';
 import { localParts } from '../localTime';
 
 export const KEYWORDS: Record<string, CadenceKind> = {

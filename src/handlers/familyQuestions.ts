@@ -2,14 +2,14 @@
 import { ChildDoc } from '../models/child';
 import { Org } from '../models/org';
 import { ProgressNote } from '../models/progressNote';
-import { scheduleSettings } from '../scheduler/settings';
+import { scheduleSettings } from '../domain/settings';
 import { Staff } from '../models/staff';
 import type { BotContext, Middleware } from '../bot/context';
 import { childInfo } from './childInfo';
 import { raiseConcern } from './concerns';
 import { clearDialog, setDialog } from './dialog';
 import { fitVoice } from '../locales/voice';
-import { periodLabel } from './format';
+import { periodLabel } from '../domain/format';
 import { childNamedIn, concernHasContent, detectIntent, Intent } from './intent';
 
 type Family = BotContext & { person: { kind: 'family'; children: ChildDoc[] } };

@@ -9,9 +9,9 @@ import { Concern } from '../models/concern';
 import { nextNumber } from '../models/counter';
 import { Org } from '../models/org';
 import { currentTeacherId } from '../models/pairing';
-import { scheduleSettings } from '../scheduler/settings';
+import { scheduleSettings } from '../domain/settings';
 import { classifyConcern } from './concernClassify';
-import { loadCase, pushCase, recordStep, tellFamily, tellLeadership } from './concernCase';
+import { loadCase, pushCase, recordStep, tellFamily, tellLeadership } from '../domain/concernCase';
 
 const INCIDENT = /^(紧急|突发|emergency)(?:\s+|[:：])\s*([\s\S]+)$/i;
 const BARE = /^(紧急|突发|emergency)\s*[:：]?\s*$/i;

@@ -14,9 +14,9 @@ import { Staff, StaffDoc } from '../models/staff';
 import {
   currentPairings, CurrentPairing, dateLabel, deliverNote, deliveryKey, deliveryMoment, isEmpty, noteBody, orgNoteSettings,
   saveNote, Target, targetPeriod,
-} from '../scheduler/notesCore';
+} from '../domain/notes';
 import { clearDialog, setDialog } from './dialog';
-import { periodLabel } from './format';
+import { periodLabel } from '../domain/format';
 import { childNamedIn } from './intent';
 
 type StaffCtx = BotContext & { person: { kind: 'staff'; staff: StaffDoc } };

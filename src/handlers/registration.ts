@@ -19,7 +19,7 @@ import { notify } from '../bot/notify';
 import type { BotContext, Middleware } from '../bot/context';
 import { childInfo } from './childInfo';
 import { clearDialog, setDialog } from './dialog';
-import { formatLocalTime, maskPhone } from './format';
+import { formatLocalTime, maskPhone } from '../domain/format';
 import { parseDate, parsePhone } from '../humanInput';
 
 const LOST_CARD = /卡丢了|丢了卡|联系卡丢|卡不见|没有绑定码|没有码|忘了绑定码|忘记绑定码|找不到绑定码|找不到卡|lost (the |my )?card|no code/i;

@@ -8,7 +8,7 @@ const orgSchema = new Schema({
   quietHours: { type: String, default: '21:30-07:30' },
   lang: { type: String, default: 'zh-CN' },
   showTeacherPhone: { type: Boolean, default: false },
-  /** Overrides of the rhythm's settings (scheduler/settings.ts); absent keys take the defaults. */
+  /** Overrides of the rhythm's settings (domain/settings.ts); absent keys take the defaults. */
   schedule: { type: Schema.Types.Mixed, default: {} },
 }, { timestamps: true, minimize: false });
 

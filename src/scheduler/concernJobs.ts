@@ -6,7 +6,7 @@
  * Every step has its own key, so it happens once, and is timestamped on the case. Urgent steps ignore quiet hours.
  */
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
-import { CaseView, deliveries, loadCase, pushCase, recordStep, tellLeadership, tellUnreachable } from '../handlers/concernCase';
+import { CaseView, deliveries, loadCase, pushCase, recordStep, tellLeadership, tellUnreachable } from '../domain/concernCase';
 import type { Job, JobContext } from './scheduler';
 
 /** Cases older than this are left to people: the ladder has long run its course. */

@@ -5,14 +5,14 @@
  * clock moves and a second instance send each item once.
  */
 import { Types } from 'mongoose';
-import { periodLabel } from '../handlers/format';
+import { periodLabel } from '../domain/format';
 import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { usedKeys } from '../bot/outbox';
 import { ProgressNote } from '../models/progressNote';
 import { Staff } from '../models/staff';
 import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
-import { currentPairings, deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart } from './notesCore';
+import { currentPairings, deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart } from '../domain/notes';
 import type { Job, JobContext } from './scheduler';
 
 interface Missing { childId: string; child: string; classroomId: string; teacherId: string }

@@ -16,7 +16,7 @@ import type { Logger } from '../log';
 import { acquireLease } from '../models/lease';
 import { Org } from '../models/org';
 import { Outbox } from '../models/outbox';
-import { ScheduleSettings, scheduleSettings } from './settings';
+import { ScheduleSettings, scheduleSettings } from '../domain/settings';
 
 export interface JobContext {
   orgId: string;

@@ -14,8 +14,8 @@ import { Pairing } from '../models/pairing';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
 import { Child } from '../models/child';
-import { cadenceBoard, orgCadences } from '../scheduler/cadenceJobs';
-import { CADENCE_KINDS, addTo, cycleSpan, emptyKindCounts, tally } from '../scheduler/cadences';
+import { cadenceBoard, orgCadences } from '../domain/cadenceBoard';
+import { CADENCE_KINDS, addTo, cycleSpan, emptyKindCounts, tally } from '../domain/cadences';
 import { adminAuth } from './adminAuth';
 import { badRequest } from './errors';
 

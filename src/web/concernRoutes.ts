@@ -7,10 +7,10 @@ import { Classroom } from '../models/classroom';
 import { Concern, OPEN_STATUSES, urgentNoticeDeadline } from '../models/concern';
 import { FamilyMember } from '../models/familyMember';
 import { Org } from '../models/org';
-import { deliveries } from '../handlers/concernCase';
+import { deliveries } from '../domain/concernCase';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
-import { scheduleSettings } from '../scheduler/settings';
+import { scheduleSettings } from '../domain/settings';
 import { adminAuth } from './adminAuth';
 
 const MINUTE = 60_000;

@@ -14,7 +14,7 @@ import { Staff } from '../models/staff';
 import { periodOf, shiftPeriod } from '../localTime';
 import {
   currentPairings, deliverNote, deliveryMoment, isEmpty, orgNoteSettings, saveNote, targetPeriod,
-} from '../scheduler/notesCore';
+} from '../domain/notes';
 import { adminAuth } from './adminAuth';
 import { badRequest } from './errors';
 

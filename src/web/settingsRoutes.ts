@@ -1,10 +1,10 @@
-/** Admin API for the org's rhythm settings (scheduler/settings.ts) and quiet hours: change them without code. */
+/** Admin API for the org's rhythm settings (domain/settings.ts) and quiet hours: change them without code. */
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
 import { audit } from '../models/auditLog';
 import { Org } from '../models/org';
-import { scheduleSettings, scheduleSettingsSchema } from '../scheduler/settings';
+import { scheduleSettings, scheduleSettingsSchema } from '../domain/settings';
 import { adminAuth } from './adminAuth';
 import { badRequest } from './errors';
 import { safeKey } from './safeKeys';

@@ -18,7 +18,7 @@
  */
 import crypto from 'node:crypto';
 import type { Logger } from '../../log';
-import { classify, errorFor, errorInfo, operatorMessage, WeComPermanentError, WeComRetryableError } from './errors';
+import { classify, errorFor, operatorMessage, WeComPermanentError, WeComRetryableError } from './errors';
 
 export const DEFAULT_API_BASE = 'https://qyapi.weixin.qq.com';
 

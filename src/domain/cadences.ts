@@ -1,6 +1,6 @@
 /**
  * Teacher cadences (五个一), the pure part: which cycle a moment falls in (org local time) and whether a
- * child's contact of a kind is done this cycle, due, or overdue. No database here; see cadenceJobs.ts.
+ * child's contact of a kind is done this cycle, due, or overdue. No database here; see cadenceBoard.ts.
  */
 import type { Cycle, ScheduleSettings } from './settings';
 import { fromLocal, localParts } from '../localTime';

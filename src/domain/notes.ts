@@ -6,7 +6,7 @@ import { Types } from 'mongoose';
 import { Audience, noticeItems } from '../bot/notify';
 import { enqueueMany, OutboxItem } from '../bot/outbox';
 import { resolvePeople } from '../bot/sender';
-import { periodLabel } from '../handlers/format';
+import { periodLabel } from './format';
 import { T, translator } from '../locales';
 import { fitVoice } from '../locales/voice';
 import { Child } from '../models/child';

@@ -1,0 +1,82 @@
+/**
+ * Teacher cadences (五个一), the data behind them: who is paired with whom at a moment, their contacts, and each
+ * cadence's status; and the open items in words. Used by the Monday digest, the teachers' "我的待办" and the
+ * admin API.
+ */
+import { Types } from 'mongoose';
+import type { T } from '../locales';
+import { Child } from '../models/child';
+import { ContactEvent } from '../models/contactEvent';
+import { Org } from '../models/org';
+import { Pairing } from '../models/pairing';
+import { CADENCE_KINDS, CadenceKind, KindStatus, childStatuses, lookbackStart } from './cadences';
+import { ScheduleSettings, scheduleSettings } from './settings';
+
+export type CadenceSettings = ScheduleSettings['cadences'];
+
+export interface ChildCadence {
+  childId: string;
+  childName: string;
+  classroomId: string;
+  schoolId: string;
+  teacherId: string;
+  pairedFrom: Date;
+  statuses: KindStatus[];
+}
+
+/** The org's time zone and cadence settings as stored now (handlers and routes; jobs get them in their context). */
+export async function orgCadences(orgId: string, fallbackTz: string): Promise<{ timeZone: string; cadences: CadenceSettings }> {
+  const org = await Org.findById(orgId).lean();
+  return { timeZone: org?.timeZone ?? fallbackTz, cadences: scheduleSettings(org?.schedule).cadences };
+}
+
+/**
+ * Every active child with a pairing in effect at `at` (optionally one teacher's or one child's), with the
+ * status of each cadence at `at`. Plain range/equality queries only (FerretDB); the joins are done here.
+ */
+export async function cadenceBoard(orgId: string, at: Date, tz: string, cadences: CadenceSettings,
+  only: { teacherId?: unknown; childId?: unknown } = {}): Promise<ChildCadence[]> {
+  const filter: Record<string, unknown> = { orgId, from: { $lte: at } };
+  if (only.teacherId) filter.teacherId = only.teacherId;
+  if (only.childId) filter.childId = only.childId;
+  const pairings = (await Pairing.find(filter).lean()).filter((p) => !p.until || p.until > at);
+  // One pairing per child: the latest that began (a re-pairing ends the old one, but be safe).
+  const byChild = new Map<string, typeof pairings[number]>();
+  for (const p of pairings) {
+    const prev = byChild.get(String(p.childId));
+    if (!prev || prev.from < p.from) byChild.set(String(p.childId), p);
+  }
+  if (!byChild.size) return [];
+  const ids = [...byChild.keys()].map((id) => new Types.ObjectId(id));
+  const children = await Child.find({ orgId, _id: { $in: ids }, status: 'active' }, { name: 1, classroomId: 1, schoolId: 1 }).sort({ name: 1 }).lean();
+  if (!children.length) return [];
+  const events = await ContactEvent.find({
+    orgId, childId: { $in: children.map((c) => c._id) }, kind: { $in: [...CADENCE_KINDS] },
+    at: { $gte: lookbackStart(at, tz, cadences), $lte: at },
+  }, { childId: 1, kind: 1, at: 1 }).lean();
+  const contacts = new Map<string, Partial<Record<CadenceKind, Date[]>>>();
+  for (const e of events) {
+    const m = contacts.get(String(e.childId)) ?? {};
+    (m[e.kind as CadenceKind] ??= []).push(e.at);
+    contacts.set(String(e.childId), m);
+  }
+  return children.map((c) => {
+    const p = byChild.get(String(c._id))!;
+    return {
+      childId: String(c._id), childName: c.name, classroomId: String(c.classroomId), schoolId: String(c.schoolId),
+      teacherId: String(p.teacherId), pairedFrom: p.from,
+      statuses: childStatuses(at, tz, cadences, p.from, contacts.get(String(c._id)) ?? {}),
+    };
+  });
+}
+
+/** "谈心（本周）、家访（已逾期）": a child's open items in the recipient's words; only the kind names when `onlyOverdue`. */
+export function openItems(t: T, statuses: KindStatus[], onlyOverdue = false): string[] {
+  return statuses
+    .filter((s) => (onlyOverdue ? s.status === 'overdue' : s.status !== 'done'))
+    .map((s) => {
+      const kind = t(`cadences.kind.${s.kind}`);
+      if (onlyOverdue) return kind;
+      return t(s.status === 'overdue' ? 'cadences.overdueItem' : 'cadences.dueItem', { kind, cycle: t(`cadences.cycle.${s.cycle}`) });
+    });
+}
