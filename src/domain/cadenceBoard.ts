@@ -7,10 +7,9 @@ import { Types } from 'mongoose';
 import type { T } from '../locales';
 import { Child } from '../models/child';
 import { ContactEvent } from '../models/contactEvent';
-import { Org } from '../models/org';
 import { Pairing } from '../models/pairing';
 import { CADENCE_KINDS, CadenceKind, KindStatus, childStatuses, lookbackStart } from './cadences';
-import { ScheduleSettings, scheduleSettings } from './settings';
+import type { ScheduleSettings } from './settings';
 
 export type CadenceSettings = ScheduleSettings['cadences'];
 
@@ -22,12 +21,6 @@ export interface ChildCadence {
   teacherId: string;
   pairedFrom: Date;
   statuses: KindStatus[];
-}
-
-/** The org's time zone and cadence settings as stored now (handlers and routes; jobs get them in their context). */
-export async function orgCadences(orgId: string, fallbackTz: string): Promise<{ timeZone: string; cadences: CadenceSettings }> {
-  const org = await Org.findById(orgId).lean();
-  return { timeZone: org?.timeZone ?? fallbackTz, cadences: scheduleSettings(org?.schedule).cadences };
 }
 
 /**

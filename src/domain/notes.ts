@@ -11,20 +11,13 @@ import { T, translator } from '../locales';
 import { fitVoice } from '../locales/voice';
 import { Child } from '../models/child';
 import { FamilyMember } from '../models/familyMember';
-import { Org } from '../models/org';
 import { Pairing } from '../models/pairing';
 import { NOTE_FIELDS, NoteContent, ProgressNote, ProgressNoteDoc } from '../models/progressNote';
 import { Staff } from '../models/staff';
 import { fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
-import { ScheduleSettings, scheduleSettings } from './settings';
+import type { ScheduleSettings } from './settings';
 
 export type NoteSettings = ScheduleSettings['notes'];
-
-/** Handlers and routes read the settings as stored now (jobs get them in their context). */
-export async function orgNoteSettings(orgId: string): Promise<NoteSettings> {
-  const org = await Org.findById(orgId).lean();
-  return scheduleSettings(org?.schedule).notes;
-}
 
 /** When the notes of `period` go to the families: deliveryDay of the next month at deliveryTime. */
 export function deliveryMoment(period: string, s: NoteSettings, tz: string): Date {

@@ -3,6 +3,7 @@
  * below, so a school can change them through the admin API without code. Times are local "HH:MM".
  */
 import { z } from 'zod';
+import { Org } from '../models/org';
 
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
 const day = z.number().int().min(1).max(28);
@@ -69,6 +70,15 @@ export const scheduleSettingsSchema = z.object({
 
 export type ScheduleSettings = z.infer<typeof scheduleSettingsSchema>;
 export type Cycle = ScheduleSettings['cadences']['talk'];
+
+/** An org's time zone and rhythm, as stored now. */
+export interface OrgSettings { timeZone: string; schedule: ScheduleSettings }
+
+/** Read once per message (handlers/settings.ts) or per request; jobs get them in their tick's context. */
+export async function loadOrgSettings(orgId: string, fallbackTz: string): Promise<OrgSettings> {
+  const org = await Org.findById(orgId, { timeZone: 1, schedule: 1 }).lean();
+  return { timeZone: org?.timeZone ?? fallbackTz, schedule: scheduleSettings(org?.schedule) };
+}
 
 /** Stored overrides (possibly partial, possibly old) merged over the defaults; an invalid store falls back whole. */
 export function scheduleSettings(stored: unknown): ScheduleSettings {

@@ -9,8 +9,7 @@ import { memberFor } from '../bot/sender';
 import { ChildDoc } from '../models/child';
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
 import { nextNumber } from '../models/counter';
-import { Org } from '../models/org';
-import { scheduleSettings } from '../domain/settings';
+import { settingsOf } from './settings';
 import { childInfo } from './childInfo';
 import { classifyConcern } from './concernClassify';
 import { announceCase, caseParams, loadCase, recordStep, tellFamily, tellUnreachable } from '../domain/concernCase';
@@ -21,8 +20,7 @@ import { childNamedIn, detectIntent } from './intent';
 const FOLLOW_UP_DAYS = 7;
 
 async function classify(ctx: BotContext, text: string) {
-  const org = await Org.findById(ctx.orgId).lean();
-  return classifyConcern(text, scheduleSettings(org?.schedule).concerns);
+  return classifyConcern(text, (await settingsOf(ctx)).schedule.concerns);
 }
 
 export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: string, voiceMediaId?: string): Promise<void> {

@@ -8,7 +8,8 @@ import { Child } from '../models/child';
 import { ContactEvent } from '../models/contactEvent';
 import { Pairing } from '../models/pairing';
 import type { StaffDoc } from '../models/staff';
-import { cadenceBoard, openItems, orgCadences } from '../domain/cadenceBoard';
+import { cadenceBoard, openItems } from '../domain/cadenceBoard';
+import { settingsOf } from './settings';
 import type { CadenceKind } from '../domain/cadences';
 import { localParts } from '../localTime';
 
@@ -80,7 +81,7 @@ async function logContact(ctx: BotContext, staff: StaffDoc, child: Named, kind: 
     { $setOnInsert: { orgId: ctx.orgId, key, childId: child._id, kind, staffId: staff._id, withWhom: WITH[kind], at: ctx.now, ...(note ? { note } : {}) } },
     { upsert: true },
   );
-  const { timeZone, cadences } = await orgCadences(ctx.orgId, ctx.services.timeZone);
+  const { timeZone, schedule: { cadences } } = await settingsOf(ctx);
   const [row] = await cadenceBoard(ctx.orgId, ctx.now, timeZone, cadences, { childId: child._id });
   const open = row ? openItems(ctx.t, row.statuses) : [];
   const rest = open.length

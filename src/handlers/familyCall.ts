@@ -8,9 +8,8 @@ import { codeText } from '../humanInput';
 import { audit } from '../models/auditLog';
 import { Child, ChildDoc } from '../models/child';
 import { ConversationState } from '../models/conversationState';
-import { Org } from '../models/org';
 import { CALL_CHECK, CallCheck, checkQuestion, recordCallOutcome, slotOf } from '../domain/calls';
-import { scheduleSettings } from '../domain/settings';
+import { settingsOf } from './settings';
 import { memberFor } from '../bot/sender';
 import { childInfo } from './childInfo';
 import { clearDialog, setDialog } from './dialog';
@@ -208,11 +207,11 @@ async function answerCheck(ctx: Family, outcome: 'done' | 'missed'): Promise<boo
     await clearDialog(ctx);
     return false;
   }
-  const org = await Org.findById(ctx.orgId).lean();
+  const { schedule } = await settingsOf(ctx);
   const member = memberFor(ctx.person, head.childId);
   await recordCallOutcome(ctx.services, ctx.now, {
     childId: head.childId, date: head.date, at: new Date(head.at), outcome, answered: true, withWhom: member?.role,
-  }, scheduleSettings(org?.schedule).calls.missedWeeksAlert);
+  }, schedule.calls.missedWeeksAlert);
   if (rest.length) {
     // Keep the original expiry: the remaining questions belong to the same day.
     await ConversationState.updateOne({ orgId: ctx.orgId, address: ctx.msg.from }, { $set: { data: { checks: rest } } });

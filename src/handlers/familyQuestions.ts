@@ -1,8 +1,7 @@
 /** A bound parent or guardian asks by digit or free words: how is my child, who is the teacher, when is the call. */
 import { ChildDoc } from '../models/child';
-import { Org } from '../models/org';
 import { ProgressNote } from '../models/progressNote';
-import { scheduleSettings } from '../domain/settings';
+import { settingsOf } from './settings';
 import { Staff } from '../models/staff';
 import type { BotContext, Middleware } from '../bot/context';
 import { childInfo } from './childInfo';
@@ -35,7 +34,7 @@ export const familyQuestions: Middleware = async (ctx, next) => {
     if (child) return raiseConcern(fam, child, text);
   }
 
-  const intent = detectIntent(text, await concernWords(ctx.orgId));
+  const intent = detectIntent(text, await concernWords(ctx));
   if (!intent) return next();
   if (intent === 'help') {
     await ctx.reply('menu.help', { org: ctx.services.orgName, menu: ctx.t('menu.family') });
@@ -55,8 +54,8 @@ export const familyQuestions: Middleware = async (ctx, next) => {
  * The org's concern words that can only mean a report. Study and family words (学习, 成绩 …) are left out: "学习怎么样"
  * asks for the note.
  */
-async function concernWords(orgId: string): Promise<string[]> {
-  const c = scheduleSettings((await Org.findById(orgId).lean())?.schedule).concerns;
+async function concernWords(ctx: BotContext): Promise<string[]> {
+  const c = (await settingsOf(ctx)).schedule.concerns;
   return [...c.urgentKeywords, ...c.keywords.safety, ...c.keywords.health, ...c.keywords.mood];
 }
 

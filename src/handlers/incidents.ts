@@ -7,9 +7,8 @@ import type { BotContext, Middleware } from '../bot/context';
 import { Child } from '../models/child';
 import { Concern } from '../models/concern';
 import { nextNumber } from '../models/counter';
-import { Org } from '../models/org';
 import { currentTeacherId } from '../models/pairing';
-import { scheduleSettings } from '../domain/settings';
+import { settingsOf } from './settings';
 import { classifyConcern } from './concernClassify';
 import { loadCase, pushCase, recordStep, tellFamily, tellLeadership } from '../domain/concernCase';
 
@@ -43,8 +42,7 @@ export const incidents: Middleware = async (ctx, next) => {
   const what = rest.slice(name.length).replace(SEP, '').trim();
   if (!what) return ctx.reply('concern.incidentUsage');
 
-  const org = await Org.findById(ctx.orgId).lean();
-  const { category } = classifyConcern(what, scheduleSettings(org?.schedule).concerns);
+  const { category } = classifyConcern(what, (await settingsOf(ctx)).schedule.concerns);
   const number = await nextNumber(ctx.orgId, 'concern', ctx.now);
   const teacherId = await currentTeacherId(ctx.orgId, child._id);
   const concern = await Concern.create({

@@ -12,12 +12,13 @@ import { currentTeacherId } from '../models/pairing';
 import { NoteContent, NoteField, ProgressNote } from '../models/progressNote';
 import { Staff, StaffDoc } from '../models/staff';
 import {
-  currentPairings, CurrentPairing, dateLabel, deliverNote, deliveryKey, deliveryMoment, isEmpty, noteBody, orgNoteSettings,
+  currentPairings, CurrentPairing, dateLabel, deliverNote, deliveryKey, deliveryMoment, isEmpty, noteBody,
   saveNote, Target, targetPeriod,
 } from '../domain/notes';
 import { clearDialog, setDialog } from './dialog';
 import { periodLabel } from '../domain/format';
 import { childNamedIn } from './intent';
+import { settingsOf } from './settings';
 
 type StaffCtx = BotContext & { person: { kind: 'staff'; staff: StaffDoc } };
 
@@ -110,7 +111,7 @@ async function command(ctx: StaffCtx, rest: string): Promise<void> {
 }
 
 async function target_(ctx: StaffCtx, p: Paired): Promise<Target> {
-  const s = await orgNoteSettings(ctx.orgId);
+  const s = (await settingsOf(ctx)).schedule.notes;
   return targetPeriod(ctx.orgId, p.child._id, p.pairing.from, ctx.now, ctx.services.timeZone, s);
 }
 
@@ -197,7 +198,7 @@ async function submit(ctx: StaffCtx, child: ChildDoc, periodKey: string, late: b
   const period = periodLabel(ctx.t, periodKey);
   const res = await saveNote(ctx.orgId, child._id, ctx.person.staff._id, periodKey, content, ctx.now, 'chat');
   if (!res.saved) return ctx.reply('notes.alreadySent', { child: child.name, period });
-  const s = await orgNoteSettings(ctx.orgId);
+  const s = (await settingsOf(ctx)).schedule.notes;
   const tz = ctx.services.timeZone;
   const moment = deliveryMoment(periodKey, s, tz);
   let reached: number;

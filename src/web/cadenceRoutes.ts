@@ -14,7 +14,8 @@ import { Pairing } from '../models/pairing';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
 import { Child } from '../models/child';
-import { cadenceBoard, orgCadences } from '../domain/cadenceBoard';
+import { cadenceBoard } from '../domain/cadenceBoard';
+import { loadOrgSettings } from '../domain/settings';
 import { CADENCE_KINDS, addTo, cycleSpan, emptyKindCounts, tally } from '../domain/cadences';
 import { adminAuth } from './adminAuth';
 import { badRequest } from './errors';
@@ -65,7 +66,7 @@ export function contactRoutes(app: AppContext): Router {
     );
     const event = await ContactEvent.findOne({ orgId: app.orgId, key }).lean();
     if (write.upsertedCount) await audit(app.orgId, now, 'admin', 'contact.create', String(child._id), { teacher: b.teacher, kind: b.kind });
-    const { timeZone, cadences } = await orgCadences(app.orgId, app.services.timeZone);
+    const { timeZone, schedule: { cadences } } = await loadOrgSettings(app.orgId, app.services.timeZone);
     const [row] = await cadenceBoard(app.orgId, now, timeZone, cadences, { childId: child._id });
     res.status(write.upsertedCount ? 201 : 200).json({
       id: String(event!._id), teacher: b.teacher, childId: String(child._id), child: child.name, kind: event!.kind,
@@ -85,7 +86,7 @@ export function cadenceRoutes(app: AppContext): Router {
     if (!parsed.success) return badRequest(res, parsed.error);
     const now = app.clock.now();
     const at = parsed.data.at ? new Date(parsed.data.at) : now;
-    const { timeZone, cadences } = await orgCadences(app.orgId, app.services.timeZone);
+    const { timeZone, schedule: { cadences } } = await loadOrgSettings(app.orgId, app.services.timeZone);
     const board = await cadenceBoard(app.orgId, at, timeZone, cadences);
 
     const [staff, classrooms, schools] = await Promise.all([

@@ -6,11 +6,10 @@ import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { Concern, OPEN_STATUSES, urgentNoticeDeadline } from '../models/concern';
 import { FamilyMember } from '../models/familyMember';
-import { Org } from '../models/org';
 import { deliveries } from '../domain/concernCase';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
-import { scheduleSettings } from '../domain/settings';
+import { loadOrgSettings } from '../domain/settings';
 import { adminAuth } from './adminAuth';
 
 const MINUTE = 60_000;
@@ -22,7 +21,7 @@ export function concernRoutes(app: AppContext): Router {
   r.get('/', async (req, res) => {
     const all = req.query.status === 'all';
     const cases = await Concern.find({ orgId: app.orgId, ...(all ? {} : { status: { $in: OPEN_STATUSES } }) }).sort({ number: -1 }).limit(500).lean();
-    const s = scheduleSettings((await Org.findById(app.orgId).lean())?.schedule).concerns;
+    const s = (await loadOrgSettings(app.orgId, app.services.timeZone)).schedule.concerns;
     const childIds = [...new Set(cases.map((c) => String(c.childId)))];
     const [children, schools, classes, staff, family] = await Promise.all([
       Child.find({ orgId: app.orgId, _id: { $in: childIds } }).lean(),

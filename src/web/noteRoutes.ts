@@ -12,8 +12,9 @@ import { Classroom } from '../models/classroom';
 import { ProgressNote } from '../models/progressNote';
 import { Staff } from '../models/staff';
 import { periodOf, shiftPeriod } from '../localTime';
+import { loadOrgSettings } from '../domain/settings';
 import {
-  currentPairings, deliverNote, deliveryMoment, isEmpty, orgNoteSettings, saveNote, targetPeriod,
+  currentPairings, deliverNote, deliveryMoment, isEmpty, saveNote, targetPeriod,
 } from '../domain/notes';
 import { adminAuth } from './adminAuth';
 import { badRequest } from './errors';
@@ -52,7 +53,7 @@ export function noteRoutes(app: AppContext): Router {
     const pairing = (await currentPairings(app.orgId, teacher._id)).find((p) => String(p.childId) === String(child._id));
     if (!pairing) return refuse(res, 400, 'bad_request', 'teacher: not the pairing teacher of this child');
 
-    const s = await orgNoteSettings(app.orgId);
+    const s = (await loadOrgSettings(app.orgId, app.services.timeZone)).schedule.notes;
     const cur = periodOf(now, tz);
     let period: string;
     if (b.period) {
