@@ -187,7 +187,7 @@ describe('parseStaff', () => {
         },
         {
           row: 3,
-          data: { school: '青山小学', name: '李明', wecomUserId: 'liming', role: 'teacher', partyMember: false, maxChildren: 3, teacherRoom: 'teachers' },
+          data: { school: '青山小学', name: '李明', wecomUserId: 'liming', role: 'teacher', partyMember: false, maxChildren: 3 },
         },
       ],
     });
@@ -199,7 +199,7 @@ describe('parseStaff', () => {
       ['Green Hill', 'Ann Lee', 'ann.lee@gh', 'Moral_Director', 'YES', '5'],
     ];
     expect(parseStaff(rows).rows[0].data).toEqual({
-      school: 'Green Hill', name: 'Ann Lee', wecomUserId: 'ann.lee@gh', role: 'moral_director', partyMember: true, maxChildren: 5, teacherRoom: 'teachers',
+      school: 'Green Hill', name: 'Ann Lee', wecomUserId: 'ann.lee@gh', role: 'moral_director', partyMember: true, maxChildren: 5,
     });
   });
 

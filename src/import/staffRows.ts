@@ -23,7 +23,7 @@ export function parseStaff(rows: string[][]): ParseResult<StaffRow> {
       partyMember: r.bool('party_member'),
       // 0 is a principal or director who pairs no child: proposals need room left, so they never get one.
       maxChildren: r.int('max_children', 0, 20) ?? 3,
-      teacherRoom: r.opt('teacher_room') ?? 'teachers',
+      teacherRoom: r.opt('teacher_room'),
     });
     if (data.wecomUserId) {
       const key = data.wecomUserId.toLowerCase();
