@@ -79,6 +79,11 @@ export const en: Messages = {
     child_voice: 'You have {{count}} children. {{list}}.',
     item: '{{n}} {{child}}',
     item_voice: 'for {{child}} reply {{n}}',
+    // A message about another pupil: never named back, the family picks their own child or goes to the school.
+    otherChildOne: 'You can only ask or report about your own child, {{child}}. If this is about {{child}}, reply 1; about another child, please contact the school directly.',
+    otherChildOne_voice: 'I can only talk about your child {{child}}. If it is about {{child}}, reply 1.',
+    otherChild: 'You can only ask or report about your own children. If this is about one of them, which one? Reply with a number:\n{{list}}\nAbout another child, please contact the school directly.',
+    otherChild_voice: 'I can only talk about your own children. {{list}}.',
   },
   status: {
     note: '{{child}}, progress note for {{period}} (teacher {{teacher}})\n{{body}}',

@@ -80,6 +80,11 @@ export const zhCN = {
     child_voice: '您有{{count}}个孩子。{{list}}。',
     item: '{{n}} {{child}}',
     item_voice: '问{{child}}回{{n}}',
+    // A message about another pupil: never named back, the family picks their own child or goes to the school.
+    otherChildOne: '只能查询或反映您自己孩子{{child}}的情况。如果说的是{{child}}的事，请回复1；别的孩子的事，请直接联系学校。',
+    otherChildOne_voice: '只能说您自己孩子{{child}}的事。是{{child}}的事请回1。',
+    otherChild: '只能查询或反映您自己孩子的情况。如果说的是您的孩子，是哪一个？请回复数字：\n{{list}}\n别的孩子的事，请直接联系学校。',
+    otherChild_voice: '只能说您自己孩子的事。{{list}}。',
   },
   status: {
     note: '{{child}} {{period}}成长记录（{{teacher}}老师）\n{{body}}',
