@@ -17,6 +17,7 @@ import type { Lang } from './locales';
 import { connectDatabase, disconnectDatabase } from './models/connect';
 import './models';
 import { Org } from './models/org';
+import { separateSharedTeacherRooms } from './models/school';
 import { withDatabase } from './models/mongoServer';
 import type { AppContext } from './appContext';
 import type { SchoolSyncReport } from './bot/wecom/schoolSync';
@@ -77,6 +78,11 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     { $setOnInsert: { name: config.ORG_NAME, timeZone: config.TIME_ZONE, quietHours: config.QUIET_HOURS, lang: config.DEFAULT_LANG, showTeacherPhone: config.SHOW_TEACHER_PHONE } },
     { upsert: true, new: true },
   );
+  const separated = await separateSharedTeacherRooms(config.ORG_ID, new Date());
+  if (separated.length) {
+    // Their concerns now go to these rooms: the admin maps each to the school's group chat.
+    log.warn({ schools: separated }, 'schools that shared the teachers\' room "teachers" now have rooms of their own: map each to its group chat (WECOM_AIBOT_ROOMS or PATCH /api/schools/:name {teacherRoom})');
+  }
 
   const withSimulator = opts.simulator ?? true;
   const manualClock = new ManualClock();

@@ -662,3 +662,73 @@ describe('incidents reported by the school, and unreachable family', () => {
     await expectNoPhoneInRooms(t);
   });
 });
+
+describe('a family member who names another pupil opens no case (issue 10)', () => {
+  let t: TestApp;
+  /** Everyone a case or its ladder could reach: the other child's family, the staff, the group. */
+  const WATCHED = ['gm', 'dad', 'zhang', 'li', 'wang', 'zhou', 'teachers'];
+  const sizes = async () => Promise.all(WATCHED.map(async (a) => (await t.inbox(a)).length));
+
+  beforeAll(async () => {
+    t = await startSchool();
+    await t.setClock('2026-11-09T10:00:00+08:00');
+    await t.say('lidad', await t.code('李小红', 'father'));
+    await t.say('gm', await t.code('王小明', 'guardian'));
+    await t.say('dad', await t.code('王小明', 'father'));
+    await t.say('dad', await t.code('王小华', 'father'));
+  });
+  afterAll(async () => { await t.stop(); });
+
+  it('王小明发烧了 from 李小红\'s father: no case; he is told he can report only about 李小红', async () => {
+    const before = await sizes();
+    const reply = await t.say('lidad', '王小明发烧了');
+    expect(reply).toHaveLength(1);
+    expect(reply[0]).toContain('只能');
+    expect(reply[0]).toContain('李小红');
+    expect(reply[0]).not.toMatch(/#\d+/);
+    expect(await cases(t, true)).toEqual([]);
+    expect(await sizes()).toEqual(before);
+  });
+
+  it('an urgent one about another pupil (王小明不想活了) is no case either: nobody is told, no ladder', async () => {
+    const before = await sizes();
+    const reply = await t.say('lidad', '王小明不想活了');
+    expect(reply[0]).toContain('李小红');
+    expect(reply[0]).not.toMatch(/#\d+/);
+    expect(await cases(t, true)).toEqual([]);
+    await t.setClock('2026-11-09T13:00:00+08:00');
+    expect(await sizes()).toEqual(before);
+  });
+
+  it('after 4 (what happened?), the words are checked too', async () => {
+    await t.say('lidad', '4');
+    const reply = await t.say('lidad', '王小明在学校被打了');
+    expect(reply[0]).toContain('李小红');
+    expect(await cases(t, true)).toEqual([]);
+  });
+
+  it('a parent of two children is asked which of theirs it is about', async () => {
+    const reply = await t.say('dad', '李小红发烧了');
+    expect(reply[0]).toContain('王小明');
+    expect(reply[0]).toContain('王小华');
+    expect(reply[0]).not.toMatch(/#\d+/);
+    expect(await cases(t, true)).toEqual([]);
+  });
+
+  it('a grandmother in voice style hears the short version, with her child\'s name and the digit', async () => {
+    const reply = await t.sayFull('gm', '李小红发烧了');
+    expect(reply[0].style).toBe('voice');
+    expect(reply[0].text).toContain('王小明');
+    expect(reply[0].text).toContain('回1');
+    expect(reply[0].text).not.toContain('\n');
+    expect(await cases(t, true)).toEqual([]);
+  });
+
+  it('choosing their own child by digit makes it that child\'s case; naming their own child works as before', async () => {
+    await t.say('lidad', '王小明把我家孩子打伤了');
+    const chosen = numberIn((await t.say('lidad', '1'))[0]);
+    expect(await caseOf(t, chosen)).toMatchObject({ child: '李小红', messages: [expect.objectContaining({ text: '王小明把我家孩子打伤了' })] });
+    const own = numberIn((await t.say('dad', '小华发烧了'))[0]);
+    expect(await caseOf(t, own)).toMatchObject({ child: '王小华', category: 'health' });
+  });
+});

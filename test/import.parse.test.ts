@@ -187,7 +187,7 @@ describe('parseStaff', () => {
         },
         {
           row: 3,
-          data: { school: '青山小学', name: '李明', wecomUserId: 'liming', role: 'teacher', partyMember: false, maxChildren: 3, teacherRoom: 'teachers' },
+          data: { school: '青山小学', name: '李明', wecomUserId: 'liming', role: 'teacher', partyMember: false, maxChildren: 3 },
         },
       ],
     });
@@ -199,7 +199,7 @@ describe('parseStaff', () => {
       ['Green Hill', 'Ann Lee', 'ann.lee@gh', 'Moral_Director', 'YES', '5'],
     ];
     expect(parseStaff(rows).rows[0].data).toEqual({
-      school: 'Green Hill', name: 'Ann Lee', wecomUserId: 'ann.lee@gh', role: 'moral_director', partyMember: true, maxChildren: 5, teacherRoom: 'teachers',
+      school: 'Green Hill', name: 'Ann Lee', wecomUserId: 'ann.lee@gh', role: 'moral_director', partyMember: true, maxChildren: 5,
     });
   });
 
@@ -223,7 +223,7 @@ describe('parseStaff', () => {
   it('reports every bad cell of a row and leaves the whole row out', () => {
     const rows = [
       STAFF_ZH.split(','),
-      ['青山小学', '', 'bad id!', '12345', '门卫', '', '也许', '0', ''],
+      ['青山小学', '', 'bad id!', '12345', '门卫', '', '也许', '-1', ''],
       ['青山小学', '王芳', 'wangf', '', '', '', '', '21', ''],
       ['青山小学', '赵强', 'zhaoq', '', '', '', '', 'abc', ''],
       ['青山小学', '钱多', 'x'.repeat(65), '', '', '', '', '', ''],
@@ -246,7 +246,13 @@ describe('parseStaff', () => {
       allowedEn: 'teacher/head_teacher/principal/moral_director/counselor',
     });
     expect(result.errors[4].params).toEqual({ allowed: '是/否', allowedEn: 'yes/no' });
-    expect(result.errors[5].params).toEqual({ min: 1, max: 20 });
+    expect(result.errors[5].params).toEqual({ min: 0, max: 20 });
+  });
+
+  it('accepts 0 for 最多帮扶人数: a principal who pairs no child', () => {
+    const result = parseStaff([STAFF_ZH.split(','), ['青山小学', '刘校长', 'liu', '', '校长', '', '', '0', '']]);
+    expect(result.errors).toEqual([]);
+    expect(result.rows[0].data).toMatchObject({ role: 'principal', maxChildren: 0 });
   });
 
   it('requires the WeCom account and flags it twice in a file, ignoring case', () => {

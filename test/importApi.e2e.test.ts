@@ -959,3 +959,54 @@ describe('simulator API: bad JSON', () => {
     expect(res.body.message).toContain('from');
   });
 });
+
+describe('最多帮扶人数 0: staff who pair no child (issue 10)', () => {
+  // A principal and a 德育主任 who take no child, beside one teacher with one place. Last in the file: it moves the clock.
+  const STAFF = staffCsv([
+    { school: '阳光小学', name: '王校长', wecom_userid: 'p-zero', role: '校长', max_children: '0' },
+    { school: '阳光小学', name: '周主任', wecom_userid: 'm-zero', role: '德育主任', max_children: '0' },
+    { school: '阳光小学', name: '空老师', wecom_userid: 'one-place', role: '教师', max_children: '1' },
+  ]);
+  const ROSTER = rosterCsv([
+    kid({ child_name: '零一', teacher_wecom_userid: '' }),
+    kid({ child_name: '零二', teacher_wecom_userid: '' }),
+  ]);
+
+  beforeAll(reset);
+
+  it('accepts 0: the staff members exist with maxChildren 0', async () => {
+    expect(await ok('staff', STAFF)).toMatchObject({ created: 3, updated: 0 });
+    const zero = await Staff.find({ wecomUserId: { $in: ['p-zero', 'm-zero'] } }).sort({ wecomUserId: 1 }).lean();
+    expect(zero.map((s) => [s.wecomUserId, s.role, s.maxChildren])).toEqual([['m-zero', 'moral_director', 0], ['p-zero', 'principal', 0]]);
+    expect(await Identity.countDocuments({ address: { $in: ['p-zero', 'm-zero'] }, kind: 'staff' })).toBe(2);
+  });
+
+  it('a value out of range names 0 to 20 as the allowed range', async () => {
+    const res = await post('staff', staffCsv([{ school: '阳光小学', name: '多老师', wecom_userid: 'too-many', max_children: '21' }]));
+    expect(res.body.errors).toEqual([expect.objectContaining({ row: 2, field: 'max_children', message: expect.stringContaining('0 到 20') })]);
+  });
+
+  it('is never proposed for a child: the second child stays unpaired', async () => {
+    const body = await ok('roster', ROSTER);
+    expect(body.proposed).toEqual([expect.objectContaining({ child: '零一', wecomUserId: 'one-place' })]);
+    expect(body.unpaired).toEqual([expect.objectContaining({ child: '零二' })]);
+    for (const id of ['p-zero', 'm-zero']) {
+      const staff = (await Staff.findOne({ wecomUserId: id }).lean())!;
+      expect(await Pairing.countDocuments({ teacherId: staff._id })).toBe(0);
+    }
+  });
+
+  it('is reached by the urgent ladder: the principal after 30 min, both leaders with the summary', async () => {
+    await t.setClock('2031-03-03T10:00:00+08:00');
+    const card = (await cards()).find((c) => c.child === '零一')!;
+    await t.say('zero-gm', card.codes.find((c) => c.for === 'guardian')!.code);
+    const reply = (await t.say('zero-gm', '孩子找不到了'))[0];
+    const number = Number(/#(\d+)|编号(\d+)/.exec(reply)!.slice(1).find(Boolean));
+    const about = async (who: string, words: string) => (await t.inbox(who)).filter((m) => m.text.includes(`#${number}`) && m.text.includes(words));
+    await t.setClock('2031-03-03T10:31:00+08:00');
+    expect(await about('p-zero', '分钟无人确认')).toHaveLength(1);
+    await t.setClock('2031-03-03T12:01:00+08:00');
+    expect(await about('p-zero', '情况汇总')).toHaveLength(1);
+    expect(await about('m-zero', '情况汇总')).toHaveLength(1);
+  });
+});

@@ -30,9 +30,17 @@ describe('binding by the code on the contact card', () => {
   it('refuses a code used by another address without naming the child', async () => {
     const code = await t.code('李小红', 'father');
     const replies = await t.say('stranger-1', code);
-    expect(replies.join()).toContain('已经被使用');
+    expect(replies.join()).toContain('绑定码不对');
     expect(replies.join()).not.toContain('李小红');
     expect(replies.join()).not.toContain('阳光小学');
+  });
+
+  it('a used code and a wrong code get the same answer: a stranger cannot tell which codes exist', async () => {
+    const used = await t.sayFull('stranger-used', await t.code('李小红', 'father'));
+    const wrong = await t.sayFull('stranger-wrong', '绑定 ZZZZ3Z');
+    expect(used.map((r) => [r.text, r.style])).toEqual(wrong.map((r) => [r.text, r.style]));
+    // Counted alike too: the next try of each has the same tries left.
+    expect(await t.say('stranger-used', '绑定 ZZZZ4Z')).toEqual(await t.say('stranger-wrong', '绑定 ZZZZ4Z'));
   });
 
   it('lets exactly one of two addresses racing with the same code bind', async () => {
@@ -40,7 +48,7 @@ describe('binding by the code on the contact card', () => {
     const [a, b] = await Promise.all([t.say('racer-a', code), t.say('racer-b', code)]);
     // The grandmother's code: she is answered in voice style (绑定好了).
     const wins = [a, b].filter((r) => r.join().includes('绑定好了'));
-    const refused = [a, b].filter((r) => r.join().includes('已经被使用'));
+    const refused = [a, b].filter((r) => r.join().includes('绑定码不对'));
     expect(wins).toHaveLength(1);
     expect(refused).toHaveLength(1);
   });
@@ -81,7 +89,10 @@ describe('lost card: child name, birth date and own phone, approved by the pairi
     expect((await t.say('grandma-phone', '卡丢了'))[0]).toContain('孩子的姓名');
     expect((await t.say('grandma-phone', '王小明'))[0]).toContain('出生日期');
     expect((await t.say('grandma-phone', '2016年5月12日'))[0]).toContain('手机号');
-    expect((await t.say('grandma-phone', '138 0013 8003'))[0]).toContain('张丽老师');
+    // Sent to the pairing teacher, who is not named before approving: the sender may not be family.
+    const sent = (await t.say('grandma-phone', '138 0013 8003'))[0];
+    expect(sent).toContain('帮扶老师');
+    expect(sent).not.toContain('张丽');
 
     // Not bound yet: still only registration help.
     expect((await t.say('grandma-phone', '1'))[0]).not.toContain('成长记录');

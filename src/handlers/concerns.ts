@@ -15,6 +15,7 @@ import { classifyConcern } from './concernClassify';
 import { announceCase, caseParams, loadCase, recordStep, tellFamily, tellUnreachable } from '../domain/concernCase';
 import { clearDialog, setDialog } from './dialog';
 import { childNamedIn, detectIntent } from './intent';
+import { namesOtherChild, refuseOtherChild } from './otherChild';
 
 /** Follow-ups reach an open case for this long after it was opened. */
 const FOLLOW_UP_DAYS = 7;
@@ -105,6 +106,8 @@ export const concernVoice: Middleware = async (ctx, next) => {
   } else if (ctx.dialog?.kind === 'chooseChild') {
     await clearDialog(ctx);
   }
+  // Urgent words about another pupil must not start their own child's emergency ladder.
+  if (await namesOtherChild(ctx, text, children)) return refuseOtherChild(ctx, children, { intent: 'concern', original: text, ...(voice ? { voice } : {}) });
   child ??= children.length === 1 ? children[0] : childNamedIn(text, children);
   if (child) return raiseConcern(ctx, child, text, voice);
   const open = await openCaseOf(ctx);

@@ -10,6 +10,7 @@ import { clearDialog, setDialog } from './dialog';
 import { fitVoice } from '../locales/voice';
 import { periodLabel } from '../domain/format';
 import { childNamedIn, concernHasContent, detectIntent, Intent } from './intent';
+import { namesOtherChild, refuseOtherChild } from './otherChild';
 
 type Family = BotContext & { person: { kind: 'family'; children: ChildDoc[] } };
 
@@ -31,7 +32,11 @@ export const familyQuestions: Middleware = async (ctx, next) => {
   if (ctx.dialog?.kind === 'concernText') {
     const child = fam.person.children.find((c) => String(c._id) === ctx.dialog!.data.childId);
     await clearDialog(ctx);
-    if (child) return raiseConcern(fam, child, text);
+    if (child) {
+      // "What happened?" answered about someone else's child is not this child's case.
+      if (await namesOtherChild(ctx, text, fam.person.children)) return refuseOtherChild(ctx, fam.person.children, { intent: 'concern', original: text });
+      return raiseConcern(fam, child, text);
+    }
   }
 
   const intent = detectIntent(text, await concernWords(ctx));
@@ -41,6 +46,8 @@ export const familyQuestions: Middleware = async (ctx, next) => {
     return;
   }
   const children = fam.person.children;
+  // About another pupil and none of theirs: no case, and no news of their own child either.
+  if (await namesOtherChild(ctx, text, children)) return refuseOtherChild(ctx, children, { intent, original: text });
   const child = children.length === 1 ? children[0] : childNamedIn(text, children);
   if (!child) {
     await setDialog(ctx, 'chooseChild', { intent, original: text }, 10);

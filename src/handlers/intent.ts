@@ -34,8 +34,13 @@ export function concernHasContent(raw: string): boolean {
   return !CONCERN_TRIGGER.test(raw.trim());
 }
 
-/** The child a message names, by full name or given name (王小明 → 小明). */
+/** Whether a message names the child, by full name or given name (王小明 → 小明). */
+export function mentionsChild(text: string, child: { name: string }): boolean {
+  return text.includes(child.name) || ([...child.name].length >= 3 && text.includes([...child.name].slice(1).join('')));
+}
+
+/** The child a message names, when it names exactly one of them. */
 export function childNamedIn<C extends { name: string }>(text: string, children: C[]): C | undefined {
-  const hits = children.filter((c) => text.includes(c.name) || ([...c.name].length >= 3 && text.includes([...c.name].slice(1).join(''))));
+  const hits = children.filter((c) => mentionsChild(text, c));
   return hits.length === 1 ? hits[0] : undefined;
 }

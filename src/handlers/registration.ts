@@ -98,10 +98,11 @@ async function bindByCode(ctx: BotContext, code: string): Promise<void> {
     const child = await Child.findOne({ orgId: ctx.orgId, _id: member.childId });
     return ctx.reply('register.already', { child: child?.name ?? '' });
   }
-  // Taken by another address: refused, and counted, so codes cannot be probed.
-  if (member.boundAddress) return fail(ctx, 'register.used', true);
+  // Taken by another address: refused and counted like a wrong code, with the same words, so a stranger cannot
+  // tell a used code (a real child's) from a made-up one.
+  if (member.boundAddress) return fail(ctx, 'register.wrong', true);
   // Two addresses sending the same code at once: the unique claim lets exactly one of them bind.
-  if (!(await claimOnce(`bind:${member._id}:code`, ctx.now, ctx.msg.from))) return fail(ctx, 'register.used', true);
+  if (!(await claimOnce(`bind:${member._id}:code`, ctx.now, ctx.msg.from))) return fail(ctx, 'register.wrong', true);
   const claimed = await FamilyMember.findOneAndUpdate(
     { _id: member._id },
     { $set: { boundAddress: ctx.msg.from, boundAt: ctx.now, boundVia: 'code' } },
@@ -178,5 +179,6 @@ async function lostCardStep(ctx: BotContext, text: string): Promise<void> {
   });
   if (member.boundAddress) text2 += `\n${tt('lostCard.movedNote')}`;
   await ctx.pushText(info.teacher.wecomUserId, text2, to.style, { key: `bindRequest:${number}:teacher`, kind: 'bind_request' });
-  return ctx.reply('lostCard.sent', { teacher: info.teacher.name });
+  // The teacher is named only once they approve (lostCard.approved): until then the sender is unverified.
+  return ctx.reply('lostCard.sent');
 }

@@ -14,7 +14,7 @@ import { Classroom } from '../models/classroom';
 import { FamilyMember, FamilyRole } from '../models/familyMember';
 import { generateCode } from '../models/bindingCode';
 import { Pairing } from '../models/pairing';
-import { School } from '../models/school';
+import { defaultTeacherRoom, School } from '../models/school';
 import { bulkWriteChunked, insertManyTolerant } from '../models/bulk';
 import { changedFields, ImportOptions, ImportResult, Proposal, Unpaired } from './result';
 import { parseRoster } from './rosterRows';
@@ -94,7 +94,10 @@ async function createSchoolsAndClasses(opts: ImportOptions, rows: RosterRow[], s
   const { orgId } = opts;
   const newSchools = [...new Set(rows.map((r) => r.school))].filter((name) => !state.schools.has(name));
   if (newSchools.length) {
-    await insertManyTolerant(School, newSchools.map((name) => ({ _id: new Types.ObjectId(), orgId, name, showTeacherPhone: opts.showTeacherPhone, teacherRoom: 'teachers' })));
+    await insertManyTolerant(School, newSchools.map((name) => {
+      const _id = new Types.ObjectId();
+      return { _id, orgId, name, showTeacherPhone: opts.showTeacherPhone, teacherRoom: defaultTeacherRoom(_id) };
+    }));
     for (const sc of await School.find({ orgId, name: { $in: newSchools } }, { _id: 1, name: 1 }).lean()) state.schools.set(sc.name, sc._id);
   }
   const wanted = new Map<string, { schoolId: Id; name: string }>();

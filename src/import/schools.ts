@@ -1,7 +1,7 @@
 /** Schools and classes are created on first mention by an import; a dry run only looks them up. */
 import { Types } from 'mongoose';
 import { Classroom } from '../models/classroom';
-import { School } from '../models/school';
+import { defaultTeacherRoom, School } from '../models/school';
 
 /** The school's id if it exists; never creates it (for checks made before a row writes anything). */
 export async function findSchoolId(orgId: string, name: string): Promise<Types.ObjectId | undefined> {
@@ -11,9 +11,10 @@ export async function findSchoolId(orgId: string, name: string): Promise<Types.O
 export async function schoolIdFor(orgId: string, name: string, dryRun: boolean, defaults: { showTeacherPhone: boolean; teacherRoom?: string }): Promise<Types.ObjectId | undefined> {
   const existing = await findSchoolId(orgId, name);
   if (existing || dryRun) return existing;
+  const _id = new Types.ObjectId();
   const doc = await School.findOneAndUpdate(
     { orgId, name },
-    { $setOnInsert: { orgId, name, showTeacherPhone: defaults.showTeacherPhone, teacherRoom: defaults.teacherRoom ?? 'teachers' } },
+    { $setOnInsert: { _id, orgId, name, showTeacherPhone: defaults.showTeacherPhone, teacherRoom: defaults.teacherRoom ?? defaultTeacherRoom(_id) } },
     { upsert: true, new: true },
   );
   return doc!._id;

@@ -6,7 +6,7 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { Classroom } from '../models/classroom';
 import { Identity } from '../models/identity';
-import { School } from '../models/school';
+import { defaultTeacherRoom, School } from '../models/school';
 import { Staff } from '../models/staff';
 import { bulkWriteChunked, insertManyTolerant } from '../models/bulk';
 import { changedFields, ImportOptions, ImportResult } from './result';
@@ -40,7 +40,7 @@ export async function importStaff(table: string[][], opts: ImportOptions): Promi
     else rows.push(data);
   }
 
-  const { schools, classes } = await schoolsAndClasses(opts, rows);
+  const { schools, rooms, classes } = await schoolsAndClasses(opts, rows);
   const staffInserts: Lean[] = [];
   const staffUpdates: AnyBulkWriteOperation[] = [];
   const identityInserts: Lean[] = [];
@@ -52,7 +52,7 @@ export async function importStaff(table: string[][], opts: ImportOptions): Promi
     const existing = staffOf.get(data.wecomUserId);
     const fields = {
       schoolId, name: data.name, phone: data.phone, role: data.role, classroomId,
-      isPartyMember: data.partyMember, maxChildren: data.maxChildren, teacherRoom: data.teacherRoom, active: true,
+      isPartyMember: data.partyMember, maxChildren: data.maxChildren, teacherRoom: data.teacherRoom ?? rooms.get(data.school), active: true,
     };
     const changed = changedFields(existing, fields);
     result[existing ? (changed.length ? 'updated' : 'unchanged') : 'created']++;
@@ -89,21 +89,25 @@ export async function importStaff(table: string[][], opts: ImportOptions): Promi
 }
 
 /**
- * The schools and classes the rows name, created when missing (not in a dry run). A school's teacher room is the
- * last one the file gives for it other than the default.
+ * The schools and classes the rows name, created when missing (not in a dry run), and each school's teachers' room:
+ * the last one the file names for it, else the room it has, else (new) a room of its own — never one shared with
+ * another school by default.
  */
-async function schoolsAndClasses(opts: ImportOptions, rows: StaffRow[]): Promise<{ schools: Map<string, Id>; classes: Map<string, Id> }> {
+async function schoolsAndClasses(opts: ImportOptions, rows: StaffRow[]): Promise<{ schools: Map<string, Id>; rooms: Map<string, string>; classes: Map<string, Id> }> {
   const { orgId, dryRun } = opts;
   const names = [...new Set(rows.map((r) => r.school))];
   const room = new Map<string, string>();
-  for (const r of rows) if (r.teacherRoom !== 'teachers') room.set(r.school, r.teacherRoom);
+  for (const r of rows) if (r.teacherRoom) room.set(r.school, r.teacherRoom);
   const found = async () => School.find({ orgId, name: { $in: names } }, { _id: 1, name: 1, teacherRoom: 1 }).lean();
   let existing = await found();
   if (!dryRun) {
     const have = new Set(existing.map((s) => s.name));
     const missing = names.filter((n) => !have.has(n));
     if (missing.length) {
-      await insertManyTolerant(School, missing.map((name) => ({ _id: new Types.ObjectId(), orgId, name, showTeacherPhone: opts.showTeacherPhone, teacherRoom: room.get(name) ?? 'teachers' })));
+      await insertManyTolerant(School, missing.map((name) => {
+        const _id = new Types.ObjectId();
+        return { _id, orgId, name, showTeacherPhone: opts.showTeacherPhone, teacherRoom: room.get(name) ?? defaultTeacherRoom(_id) };
+      }));
       existing = await found();
     }
     // Filtered on the old value so an unchanged file writes nothing (not even updatedAt).
@@ -111,6 +115,8 @@ async function schoolsAndClasses(opts: ImportOptions, rows: StaffRow[]): Promise
       .map((s) => ({ updateOne: { filter: { _id: s._id }, update: { $set: { teacherRoom: room.get(s.name) } } } })));
   }
   const schools = new Map(existing.map((s) => [s.name, s._id]));
+  const rooms = new Map(existing.map((s) => [s.name, room.get(s.name) ?? s.teacherRoom ?? defaultTeacherRoom(s._id)]));
+  for (const name of names) if (!rooms.has(name) && room.has(name)) rooms.set(name, room.get(name)!);
   const classes = new Map<string, Id>();
   const schoolIds = [...schools.values()];
   const load = async () => {
@@ -128,5 +134,5 @@ async function schoolsAndClasses(opts: ImportOptions, rows: StaffRow[]): Promise
       await load();
     }
   }
-  return { schools, classes };
+  return { schools, rooms, classes };
 }

@@ -21,8 +21,9 @@ export function parseStaff(rows: string[][]): ParseResult<StaffRow> {
       role: r.choice('role', ROLE_CHOICES, 'teacher'),
       className: r.opt('class'),
       partyMember: r.bool('party_member'),
-      maxChildren: r.int('max_children', 1, 20) ?? 3,
-      teacherRoom: r.opt('teacher_room') ?? 'teachers',
+      // 0 is a principal or director who pairs no child: proposals need room left, so they never get one.
+      maxChildren: r.int('max_children', 0, 20) ?? 3,
+      teacherRoom: r.opt('teacher_room'),
     });
     if (data.wecomUserId) {
       const key = data.wecomUserId.toLowerCase();

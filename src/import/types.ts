@@ -29,7 +29,8 @@ export interface StaffRow {
   className?: string;
   partyMember: boolean;
   maxChildren: number;
-  teacherRoom: string;
+  /** Only when the file names one: otherwise the school's own room stays. */
+  teacherRoom?: string;
 }
 
 export type LeftBehind = 'both' | 'father' | 'mother' | 'single_parent';

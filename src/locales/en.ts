@@ -21,10 +21,9 @@ export const en: Messages = {
     noTeacherYet_voice: 'not yet assigned',
     already: 'You are already connected to {{child}}.',
     already_voice: 'You are already connected to {{child}}.',
-    wrong: 'That code is not right. Please check the contact card and send it again. {{left}} tries left this hour.',
+    // Also the answer to a code another address already used: a stranger must not learn which codes exist.
+    wrong: 'That code is not right. Please check the contact card and send it again. {{left}} tries left this hour. If you copied it correctly, reply "lost card" and your child\'s proxy-parent teacher will check and connect you.',
     wrong_voice: 'That code is not right. Please check the card and send it again.',
-    used: 'This code has already been used and cannot be used again. Please contact the school if in doubt.',
-    used_voice: 'This code was already used. Please ask the school.',
     locked: 'Too many wrong tries. To protect the children, please try again after {{until}}.',
     locked_voice: 'Too many wrong tries. Please try again in an hour.',
     paused: 'Binding by code is not available right now. Please try again later, or reply "lost card" and your child\'s proxy-parent teacher will check and connect you.',
@@ -45,8 +44,9 @@ export const en: Messages = {
     noMatch_voice: 'Nothing found. Please ask the head teacher for help.',
     noTeacher: 'We found the record, but the child has no proxy-parent teacher yet to approve it. Please contact the school.',
     noTeacher_voice: 'The child has no teacher yet. Please ask the school.',
-    sent: 'Your request went to teacher {{teacher}}; you will be told as soon as it is approved.',
-    sent_voice: 'I told teacher {{teacher}}. You will hear back when approved.',
+    // No teacher's name before approval: whoever asks may not be family.
+    sent: 'Your request went to your child\'s proxy-parent teacher; you will be told as soon as it is approved.',
+    sent_voice: 'I told your child\'s teacher. You will hear back when approved.',
     pending: 'Your request is still waiting for the teacher.',
     pending_voice: 'The teacher is still looking at your request.',
     approved: 'The teacher approved; you are connected!\nChild: {{child}}\nSchool: {{school}} {{className}}\nProxy-parent teacher: {{teacher}}',
@@ -79,6 +79,11 @@ export const en: Messages = {
     child_voice: 'You have {{count}} children. {{list}}.',
     item: '{{n}} {{child}}',
     item_voice: 'for {{child}} reply {{n}}',
+    // A message about another pupil: never named back, the family picks their own child or goes to the school.
+    otherChildOne: 'You can only ask or report about your own child, {{child}}. If this is about {{child}}, reply 1; about another child, please contact the school directly.',
+    otherChildOne_voice: 'I can only talk about your child {{child}}. If it is about {{child}}, reply 1.',
+    otherChild: 'You can only ask or report about your own children. If this is about one of them, which one? Reply with a number:\n{{list}}\nAbout another child, please contact the school directly.',
+    otherChild_voice: 'I can only talk about your own children. {{list}}.',
   },
   status: {
     note: '{{child}}, progress note for {{period}} (teacher {{teacher}})\n{{body}}',

@@ -22,10 +22,9 @@ export const zhCN = {
     noTeacherYet_voice: '还没安排',
     already: '您已经绑定了{{child}}，不用再绑定。',
     already_voice: '您已经绑定了{{child}}，不用再发了。',
-    wrong: '绑定码不对，请核对联系卡后再发一次。一小时内还可以试{{left}}次。',
+    // Also the answer to a code another address already used: a stranger must not learn which codes exist.
+    wrong: '绑定码不对，请核对联系卡后再发一次。一小时内还可以试{{left}}次。如果确认没有抄错，请回复“卡丢了”，由孩子的帮扶老师核实后帮您绑定。',
     wrong_voice: '这个码不对。请再看看联系卡，重新发一次。',
-    used: '这个绑定码已经被使用了，不能再绑定。如有疑问请联系学校。',
-    used_voice: '这个码已经用过了。有疑问请找学校。',
     locked: '错误次数太多，为保护孩子信息，请在{{until}}以后再试。',
     locked_voice: '错的次数太多了。请一个小时以后再试。',
     paused: '现在暂时不能用绑定码绑定，请过一会儿再试。也可以回复“卡丢了”，由孩子的帮扶老师核实后帮您绑定。',
@@ -46,8 +45,9 @@ export const zhCN = {
     noMatch_voice: '没有找到。请找孩子的班主任帮忙。',
     noTeacher: '找到了记录，但孩子还没有帮扶老师，暂时无法审核。请联系学校。',
     noTeacher_voice: '孩子还没有帮扶老师。请找学校帮忙。',
-    sent: '已把您的申请发给{{teacher}}老师，老师同意后就会通知您。',
-    sent_voice: '已经告诉{{teacher}}老师了。老师同意后会通知您。',
+    // No teacher's name before approval: whoever asks may not be family.
+    sent: '已把您的申请发给孩子的帮扶老师，老师核实同意后就会通知您。',
+    sent_voice: '已经告诉孩子的老师了。老师同意后会通知您。',
     pending: '您的申请还在等老师审核，请耐心等待。',
     pending_voice: '您的申请老师还在看，请等一等。',
     approved: '老师已同意，绑定成功！\n孩子：{{child}}\n学校：{{school}} {{className}}\n帮扶老师：{{teacher}}',
@@ -80,6 +80,11 @@ export const zhCN = {
     child_voice: '您有{{count}}个孩子。{{list}}。',
     item: '{{n}} {{child}}',
     item_voice: '问{{child}}回{{n}}',
+    // A message about another pupil: never named back, the family picks their own child or goes to the school.
+    otherChildOne: '只能查询或反映您自己孩子{{child}}的情况。如果说的是{{child}}的事，请回复1；别的孩子的事，请直接联系学校。',
+    otherChildOne_voice: '只能说您自己孩子{{child}}的事。是{{child}}的事请回1。',
+    otherChild: '只能查询或反映您自己孩子的情况。如果说的是您的孩子，是哪一个？请回复数字：\n{{list}}\n别的孩子的事，请直接联系学校。',
+    otherChild_voice: '只能说您自己孩子的事。{{list}}。',
   },
   status: {
     note: '{{child}} {{period}}成长记录（{{teacher}}老师）\n{{body}}',

@@ -22,6 +22,7 @@ export const HOT_QUERIES: HotQuery[] = [
   { path: 'a dialog in progress (handlers/dialog)', model: 'ConversationState', index: { orgId: 1, address: 1 } },
   { path: 'routes a person wrote from (bot/router)', model: 'Route', index: { orgId: 1, address: 1, channel: 1 } },
   { path: 'binding by code (handlers/registration)', model: 'FamilyMember', index: { orgId: 1, code: 1 } },
+  { path: 'a family message naming a pupil who is not theirs (handlers/otherChild): orgId + name $in, a prefix of the roster index', model: 'Child', index: { orgId: 1, name: 1, birthDate: 1 } },
   { path: 'wrong codes per address (handlers/registration)', model: 'BindAttempt', index: { orgId: 1, address: 1, at: -1 }, kept: 'pruned after a day' },
   { path: 'enqueue: key unique in the queue (bot/outbox)', model: 'Outbox', index: { orgId: 1, key: 1 }, kept: 'sent messages archived after a day' },
   { path: 'delivery: page of due messages (bot/delivery)', model: 'Outbox', index: { status: 1, dueAt: 1 } },

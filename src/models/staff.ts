@@ -13,7 +13,8 @@ const staffSchema = new Schema({
   classroomId: { type: Schema.Types.ObjectId, ref: 'Classroom' },
   isPartyMember: { type: Boolean, default: false },
   maxChildren: { type: Number, default: 3 },
-  teacherRoom: { type: String, default: 'teachers' },
+  /** Their school's room, or the one their row of the staff file named. */
+  teacherRoom: String,
   active: { type: Boolean, default: true },
 }, { timestamps: true });
 staffSchema.index({ orgId: 1, wecomUserId: 1 }, { unique: true });
