@@ -10,7 +10,7 @@ import { Classroom } from '../models/classroom';
 import { Concern, ConcernDoc, urgentNoticeDeadline } from '../models/concern';
 import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
 import { findMessages, messagesByKeys } from '../bot/outboxHistory';
-import { School } from '../models/school';
+import { defaultTeacherRoom, School } from '../models/school';
 import { maskPhones } from '../log';
 import { Staff, StaffDoc } from '../models/staff';
 
@@ -39,7 +39,7 @@ export async function loadCase(orgId: string, concern: ConcernDoc): Promise<Case
   ]);
   const headTeacher = classroom?.headTeacherId ? await Staff.findOne({ orgId, _id: classroom.headTeacherId, active: true }) : null;
   return {
-    concern, child, schoolName: school?.name ?? '', className: classroom?.name ?? '', room: school?.teacherRoom ?? 'teachers',
+    concern, child, schoolName: school?.name ?? '', className: classroom?.name ?? '', room: school?.teacherRoom ?? defaultTeacherRoom(child.schoolId),
     teacher: teacher ?? undefined, headTeacher: headTeacher ?? undefined, leaders, family,
   };
 }

@@ -1,7 +1,7 @@
 /** Reads around one child that several handlers need: school, class, current teacher. */
 import { Classroom } from '../models/classroom';
 import { currentTeacherId } from '../models/pairing';
-import { School } from '../models/school';
+import { defaultTeacherRoom, School } from '../models/school';
 import { Staff, StaffDoc } from '../models/staff';
 
 export interface ChildInfo {
@@ -21,7 +21,7 @@ export async function childInfo(orgId: string, child: { _id: unknown; schoolId: 
     school: {
       name: school?.name ?? '',
       showTeacherPhone: school?.showTeacherPhone ?? false,
-      teacherRoom: school?.teacherRoom ?? 'teachers',
+      teacherRoom: school?.teacherRoom ?? defaultTeacherRoom(child.schoolId),
       familyCall: school?.familyCall,
     },
     className: classroom?.name ?? '',

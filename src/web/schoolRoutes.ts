@@ -3,7 +3,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
 import { audit } from '../models/auditLog';
-import { School } from '../models/school';
+import { defaultTeacherRoom, School } from '../models/school';
 import { adminAuth } from './adminAuth';
 import { badRequest } from './errors';
 
@@ -18,7 +18,7 @@ type SchoolLean = { _id: unknown; name: string; showTeacherPhone?: boolean | nul
 
 function view(s: SchoolLean) {
   return {
-    id: String(s._id), name: s.name, showTeacherPhone: s.showTeacherPhone ?? false, teacherRoom: s.teacherRoom ?? 'teachers',
+    id: String(s._id), name: s.name, showTeacherPhone: s.showTeacherPhone ?? false, teacherRoom: s.teacherRoom ?? defaultTeacherRoom(s._id),
     familyCall: s.familyCall?.time ? { weekday: s.familyCall.weekday, time: s.familyCall.time } : null,
   };
 }
