@@ -106,6 +106,11 @@ async function main(): Promise<void> {
   } catch (err) {
     failed = err;
     process.stderr.write(`\nbench failed: ${(err as Error).stack}\n`);
+    // The work folder goes at the end; the bot's own logs say why it failed, so they are kept beside it.
+    const kept = path.join(os.tmpdir(), `liushou-bench-logs-${Date.now()}`);
+    fs.mkdirSync(kept, { recursive: true });
+    for (const f of fs.readdirSync(workDir).filter((name) => /^bot-.*\.log$/.test(name))) fs.copyFileSync(path.join(workDir, f), path.join(kept, f));
+    process.stderr.write(`the bot's logs are kept in ${kept}\n`);
   } finally {
     await bench.stopBot().catch(() => undefined);
     bench.sampler.stop();
