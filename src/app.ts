@@ -94,6 +94,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const services: Services = {
     config, clock, log, orgId: config.ORG_ID, orgName: org!.name, orgLang: (org!.lang as Lang) ?? 'zh-CN', timeZone: org!.timeZone ?? config.TIME_ZONE,
     quietHours: org!.quietHours ?? config.QUIET_HOURS,
+    publicUrl: config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`,
   };
   const bot = new Bot(services, handleMessage);
   const defaultChannel = opts.defaultChannel ?? simulator?.name ?? [...channels.keys()][0];
@@ -124,12 +125,10 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   }
 
   if (opts.beforeListen) await opts.beforeListen(context);
+  const schoolSync = (opts.channels ?? []).find((p) => p.schoolSync)?.schoolSync;
   const httpApp = createHttpApp(context, (http) => {
-    for (const p of opts.channels ?? []) {
-      p.mount?.(http);
-      if (p.schoolSync) http.use(WECOM_API_PATH, wecomRoutes({ adminToken: config.ADMIN_TOKEN, schoolSync: p.schoolSync }));
-    }
-  });
+    for (const p of opts.channels ?? []) p.mount?.(http);
+  }, schoolSync ? [[WECOM_API_PATH, wecomRoutes({ schoolSync })]] : []);
   let server: http.Server | undefined;
   let url: string | undefined;
   if (opts.listen) {
@@ -150,6 +149,8 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     }
     const addr = server.address() as AddressInfo;
     url = `http://${config.HOST}:${addr.port}`;
+    // PORT=0 (tests) listens on a free port: links must name the one it got.
+    if (!config.PUBLIC_URL) services.publicUrl = `http://127.0.0.1:${addr.port}`;
   }
   up = true;
 

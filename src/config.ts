@@ -11,6 +11,8 @@ const schema = z.object({
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/, 'letters, digits, _ and - only').default('liushou'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Where staff open the console (sign-in links); default http://127.0.0.1:{PORT}. */
+  PUBLIC_URL: z.string().url().regex(/^https?:\/\//, 'expected an http:// or https:// address').optional(),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   DEMO: bool.default('0'),
   /** auto = on only when no WeCom or Wechaty channel is configured. */

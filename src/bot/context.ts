@@ -18,6 +18,8 @@ export interface Services {
   orgLang: Lang;
   timeZone: string;
   quietHours: string;
+  /** Base of links to the console (PUBLIC_URL, or this server's own address). */
+  publicUrl: string;
 }
 
 export interface PushOptions {

@@ -28,10 +28,11 @@ export interface ChildCadence {
  * status of each cadence at `at`. Plain range/equality queries only (FerretDB); the joins are done here.
  */
 export async function cadenceBoard(orgId: string, at: Date, tz: string, cadences: CadenceSettings,
-  only: { teacherId?: unknown; childId?: unknown } = {}): Promise<ChildCadence[]> {
+  only: { teacherId?: unknown; childId?: unknown; childIds?: unknown[] } = {}): Promise<ChildCadence[]> {
   const filter: Record<string, unknown> = { orgId, from: { $lte: at } };
   if (only.teacherId) filter.teacherId = only.teacherId;
   if (only.childId) filter.childId = only.childId;
+  else if (only.childIds) filter.childId = { $in: only.childIds };
   const pairings = (await Pairing.find(filter).lean()).filter((p) => !p.until || p.until > at);
   // One pairing per child: the latest that began (a re-pairing ends the old one, but be safe).
   const byChild = new Map<string, typeof pairings[number]>();

@@ -14,9 +14,10 @@ export interface ContactCard {
 
 const ROLE_ORDER = { father: 0, mother: 1, guardian: 2 } as const;
 
-export async function contactCards(orgId: string, filter: { schoolId?: string } = {}): Promise<ContactCard[]> {
+export async function contactCards(orgId: string, filter: { schoolId?: string; childIds?: unknown[] } = {}): Promise<ContactCard[]> {
   const childQuery: Record<string, unknown> = { orgId, status: 'active' };
   if (filter.schoolId) childQuery.schoolId = filter.schoolId;
+  if (filter.childIds) childQuery._id = { $in: filter.childIds };
   const [children, schools, classrooms] = await Promise.all([
     Child.find(childQuery).lean(),
     School.find({ orgId }).lean(),

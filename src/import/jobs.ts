@@ -33,6 +33,8 @@ const importJobSchema = new Schema({
   error: String,
   /** Last sign of life of the process running it (real time). */
   beatAt: Date,
+  /** Who started it ('admin' for the token, else a staff userid): only they (and the county) may follow it. */
+  actor: String,
 }, { timestamps: true });
 importJobSchema.index({ orgId: 1, createdAt: -1 });
 
@@ -59,8 +61,8 @@ const runningIds = new Set<string>();
  * Starts `run` in the background and returns the job's id. `finish` runs after a successful import (the audit
  * entry). A failure is recorded on the job, never thrown: nobody is waiting on the request any more.
  */
-export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: boolean, total: number, lang: Lang, run: Run, finish: (r: ImportResult) => Promise<void>): Promise<string> {
-  const job = await ImportJob.create({ orgId, kind, dryRun, total, beatAt: new Date() });
+export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: boolean, total: number, lang: Lang, run: Run, finish: (r: ImportResult) => Promise<void>, actor?: string): Promise<string> {
+  const job = await ImportJob.create({ orgId, kind, dryRun, total, beatAt: new Date(), actor });
   const beat = setInterval(() => { void ImportJob.updateOne({ _id: job._id }, { $set: { beatAt: new Date() } }).catch(() => undefined); }, BEAT_MS);
   beat.unref();
   let last = 0;
@@ -89,9 +91,10 @@ export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: 
   return String(job._id);
 }
 
-export async function jobView(orgId: string, id: string): Promise<JobView | undefined> {
+/** A job's progress; with `actor`, only a job that caller started. */
+export async function jobView(orgId: string, id: string, actor?: string): Promise<JobView | undefined> {
   if (!Types.ObjectId.isValid(id) || !/^[0-9a-f]{24}$/i.test(id)) return undefined;
-  const job = await ImportJob.findOne({ _id: id, orgId }).lean();
+  const job = await ImportJob.findOne({ _id: id, orgId, ...(actor ? { actor } : {}) }).lean();
   if (!job) return undefined;
   const lastSign = Math.max(job.beatAt?.getTime() ?? 0, job.updatedAt.getTime());
   if (job.status === 'running' && !runningIds.has(String(job._id)) && lastSign < Date.now() - STALE_JOB_MS) {

@@ -23,6 +23,8 @@ export interface ImportOptions {
   /** Default for a new school's "show the teacher's phone to families". */
   showTeacherPhone: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Names of the only schools the caller may import for (a principal); rows naming another are refused. Unset: any. */
+  onlySchools?: string[];
 }
 
 /** The fields of `next` that differ from `current` (values compared as JSON, absent = undefined). */
@@ -35,4 +37,17 @@ function norm(v: unknown): unknown {
   if (v === null || v === '') return undefined;
   if (v && typeof v === 'object' && 'toHexString' in v) return String(v);
   return v;
+}
+
+/**
+ * Rows naming a school outside `onlySchools` become errors of that row (nothing of them is written): a principal
+ * imports for their own school only. Without `onlySchools`, every row passes.
+ */
+export function withinSchools<R extends { row: number; data: { school: string } }>(rows: R[], onlySchools: string[] | undefined): { rows: R[]; errors: RowError[] } {
+  if (!onlySchools) return { rows, errors: [] };
+  const allowed = new Set(onlySchools);
+  return {
+    rows: rows.filter((r) => allowed.has(r.data.school)),
+    errors: rows.filter((r) => !allowed.has(r.data.school)).map((r) => ({ row: r.row, field: 'school', code: 'school_out_of_scope', params: { value: r.data.school } })),
+  };
 }

@@ -16,7 +16,7 @@ import { generateCode } from '../models/bindingCode';
 import { Pairing } from '../models/pairing';
 import { defaultTeacherRoom, School } from '../models/school';
 import { bulkWriteChunked, insertManyTolerant } from '../models/bulk';
-import { changedFields, ImportOptions, ImportResult, Proposal, Unpaired } from './result';
+import { changedFields, ImportOptions, ImportResult, Proposal, Unpaired, withinSchools } from './result';
 import { parseRoster } from './rosterRows';
 import { numberedKey, RosterState, StaffLite } from './rosterState';
 import type { ParsedRow, RosterRow, RowError } from './types';
@@ -42,7 +42,9 @@ interface RowOps {
 }
 
 export async function importRoster(table: string[][], opts: ImportOptions & { timeZone?: string }): Promise<ImportResult> {
-  const parsed = parseRoster(table, { now: opts.now, timeZone: opts.timeZone });
+  const all = parseRoster(table, { now: opts.now, timeZone: opts.timeZone });
+  const scoped = withinSchools(all.rows, opts.onlySchools);
+  const parsed = { rows: scoped.rows, errors: [...all.errors, ...scoped.errors].sort((a, b) => a.row - b.row) };
   const result: ImportResult = { created: 0, updated: 0, unchanged: 0, errors: [...parsed.errors], proposed: [], unpaired: [], dryRun: opts.dryRun };
   const state = await RosterState.load(opts.orgId, parsed.rows.map((r) => r.data));
 

@@ -9,7 +9,7 @@ import { Identity } from '../models/identity';
 import { defaultTeacherRoom, School } from '../models/school';
 import { Staff } from '../models/staff';
 import { bulkWriteChunked, insertManyTolerant } from '../models/bulk';
-import { changedFields, ImportOptions, ImportResult } from './result';
+import { changedFields, ImportOptions, ImportResult, withinSchools } from './result';
 import { parseStaff } from './staffRows';
 import type { StaffRow } from './types';
 
@@ -21,7 +21,9 @@ const BY_ID_MAX = 500;
 
 export async function importStaff(table: string[][], opts: ImportOptions): Promise<ImportResult> {
   const { orgId, dryRun, now } = opts;
-  const parsed = parseStaff(table);
+  const all = parseStaff(table);
+  const scoped = withinSchools(all.rows, opts.onlySchools);
+  const parsed = { rows: scoped.rows, errors: [...all.errors, ...scoped.errors].sort((a, b) => a.row - b.row) };
   const result: ImportResult = { created: 0, updated: 0, unchanged: 0, errors: [...parsed.errors], proposed: [], unpaired: [], dryRun };
   const userids = parsed.rows.map((r) => r.data.wecomUserId);
   const many = userids.length > BY_ID_MAX;

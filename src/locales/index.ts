@@ -8,6 +8,7 @@ import { cadencesEn, cadencesZh } from './cadences';
 import { callsEn, callsZh } from './calls';
 import { notesEn, notesZh } from './notes';
 import { inboundEn, inboundZh } from './inbound';
+import { signInEn, signInZh, webEn, webZh } from './signIn';
 
 export type Lang = 'zh-CN' | 'en';
 export type Style = 'text' | 'voice';
@@ -15,13 +16,13 @@ export const LANGS: Lang[] = ['zh-CN', 'en'];
 
 /** Messages people receive through the bot: each has a `_voice` twin (test/locales.test.ts checks it). */
 export const botMessages = {
-  'zh-CN': { ...zhCN, notes: notesZh, calls: callsZh, cadences: cadencesZh, inbound: inboundZh },
-  en: { ...en, notes: notesEn, calls: callsEn, cadences: cadencesEn, inbound: inboundEn },
+  'zh-CN': { ...zhCN, notes: notesZh, calls: callsZh, cadences: cadencesZh, inbound: inboundZh, signIn: signInZh },
+  en: { ...en, notes: notesEn, calls: callsEn, cadences: cadencesEn, inbound: inboundEn, signIn: signInEn },
 };
 
 export const resources = {
-  'zh-CN': { translation: { ...botMessages['zh-CN'], importError: importErrorsZh, cli: cliZh } },
-  en: { translation: { ...botMessages.en, importError: importErrorsEn, cli: cliEn } },
+  'zh-CN': { translation: { ...botMessages['zh-CN'], importError: importErrorsZh, cli: cliZh, web: webZh } },
+  en: { translation: { ...botMessages.en, importError: importErrorsEn, cli: cliEn, web: webEn } },
 } as const;
 
 const i18n = i18next.createInstance();

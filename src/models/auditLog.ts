@@ -8,11 +8,14 @@ const auditLogSchema = new Schema({
   action: { type: String, required: true },
   target: String,
   detail: Schema.Types.Mixed,
+  /** Schools the entry concerns (the child's, the actor's): what a principal's view of the log filters on. */
+  schoolIds: { type: [String], default: undefined },
 });
 auditLogSchema.index({ orgId: 1, at: -1 });
+auditLogSchema.index({ orgId: 1, schoolIds: 1, at: -1 });
 
 export const AuditLog = model('AuditLog', auditLogSchema);
 
-export async function audit(orgId: string, at: Date, actor: string, action: string, target?: string, detail?: unknown): Promise<void> {
-  await AuditLog.create({ orgId, at, actor, action, target, detail });
+export async function audit(orgId: string, at: Date, actor: string, action: string, target?: string, detail?: unknown, schoolIds?: string[]): Promise<void> {
+  await AuditLog.create({ orgId, at, actor, action, target, detail, ...(schoolIds?.length ? { schoolIds: [...new Set(schoolIds)] } : {}) });
 }

@@ -23,3 +23,4 @@ export * from './simMessage';
 export * from './route';
 export * from './kfCursor';
 export * from './kfSession';
+export * from './staffSession';

@@ -1,6 +1,14 @@
 import { Schema, model, InferSchemaType, HydratedDocument } from 'mongoose';
 
-export const STAFF_ROLES = ['teacher', 'head_teacher', 'principal', 'moral_director', 'counselor'] as const;
+export const STAFF_ROLES = ['teacher', 'head_teacher', 'principal', 'moral_director', 'counselor', 'county'] as const;
+export type StaffRole = typeof STAFF_ROLES[number];
+
+/** A further row of the staff file for the same person in another school (their scope is the union). */
+const postSchema = new Schema({
+  schoolId: { type: Schema.Types.ObjectId, ref: 'School', required: true },
+  role: { type: String, enum: STAFF_ROLES, default: 'teacher' },
+  classroomId: { type: Schema.Types.ObjectId, ref: 'Classroom' },
+}, { _id: false });
 
 const staffSchema = new Schema({
   orgId: { type: String, required: true },
@@ -16,6 +24,8 @@ const staffSchema = new Schema({
   /** Their school's room, or the one their row of the staff file named. */
   teacherRoom: String,
   active: { type: Boolean, default: true },
+  /** Posts in other schools (rows of the staff file after the first for this userid). */
+  posts: { type: [postSchema], default: undefined },
 }, { timestamps: true });
 staffSchema.index({ orgId: 1, wecomUserId: 1 }, { unique: true });
 

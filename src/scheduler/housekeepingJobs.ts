@@ -1,11 +1,12 @@
 /**
  * Keeping the hot collections small, every minute and a bounded amount each time: sent messages to the outbox
  * archive, crashed enqueues finished, old inbound de-duplication records, past leases, wrong-code attempts and
- * month-old import jobs pruned. What the console and the audit need stays: the archive keeps every message, the audit log is untouched.
+ * month-old import jobs, spent sign-in links and idle staff sessions pruned. What the console and the audit need stays: the archive keeps every message, the audit log is untouched.
  */
 import { archiveOutbox, pruneLeases } from '../bot/outboxArchive';
 import { pruneImportJobs } from '../import/jobs';
 import { pruneBindAttempts } from '../models/bindAttempt';
+import { pruneSignIns } from '../domain/signIn';
 import { InboundLog } from '../models/inboundLog';
 import type { Job } from './scheduler';
 
@@ -20,6 +21,7 @@ export const housekeepingJobs: Job[] = [{
     const leases = await pruneLeases(ctx.now);
     const attempts = await pruneBindAttempts(ctx.now);
     const importJobs = await pruneImportJobs();
+    await pruneSignIns(ctx.now);
     if (archived || recovered || inbound || leases || importJobs) ctx.log.info({ archived, recovered, inbound, leases, attempts, importJobs }, 'housekeeping');
   },
 }];

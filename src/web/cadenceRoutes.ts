@@ -7,7 +7,6 @@ import express, { Router } from 'express';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
-import { audit } from '../models/auditLog';
 import { Classroom } from '../models/classroom';
 import { ContactEvent } from '../models/contactEvent';
 import { Pairing } from '../models/pairing';
@@ -17,14 +16,16 @@ import { Child } from '../models/child';
 import { cadenceBoard } from '../domain/cadenceBoard';
 import { loadOrgSettings } from '../domain/settings';
 import { CADENCE_KINDS, addTo, cycleSpan, emptyKindCounts, tally } from '../domain/cadences';
-import { adminAuth } from './adminAuth';
+import { seesWholeSchool, visibleChild, visibleChildIds } from '../domain/access';
+import { auditAs } from './auditTrail';
+import { access, forbidden, guard, notFound } from './auth';
 import { badRequest } from './errors';
 
 const NOTE_MAX = 2000;
 
 const contactBody = z.object({
-  /** The teacher's wecom_userid. */
-  teacher: z.string().trim().min(1).max(128),
+  /** The teacher's wecom_userid; a signed-in teacher may leave it out (themselves). */
+  teacher: z.string().trim().min(1).max(128).optional(),
   childId: z.string().regex(/^[0-9a-fA-F]{24}$/, 'a child id (24 hex digits)'),
   kind: z.enum(CADENCE_KINDS),
   at: z.string().datetime({ offset: true }).optional(),
@@ -41,14 +42,22 @@ function problem(res: express.Response, field: string, message: string): void {
 
 export function contactRoutes(app: AppContext): Router {
   const r = Router();
-  r.use(adminAuth(app.config.ADMIN_TOKEN!));
   r.use(express.json({ limit: '20kb' }));
 
-  r.post('/', async (req, res) => {
+  r.post('/', guard('staff'), async (req, res) => {
+    const a = access(res);
     const parsed = contactBody.safeParse(req.body);
     if (!parsed.success) return badRequest(res, parsed.error);
-    const b = parsed.data;
+    const b = { ...parsed.data, teacher: parsed.data.teacher ?? (a.staffIds.length ? a.actor : undefined) };
+    if (!b.teacher) return problem(res, 'teacher', 'required (the teacher\'s wecom_userid)');
     const now = app.clock.now();
+    if (!a.county) {
+      const visible = await visibleChild(app.orgId, a, b.childId);
+      if (!visible) return notFound(res, 'childId: no such child in your scope');
+      const school = (await Child.findById(visible, { schoolId: 1 }).lean())?.schoolId;
+      // A teacher logs their own contacts; a school's leaders may log one for a teacher of their school.
+      if (b.teacher !== a.actor && !seesWholeSchool(a, school)) return forbidden(res, 'teacher: you may log contacts only as yourself');
+    }
     const at = b.at ? new Date(b.at) : now;
     if (at > now) return problem(res, 'at', 'is in the future');
     const staff = await Staff.findOne({ orgId: app.orgId, wecomUserId: b.teacher, active: true }).lean();
@@ -65,7 +74,7 @@ export function contactRoutes(app: AppContext): Router {
       { upsert: true },
     );
     const event = await ContactEvent.findOne({ orgId: app.orgId, key }).lean();
-    if (write.upsertedCount) await audit(app.orgId, now, 'admin', 'contact.create', String(child._id), { teacher: b.teacher, kind: b.kind });
+    if (write.upsertedCount) await auditAs(app, res, 'contact.create', { target: String(child._id), detail: { teacher: b.teacher, kind: b.kind } });
     const { timeZone, schedule: { cadences } } = await loadOrgSettings(app.orgId, app.services.timeZone);
     const [row] = await cadenceBoard(app.orgId, now, timeZone, cadences, { childId: child._id });
     res.status(write.upsertedCount ? 201 : 200).json({
@@ -79,15 +88,15 @@ export function contactRoutes(app: AppContext): Router {
 
 export function cadenceRoutes(app: AppContext): Router {
   const r = Router();
-  r.use(adminAuth(app.config.ADMIN_TOKEN!));
-
-  r.get('/', async (req, res) => {
+  r.get('/', guard('staff'), async (req, res) => {
+    const a = access(res);
     const parsed = boardQuery.safeParse(req.query);
     if (!parsed.success) return badRequest(res, parsed.error);
     const now = app.clock.now();
     const at = parsed.data.at ? new Date(parsed.data.at) : now;
     const { timeZone, schedule: { cadences } } = await loadOrgSettings(app.orgId, app.services.timeZone);
-    const board = await cadenceBoard(app.orgId, at, timeZone, cadences);
+    const visible = await visibleChildIds(app.orgId, a);
+    const board = await cadenceBoard(app.orgId, at, timeZone, cadences, visible ? { childIds: visible } : {});
 
     const [staff, classrooms, schools] = await Promise.all([
       Staff.find({ orgId: app.orgId }, { name: 1, wecomUserId: 1, schoolId: 1 }).lean(),
@@ -113,7 +122,7 @@ export function cadenceRoutes(app: AppContext): Router {
     }).sort((a, b) => byName({ name: `${a.school}${a.name}` }, { name: `${b.school}${b.name}` }));
     const schoolRows = [...tally(board, (x) => x.schoolId)].map(([id, g]) => ({ id, name: schoolName(id), ...g })).sort(byName);
 
-    await audit(app.orgId, now, 'admin', 'read.cadences', undefined, { at: at.toISOString(), children: board.length });
+    await auditAs(app, res, 'read.cadences', { detail: { at: at.toISOString(), children: board.length } });
     res.json({
       at: at.toISOString(), timeZone,
       cadences: Object.fromEntries(CADENCE_KINDS.map((k) => {

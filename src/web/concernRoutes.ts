@@ -1,7 +1,6 @@
 /** Admin API for cases: open ones (or all) with their deadlines, ladder history and the rule's notices with delivery times. */
 import { Router } from 'express';
 import type { AppContext } from '../appContext';
-import { audit } from '../models/auditLog';
 import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { Concern, OPEN_STATUSES, urgentNoticeDeadline } from '../models/concern';
@@ -10,17 +9,21 @@ import { deliveries } from '../domain/concernCase';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
 import { loadOrgSettings } from '../domain/settings';
-import { adminAuth } from './adminAuth';
+import { visibleChildIds } from '../domain/access';
+import { auditAs } from './auditTrail';
+import { access, guard } from './auth';
 
 const MINUTE = 60_000;
 
 export function concernRoutes(app: AppContext): Router {
   const r = Router();
-  r.use(adminAuth(app.config.ADMIN_TOKEN!));
 
-  r.get('/', async (req, res) => {
+  r.get('/', guard('staff'), async (req, res) => {
     const all = req.query.status === 'all';
-    const cases = await Concern.find({ orgId: app.orgId, ...(all ? {} : { status: { $in: OPEN_STATUSES } }) }).sort({ number: -1 }).limit(500).lean();
+    const visible = await visibleChildIds(app.orgId, access(res));
+    const cases = await Concern.find({
+      orgId: app.orgId, ...(all ? {} : { status: { $in: OPEN_STATUSES } }), ...(visible ? { childId: { $in: visible } } : {}),
+    }).sort({ number: -1 }).limit(500).lean();
     const s = (await loadOrgSettings(app.orgId, app.services.timeZone)).schedule.concerns;
     const childIds = [...new Set(cases.map((c) => String(c.childId)))];
     const [children, schools, classes, staff, family] = await Promise.all([
@@ -72,7 +75,7 @@ export function concernRoutes(app: AppContext): Router {
         messages: c.messages.map((m) => ({ at: m.at, direction: m.direction, text: m.text, voice: !!m.voiceMediaId })),
       };
     });
-    await audit(app.orgId, app.clock.now(), 'admin', 'read.concerns', undefined, { count: out.length, all });
+    await auditAs(app, res, 'read.concerns', { detail: { count: out.length, all }, schoolIds: children.map((c) => c.schoolId) });
     res.json(out);
   });
   return r;

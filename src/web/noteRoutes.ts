@@ -6,7 +6,6 @@ import express, { Response, Router } from 'express';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
-import { audit } from '../models/auditLog';
 import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { ProgressNote } from '../models/progressNote';
@@ -16,13 +15,16 @@ import { loadOrgSettings } from '../domain/settings';
 import {
   currentPairings, deliverNote, deliveryMoment, isEmpty, saveNote, targetPeriod,
 } from '../domain/notes';
-import { adminAuth } from './adminAuth';
+import { seesWholeSchool, visibleChild, visibleChildIds } from '../domain/access';
+import { auditAs } from './auditTrail';
+import { access, forbidden, guard, notFound } from './auth';
 import { badRequest } from './errors';
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 const field = z.string().max(2000).optional();
 const postBody = z.object({
-  teacher: z.string().trim().min(1).max(128),
+  /** The pairing teacher's wecom userid; a signed-in teacher may leave it out (themselves). */
+  teacher: z.string().trim().min(1).max(128).optional(),
   childId: z.string().regex(/^[0-9a-f]{24}$/i, 'a child id'),
   period: z.string().regex(PERIOD, 'YYYY-MM').optional(),
   study: field, life: field, mood: field, health: field, text: field,
@@ -35,21 +37,25 @@ function refuse(res: Response, status: number, error: string, message: string): 
 
 export function noteRoutes(app: AppContext): Router {
   const r = Router();
-  r.use(adminAuth(app.config.ADMIN_TOKEN!));
   r.use(express.json({ limit: '50kb' }));
 
-  r.post('/', async (req, res) => {
+  r.post('/', guard('staff'), async (req, res) => {
+    const a = access(res);
     const parsed = postBody.safeParse(req.body);
     if (!parsed.success) return badRequest(res, parsed.error);
-    const b = parsed.data;
+    const b = { ...parsed.data, teacher: parsed.data.teacher ?? (a.staffIds.length ? a.actor : undefined) };
+    if (!b.teacher) return refuse(res, 400, 'bad_request', 'teacher: required (the pairing teacher\'s wecom userid)');
     const now = app.clock.now();
     const tz = app.services.timeZone;
+    if (!a.county && !(await visibleChild(app.orgId, a, b.childId))) return notFound(res, 'childId: no such child in your scope');
     const [teacher, child] = await Promise.all([
       Staff.findOne({ orgId: app.orgId, wecomUserId: b.teacher, active: true }).lean(),
       Child.findOne({ orgId: app.orgId, _id: b.childId }).lean(),
     ]);
-    if (!teacher) return refuse(res, 400, 'bad_request', `teacher: no active staff member "${b.teacher}"`);
     if (!child) return refuse(res, 400, 'bad_request', 'childId: no such child');
+    // A teacher writes their own notes; a school's leaders (or the county) may enter one from paper for a teacher.
+    if (b.teacher !== a.actor && !seesWholeSchool(a, child.schoolId)) return forbidden(res, 'teacher: you may write notes only as yourself');
+    if (!teacher) return refuse(res, 400, 'bad_request', `teacher: no active staff member "${b.teacher}"`);
     const pairing = (await currentPairings(app.orgId, teacher._id)).find((p) => String(p.childId) === String(child._id));
     if (!pairing) return refuse(res, 400, 'bad_request', 'teacher: not the pairing teacher of this child');
 
@@ -68,7 +74,7 @@ export function noteRoutes(app: AppContext): Router {
     }
     const saved = await saveNote(app.orgId, child._id, teacher._id, period, b, now, 'api');
     if (!saved.saved) return refuse(res, 409, 'already_sent', `the note for ${period} was already sent to the family`);
-    await audit(app.orgId, now, 'admin', 'notes.write', String(child._id), { period, teacher: b.teacher });
+    await auditAs(app, res, 'notes.write', { target: String(child._id), detail: { period, teacher: b.teacher }, schoolIds: [child.schoolId] });
     let delivered = false;
     if (now >= deliveryMoment(period, s, tz)) {
       await deliverNote(app.services, now, saved.note);
@@ -78,14 +84,17 @@ export function noteRoutes(app: AppContext): Router {
     res.status(saved.corrected ? 200 : 201).json({ ...present(note!), child: child.name, teacher: b.teacher, delivered });
   });
 
-  r.get('/', async (req, res) => {
+  r.get('/', guard('staff'), async (req, res) => {
     const parsed = listQuery.safeParse(req.query);
     if (!parsed.success) return badRequest(res, parsed.error);
     const now = app.clock.now();
     const period = parsed.data.period ?? periodOf(now, app.services.timeZone);
+    const visible = await visibleChildIds(app.orgId, access(res));
+    const inScope = visible ? new Set(visible.map(String)) : undefined;
+    const mine = <X extends { childId: unknown }>(x: X) => !inScope || inScope.has(String(x.childId));
     // Every child with a current pairing (missing notes included) plus any note of the period.
-    const pairings = await currentPairings(app.orgId);
-    const notes = await ProgressNote.find({ orgId: app.orgId, period }).lean();
+    const pairings = (await currentPairings(app.orgId)).filter(mine);
+    const notes = (await ProgressNote.find({ orgId: app.orgId, period, ...(visible ? { childId: { $in: visible } } : {}) }).lean()).filter(mine);
     const childIds = [...new Set([...pairings.map((p) => String(p.childId)), ...notes.map((n) => String(n.childId))])].map((id) => new Types.ObjectId(id));
     const children = await Child.find({ orgId: app.orgId, _id: { $in: childIds } }, { name: 1, classroomId: 1, status: 1 }).sort({ name: 1 }).lean();
     const staffIds = [...new Set([...pairings.map((p) => String(p.teacherId)), ...notes.map((n) => String(n.teacherId))])].map((id) => new Types.ObjectId(id));
@@ -107,7 +116,7 @@ export function noteRoutes(app: AppContext): Router {
           ...(note ? present(note) : { status: 'missing' }),
         };
       });
-    await audit(app.orgId, now, 'admin', 'read.notes', undefined, { period, children: rows.length });
+    await auditAs(app, res, 'read.notes', { detail: { period, children: rows.length } });
     res.json({ period, notes: rows });
   });
   return r;

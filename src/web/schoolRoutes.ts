@@ -2,9 +2,10 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
-import { audit } from '../models/auditLog';
 import { defaultTeacherRoom, School } from '../models/school';
-import { adminAuth } from './adminAuth';
+import { leadsSchool, seesSchool } from '../domain/access';
+import { auditAs } from './auditTrail';
+import { access, forbidden, guard, notFound } from './auth';
 import { badRequest } from './errors';
 
 const settings = z.object({
@@ -25,16 +26,20 @@ function view(s: SchoolLean) {
 
 export function schoolRoutes(app: AppContext): Router {
   const r = Router();
-  r.use(adminAuth(app.config.ADMIN_TOKEN!));
   r.use(express.json({ limit: '20kb' }));
 
-  r.get('/', async (_req, res) => {
-    res.json((await School.find({ orgId: app.orgId }).sort({ name: 1 }).lean()).map(view));
+  r.get('/', guard('staff'), async (_req, res) => {
+    const a = access(res);
+    res.json((await School.find({ orgId: app.orgId }).sort({ name: 1 }).lean()).filter((s) => seesSchool(a, s._id)).map(view));
   });
 
-  r.patch('/:name', async (req, res) => {
+  r.patch('/:name', guard('principal'), async (req, res) => {
+    const a = access(res);
     const parsed = settings.safeParse(req.body);
     if (!parsed.success) return badRequest(res, parsed.error);
+    const found = await School.findOne({ orgId: app.orgId, name: req.params.name }, { _id: 1 }).lean();
+    if (found && !seesSchool(a, found._id)) return notFound(res, `No school named "${req.params.name}" in your scope.`);
+    if (found && !leadsSchool(a, found._id)) return forbidden(res, "Only the school's principal or the county changes its settings.");
     const { familyCall, ...rest } = parsed.data;
     const update = familyCall === null ? { $set: rest, $unset: { familyCall: 1 } } : { $set: { ...rest, ...(familyCall ? { familyCall } : {}) } };
     const school = await School.findOneAndUpdate({ orgId: app.orgId, name: req.params.name }, update, { new: true }).lean();
@@ -42,7 +47,7 @@ export function schoolRoutes(app: AppContext): Router {
       res.status(404).json({ error: 'not_found', message: `No school named "${req.params.name}"; import its staff or roster first.` });
       return;
     }
-    await audit(app.orgId, app.clock.now(), 'admin', 'school.settings', String(school._id), parsed.data);
+    await auditAs(app, res, 'school.settings', { target: String(school._id), detail: parsed.data, schoolIds: [school._id] });
     res.json(view(school));
   });
   return r;

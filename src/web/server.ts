@@ -1,17 +1,39 @@
-/** The HTTP surface: health, admin API, simulator API. */
-import express, { Express } from 'express';
+/** The HTTP surface: health, staff sign-in (/admin), the admin API (/api), the simulator API (/sim). */
+import express, { Express, Router } from 'express';
 import type { AppContext } from '../appContext';
 import { databaseUp } from '../models/connect';
 import { adminRoutes } from './adminRoutes';
-import { errorHandler } from './errors';
+import { auditRoutes } from './auditRoutes';
+import { authenticate } from './auth';
 import { cadenceRoutes, contactRoutes } from './cadenceRoutes';
+import { childRoutes } from './childRoutes';
 import { concernRoutes } from './concernRoutes';
+import { errorHandler } from './errors';
+import { loginRoutes } from './loginRoutes';
 import { noteRoutes } from './noteRoutes';
 import { schoolRoutes } from './schoolRoutes';
 import { settingsRoutes } from './settingsRoutes';
 import { simRoutes } from './simRoutes';
 
-export function createHttpApp(app: AppContext, mountChannels?: (http: Express) => void): Express {
+/**
+ * Every router under /api with its mount path. authenticate() covers all of them; each route states its least
+ * access with guard() and narrows its answer to the caller's scope (test/scopeMatrix.e2e.test.ts checks both).
+ */
+export function apiRouters(app: AppContext): Array<[string, Router]> {
+  return [
+    ['/api/schools', schoolRoutes(app)],
+    ['/api/settings', settingsRoutes(app)],
+    ['/api/concerns', concernRoutes(app)],
+    ['/api/notes', noteRoutes(app)],
+    ['/api/contacts', contactRoutes(app)],
+    ['/api/cadences', cadenceRoutes(app)],
+    ['/api/children', childRoutes(app)],
+    ['/api/audit', auditRoutes(app)],
+    ['/api', adminRoutes(app)],
+  ];
+}
+
+export function createHttpApp(app: AppContext, mountChannels?: (http: Express) => void, extraApi: Array<[string, Router]> = []): Express {
   const http = express();
   http.disable('x-powered-by');
   // 503 while starting or stopping, and while the database does not answer (the driver reconnects by itself;
@@ -21,13 +43,9 @@ export function createHttpApp(app: AppContext, mountChannels?: (http: Express) =
     if (!(await databaseUp())) return void res.status(503).json({ ok: false, database: 'down' });
     res.json({ ok: true });
   });
-  http.use('/api/schools', schoolRoutes(app));
-  http.use('/api/settings', settingsRoutes(app));
-  http.use('/api/concerns', concernRoutes(app));
-  http.use('/api/notes', noteRoutes(app));
-  http.use('/api/contacts', contactRoutes(app));
-  http.use('/api/cadences', cadenceRoutes(app));
-  http.use('/api', adminRoutes(app));
+  http.use('/admin', loginRoutes(app));
+  http.use('/api', authenticate(app));
+  for (const [path, router] of [...extraApi, ...apiRouters(app)]) http.use(path, router);
   if (app.simulator) http.use('/sim', simRoutes(app));
   mountChannels?.(http);
   http.use((_req, res) => { res.status(404).json({ error: 'not_found', message: 'No such route.' }); });

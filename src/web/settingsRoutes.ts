@@ -2,10 +2,10 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
-import { audit } from '../models/auditLog';
 import { Org } from '../models/org';
 import { scheduleSettings, scheduleSettingsSchema } from '../domain/settings';
-import { adminAuth } from './adminAuth';
+import { auditAs } from './auditTrail';
+import { guard } from './auth';
 import { badRequest } from './errors';
 import { safeKey } from './safeKeys';
 
@@ -25,15 +25,14 @@ const strictSchedule = z.object(Object.fromEntries(
 
 export function settingsRoutes(app: AppContext): Router {
   const r = Router();
-  r.use(adminAuth(app.config.ADMIN_TOKEN!));
   r.use(express.json({ limit: '20kb' }));
 
-  r.get('/', async (_req, res) => {
+  r.get('/', guard('county'), async (_req, res) => {
     const org = await Org.findById(app.orgId).lean();
     res.json({ timeZone: org?.timeZone, quietHours: org?.quietHours, schedule: scheduleSettings(org?.schedule) });
   });
 
-  r.patch('/', async (req, res) => {
+  r.patch('/', guard('county'), async (req, res) => {
     const parsed = body.safeParse(req.body);
     if (!parsed.success) return badRequest(res, parsed.error);
     const org = await Org.findById(app.orgId).lean();
@@ -43,7 +42,7 @@ export function settingsRoutes(app: AppContext): Router {
     const checked = strictSchedule.safeParse(merged);
     if (!checked.success) return badRequest(res, checked.error);
     await Org.updateOne({ _id: app.orgId }, { $set: { schedule: merged, ...(parsed.data.quietHours ? { quietHours: parsed.data.quietHours } : {}) } });
-    await audit(app.orgId, app.clock.now(), 'admin', 'settings', app.orgId, parsed.data);
+    await auditAs(app, res, 'settings', { target: app.orgId, detail: parsed.data });
     const updated = await Org.findById(app.orgId).lean();
     // Handlers' pushes use the new quiet hours from the next message on; the scheduler reads the org every tick.
     if (updated?.quietHours) app.services.quietHours = updated.quietHours;

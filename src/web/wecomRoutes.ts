@@ -1,5 +1,5 @@
 /**
- * Admin API of the WeCom adapters (mounted by the 学校通知 plugin under /api/wecom, admin token required):
+ * Admin API of the WeCom adapters (mounted under /api/wecom when the 学校通知 plugin is on; county scope):
  *
  *   POST /api/wecom/school-sync[?dryRun=1]   reads the school's 家校通讯录 and links its parents to our family
  *                                            members (schoolSync.ts); answers the report. Body {"dryRun": true} works too.
@@ -10,13 +10,11 @@ import express, { Router } from 'express';
 import { RetryableSendError } from '../bot/channel';
 import type { SchoolSyncReport } from '../bot/wecom/schoolSync';
 import { WeComPermanentError } from '../bot/wecom/errors';
-import { adminAuth } from './adminAuth';
+import { guard } from './auth';
 
 export const WECOM_API_PATH = '/api/wecom';
 
 export interface WeComRouteDeps {
-  /** The admin token (ADMIN_TOKEN). Without it every route answers 503. */
-  adminToken?: string;
   schoolSync: (opts: { dryRun: boolean }) => Promise<SchoolSyncReport>;
 }
 
@@ -37,17 +35,10 @@ function bodyOf(body: unknown): Record<string, unknown> {
 
 export function wecomRoutes(deps: WeComRouteDeps): Router {
   const r = Router();
-  if (!deps.adminToken) {
-    r.use((_req, res) => {
-      res.status(503).json({ error: 'not_configured', message: 'The WeCom admin routes need the admin token (pass adminToken to wecomPlugins or set ADMIN_TOKEN).' });
-    });
-    return r;
-  }
-  r.use(adminAuth(deps.adminToken));
   r.use(express.json({ limit: '10kb' }));
   let running: Promise<SchoolSyncReport> | undefined;
 
-  r.post('/school-sync', async (req, res) => {
+  r.post('/school-sync', guard('county'), async (req, res) => {
     if (running) {
       res.status(409).json({ error: 'busy', message: 'A school sync is already running; try again when it is done.' });
       return;

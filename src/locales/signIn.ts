@@ -1,0 +1,65 @@
+/**
+ * Staff sign-in: the chat answer to 登录 / login (bot messages, each with its `_voice` twin; registered under
+ * `signIn.`), and the web pages a sign-in link opens (registered under `web.`; pages are read, not heard).
+ */
+export const signInZh = {
+  link: '管理后台登录链接（10 分钟内有效，只能用一次，请勿转发）：\n{{url}}',
+  link_voice: '登录链接发给您了，十分钟内点开，只能用一次，别转给别人：{{url}}',
+  limited: '一小时内最多获取 {{max}} 次登录链接。请在 {{time}} 以后再发“登录”。',
+  limited_voice: '登录链接一小时最多要{{max}}次，请{{time}}以后再试。',
+};
+
+export const signInEn = {
+  link: 'Your console sign-in link (valid 10 minutes, single use; do not forward it):\n{{url}}',
+  link_voice: 'Here is your sign-in link. Open it within ten minutes; it works once. Do not share it: {{url}}',
+  limited: 'At most {{max}} sign-in links per hour. Write "login" again after {{time}}.',
+  limited_voice: 'At most {{max}} sign-in links an hour. Try again after {{time}}.',
+};
+
+export const webZh = {
+  title: '留守儿童家校联系 · 管理后台',
+  refused: {
+    heading: '无法登录',
+    used: '这个登录链接已经用过了。每个链接只能用一次。',
+    expired: '这个登录链接已过期（有效期 10 分钟）。',
+    unknown: '这个登录链接无效。',
+    notSignedIn: '您还没有登录，或登录已超过 12 小时未使用而失效。',
+    inactive: '您已不在教职工名单中，无法登录。请联系学校管理员。',
+    wecom: '企业微信没有确认您的身份，或您不在教职工名单中。',
+    again: '请在企业微信里给机器人发送“登录”，获取新的链接。',
+  },
+  home: {
+    signedIn: '已登录：{{name}}',
+    scope: '您能看到：{{scope}}',
+    scopeCounty: '全县所有学校',
+    scopeSchools: '{{count}} 所学校的全部学生',
+    scopeClasses: '{{count}} 个班级',
+    scopePairs: '您结对帮扶的学生',
+    signOut: '退出登录',
+    signedOut: '您已退出登录。',
+  },
+};
+
+export const webEn: typeof webZh = {
+  title: 'Left-behind children · Console',
+  refused: {
+    heading: 'Cannot sign in',
+    used: 'This sign-in link has been used already. Each link works once.',
+    expired: 'This sign-in link has expired (links are valid for 10 minutes).',
+    unknown: 'This sign-in link is not valid.',
+    notSignedIn: 'You are not signed in, or your session ended after 12 hours without use.',
+    inactive: 'You are no longer on the staff list. Ask your school\'s administrator.',
+    wecom: 'WeCom did not confirm who you are, or you are not on the staff list.',
+    again: 'Write "login" to the bot in WeCom to get a new link.',
+  },
+  home: {
+    signedIn: 'Signed in: {{name}}',
+    scope: 'You can see: {{scope}}',
+    scopeCounty: 'every school of the county',
+    scopeSchools: 'every pupil of {{count}} school(s)',
+    scopeClasses: '{{count}} class(es)',
+    scopePairs: 'the pupils you are paired with',
+    signOut: 'Sign out',
+    signedOut: 'You have signed out.',
+  },
+};
