@@ -11,7 +11,7 @@ export const signInZh = {
 
 export const signInEn = {
   link: 'Your console sign-in link (valid 10 minutes, single use; do not forward it):\n{{url}}',
-  link_voice: 'Here is your sign-in link. Open it within ten minutes; it works once. Do not share it: {{url}}',
+  link_voice: 'Your sign-in link, valid ten minutes, works once. Keep it to yourself: {{url}}',
   limited: 'At most {{max}} sign-in links per hour. Write "login" again after {{time}}.',
   limited_voice: 'At most {{max}} sign-in links an hour. Try again after {{time}}.',
 };
