@@ -155,6 +155,19 @@ const MATRIX: Record<string, Row> = {
       expect(JSON.stringify(res.body)).not.toMatch(/1[3-9]\d{9}/);
     })),
   },
+  'GET /api/children/:id': {
+    guard: 'staff',
+    probe: async (tt, c) => {
+      const res = await send(c, tt.http.get(`/api/children/${ids['陈小军']}`));
+      signedIn(() => {
+        const sees = names(c.who).includes('陈小军');
+        expect([c.who, res.status]).toEqual([c.who, sees ? 200 : 404]);
+        if (sees) expect(res.body.child).toBe('陈小军');
+        // The school has not allowed families' phones: none on the page either.
+        expect(JSON.stringify(res.body)).not.toMatch(/1[3-9]\d{9}/);
+      })(res, c);
+    },
+  },
   'GET /api/audit': {
     guard: 'principal',
     probe: get('/api/audit?limit=1000', onlyFor(['token', 'county', 'principal'], (res, c) => {

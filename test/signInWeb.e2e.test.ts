@@ -169,3 +169,28 @@ describe('the session', () => {
     expect(write.schoolIds?.length).toBe(1);
   });
 });
+
+describe("a child's page", () => {
+  it("shows families' phones only where the school allows it, and every opening is audited", async () => {
+    const token = { Authorization: 'Bearer test-admin-token-0123456789' };
+    const s = await signIn('zhang');
+    const list = await t.http.get('/api/children').set('Cookie', s.cookie);
+    const id = list.body.find((c: { child: string }) => c.child === '王小明').childId;
+    const page = await t.http.get(`/api/children/${id}`).set('Cookie', s.cookie);
+    expect(page.status).toBe(200);
+    expect(page.body.teacher.name).toBe('张丽');
+    expect(page.body.family.map((m: { role: string }) => m.role).sort()).toEqual(['father', 'guardian', 'mother']);
+    // The grandmother (68, cannot read) hears messages: voice style.
+    expect(page.body.family.find((m: { role: string }) => m.role === 'guardian').style).toBe('voice');
+    expect(JSON.stringify(page.body)).not.toMatch(/1[3-9]\d{9}/);
+    expect((await t.http.patch(`/api/schools/${encodeURIComponent('阳光小学')}`).set(token).send({ showFamilyPhone: true })).status).toBe(200);
+    const withPhones = await t.http.get(`/api/children/${id}`).set('Cookie', s.cookie);
+    expect(withPhones.body.family.find((m: { role: string }) => m.role === 'father').phone).toBe('13800138001');
+    // Still never in a list.
+    expect(JSON.stringify((await t.http.get('/api/children').set('Cookie', s.cookie)).body)).not.toMatch(/1[3-9]\d{9}/);
+    const reads = await AuditLog.find({ orgId: orgId(), actor: 'zhang', action: 'read.child', target: id }).lean();
+    expect(reads).toHaveLength(2);
+    // Not a valid id, or someone else's child: the same 404.
+    expect((await t.http.get('/api/children/nonsense').set('Cookie', s.cookie)).status).toBe(404);
+  });
+});

@@ -25,6 +25,8 @@ const schoolSchema = new Schema({
     default(this: { _id?: unknown } | undefined) { return this?._id ? defaultTeacherRoom(this._id) : undefined; },
   },
   showTeacherPhone: { type: Boolean, default: false },
+  /** Whether staff see families' phone numbers on a child's page (never in lists). */
+  showFamilyPhone: { type: Boolean, default: false },
   /** School default for the weekly family call (亲情电话); a child's own slot wins. */
   familyCall: { type: familyCallSchema, default: undefined },
 }, { timestamps: true });

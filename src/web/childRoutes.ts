@@ -3,11 +3,17 @@
  * family members are bound. Filters: `school` and `class` (names), `q` (part of the child's name); paging with
  * `offset` and `limit` (default 500, at most 5,000), the total in `X-Total-Count`. Active children only. No phone
  * numbers: a list is not the place for them.
+ *
+ * GET /api/children/:id — one child's record with the family members (binding, style) and the pairing teacher;
+ * families' phone numbers only where the school allows it (showFamilyPhone). Outside the caller's scope: 404.
+ * Every read is audited.
  */
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
-import { childFilter } from '../domain/access';
+import { childFilter, visibleChild } from '../domain/access';
+import { prefersVoice } from '../models/familyMember';
+import { Identity } from '../models/identity';
 import { Child } from '../models/child';
 import { Classroom } from '../models/classroom';
 import { FamilyMember } from '../models/familyMember';
@@ -15,7 +21,7 @@ import { Pairing } from '../models/pairing';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
 import { auditAs } from './auditTrail';
-import { access, guard } from './auth';
+import { access, guard, notFound } from './auth';
 import { badRequest } from './errors';
 
 const query = z.object({
@@ -73,6 +79,39 @@ export function childRoutes(app: AppContext): Router {
     }));
     await auditAs(app, res, 'read.children', { detail: { ...f, count: rows.length, total } });
     res.set('X-Total-Count', String(total)).json(rows);
+  });
+
+  r.get('/:id', guard('staff'), async (req, res) => {
+    const orgId = app.orgId;
+    const id = await visibleChild(orgId, access(res), String(req.params.id));
+    if (!id) return notFound(res, 'No such child in your scope.');
+    const child = (await Child.findById(id).lean())!;
+    const [school, classroom, pairing, members] = await Promise.all([
+      School.findById(child.schoolId, { name: 1, showFamilyPhone: 1 }).lean(),
+      Classroom.findById(child.classroomId, { name: 1 }).lean(),
+      Pairing.findOne({ orgId, childId: id, until: { $exists: false } }).sort({ from: -1 }).lean(),
+      FamilyMember.find({ orgId, childId: id }).lean(),
+    ]);
+    const [teacher, identities] = await Promise.all([
+      pairing ? Staff.findById(pairing.teacherId, { name: 1, wecomUserId: 1 }).lean() : null,
+      Identity.find({ orgId, address: { $in: members.flatMap((m) => (m.boundAddress ? [m.boundAddress] : [])) } }, { address: 1, style: 1 }).lean(),
+    ]);
+    const styleOf = new Map(identities.map((i) => [i.address, i.style]));
+    const phones = !!school?.showFamilyPhone;
+    await auditAs(app, res, 'read.child', { target: String(id), schoolIds: [child.schoolId] });
+    res.json({
+      childId: String(id), child: child.name, school: school?.name ?? null, class: classroom?.name ?? null,
+      gender: child.gender ?? null, birthDate: child.birthDate, studentNo: child.studentNo ?? null,
+      leftBehind: child.leftBehind ?? null, livingWith: child.livingWith ?? null, boarding: !!child.boarding, priority: !!child.priority,
+      status: child.status, familyCall: child.familyCall?.time ? { weekday: child.familyCall.weekday, time: child.familyCall.time } : null,
+      teacher: teacher ? { name: teacher.name, wecomUserId: teacher.wecomUserId, since: pairing!.from } : null,
+      family: members.map((m) => ({
+        role: m.role, name: m.name, relation: m.relation ?? null, age: m.age ?? null, literacy: m.literacy ?? null, workCity: m.workCity ?? null,
+        bound: !!m.boundAddress, boundAt: m.boundAt ?? null, boundVia: m.boundVia ?? null,
+        style: (m.boundAddress && styleOf.get(m.boundAddress)) || (prefersVoice(m) ? 'voice' : 'text'),
+        ...(phones ? { phone: m.phone ?? null } : {}),
+      })),
+    });
   });
   return r;
 }

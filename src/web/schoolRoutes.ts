@@ -10,16 +10,18 @@ import { badRequest } from './errors';
 
 const settings = z.object({
   showTeacherPhone: z.boolean().optional(),
+  /** Staff see families' phone numbers on a child's page (GET /api/children/:id); never in lists. */
+  showFamilyPhone: z.boolean().optional(),
   teacherRoom: z.string().trim().min(1).max(128).optional(),
   /** Weekly family call default: weekday 0 (Sunday) – 6, time HH:MM; null clears it. */
   familyCall: z.object({ weekday: z.number().int().min(0).max(6), time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/) }).nullable().optional(),
 }).strict();
 
-type SchoolLean = { _id: unknown; name: string; showTeacherPhone?: boolean | null; teacherRoom?: string | null; familyCall?: { weekday?: number | null; time?: string | null } | null };
+type SchoolLean = { _id: unknown; name: string; showTeacherPhone?: boolean | null; showFamilyPhone?: boolean | null; teacherRoom?: string | null; familyCall?: { weekday?: number | null; time?: string | null } | null };
 
 function view(s: SchoolLean) {
   return {
-    id: String(s._id), name: s.name, showTeacherPhone: s.showTeacherPhone ?? false, teacherRoom: s.teacherRoom ?? defaultTeacherRoom(s._id),
+    id: String(s._id), name: s.name, showTeacherPhone: s.showTeacherPhone ?? false, showFamilyPhone: s.showFamilyPhone ?? false, teacherRoom: s.teacherRoom ?? defaultTeacherRoom(s._id),
     familyCall: s.familyCall?.time ? { weekday: s.familyCall.weekday, time: s.familyCall.time } : null,
   };
 }
