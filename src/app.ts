@@ -21,6 +21,7 @@ import { separateSharedTeacherRooms } from './models/school';
 import { withDatabase } from './models/mongoServer';
 import type { AppContext } from './appContext';
 import type { SchoolSyncReport } from './bot/wecom/schoolSync';
+import type { WeComLogin } from './bot/wecom/oauth';
 import { WECOM_API_PATH, wecomRoutes } from './web/wecomRoutes';
 import { createHttpApp } from './web/server';
 import { allJobs } from './scheduler/jobs';
@@ -62,6 +63,8 @@ export interface ChannelPlugin {
   mount?: (http: Express) => void;
   /** Reads the school's 家校通讯录 into the family records (学校通知); served as POST /api/wecom/school-sync. */
   schoolSync?: (opts: { dryRun: boolean }) => Promise<SchoolSyncReport>;
+  /** Sign-in with WeCom for staff (the self-built app's OAuth); served as GET /admin/login/wecom. */
+  wecomLogin?: WeComLogin;
 }
 
 /** Uses the URI's database if it names one, else MONGODB_DB. */
@@ -126,9 +129,10 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
 
   if (opts.beforeListen) await opts.beforeListen(context);
   const schoolSync = (opts.channels ?? []).find((p) => p.schoolSync)?.schoolSync;
+  const wecomLogin = (opts.channels ?? []).find((p) => p.wecomLogin)?.wecomLogin;
   const httpApp = createHttpApp(context, (http) => {
     for (const p of opts.channels ?? []) p.mount?.(http);
-  }, schoolSync ? [[WECOM_API_PATH, wecomRoutes({ schoolSync })]] : []);
+  }, schoolSync ? [[WECOM_API_PATH, wecomRoutes({ schoolSync })]] : [], wecomLogin);
   let server: http.Server | undefined;
   let url: string | undefined;
   if (opts.listen) {

@@ -50,6 +50,22 @@ export async function redeemLoginCode(orgId: string, code: string, now: Date): P
   return { wecomUserId: doc.wecomUserId };
 }
 
+const REGEXP_SPECIALS = /[.*+?^${}()|[\]\\/-]/g;
+
+/**
+ * The staff list's spelling of the userid WeCom vouched for (sign-in with WeCom), if that person is active staff here.
+ * WeCom userids are case-insensitive, as the staff import treats them: an exact match first, else the one record that
+ * matches ignoring case (none when two do). Undefined for anyone else.
+ */
+export async function activeStaffUserId(orgId: string, wecomUserId: string): Promise<string | undefined> {
+  if (!wecomUserId || wecomUserId.length > 64) return undefined;
+  const exact = await Staff.findOne({ orgId, wecomUserId, active: true }, { wecomUserId: 1 }).lean();
+  if (exact) return exact.wecomUserId;
+  const anyCase = new RegExp(`^${wecomUserId.replace(REGEXP_SPECIALS, '\\$&')}$`, 'i');
+  const found = await Staff.find({ orgId, wecomUserId: anyCase, active: true }, { wecomUserId: 1 }).limit(2).lean();
+  return found.length === 1 ? found[0].wecomUserId : undefined;
+}
+
 export interface OpenedSession { token: string; csrf: string }
 
 export async function openSession(orgId: string, wecomUserId: string, via: 'chat' | 'wecom', now: Date): Promise<OpenedSession> {

@@ -28,6 +28,10 @@ export const webZh = {
     wecom: '企业微信没有确认您的身份，或您不在教职工名单中。',
     again: '请在企业微信里给机器人发送“登录”，获取新的链接。',
   },
+  wecomLogin: {
+    heading: '无法用企业微信登录',
+    notConfigured: '本系统没有接入企业微信自建应用，不能用企业微信登录。请在企业微信里给机器人发送“登录”，用收到的链接登录。',
+  },
   home: {
     signedIn: '已登录：{{name}}',
     scope: '您能看到：{{scope}}',
@@ -51,6 +55,10 @@ export const webEn: typeof webZh = {
     inactive: 'You are no longer on the staff list. Ask your school\'s administrator.',
     wecom: 'WeCom did not confirm who you are, or you are not on the staff list.',
     again: 'Write "login" to the bot in WeCom to get a new link.',
+  },
+  wecomLogin: {
+    heading: 'Sign-in with WeCom is not available',
+    notConfigured: 'This server is not connected to a WeCom self-built app, so it cannot sign you in with WeCom. Write "login" to the bot and open the link it sends.',
   },
   home: {
     signedIn: 'Signed in: {{name}}',

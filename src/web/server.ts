@@ -1,6 +1,7 @@
 /** The HTTP surface: health, staff sign-in (/admin), the admin API (/api), the simulator API (/sim). */
 import express, { Express, Router } from 'express';
 import type { AppContext } from '../appContext';
+import type { WeComLogin } from '../bot/wecom/oauth';
 import { databaseUp } from '../models/connect';
 import { adminRoutes } from './adminRoutes';
 import { auditRoutes } from './auditRoutes';
@@ -10,6 +11,7 @@ import { childRoutes } from './childRoutes';
 import { concernRoutes } from './concernRoutes';
 import { errorHandler } from './errors';
 import { loginRoutes } from './loginRoutes';
+import { WECOM_LOGIN_PATH, wecomLoginRoutes } from './wecomLoginRoutes';
 import { noteRoutes } from './noteRoutes';
 import { schoolRoutes } from './schoolRoutes';
 import { settingsRoutes } from './settingsRoutes';
@@ -33,7 +35,8 @@ export function apiRouters(app: AppContext): Array<[string, Router]> {
   ];
 }
 
-export function createHttpApp(app: AppContext, mountChannels?: (http: Express) => void, extraApi: Array<[string, Router]> = []): Express {
+/** `wecomLogin`: sign-in with WeCom, when the self-built app is configured (else /admin/login/wecom says it is not). */
+export function createHttpApp(app: AppContext, mountChannels?: (http: Express) => void, extraApi: Array<[string, Router]> = [], wecomLogin?: WeComLogin): Express {
   const http = express();
   http.disable('x-powered-by');
   // 503 while starting or stopping, and while the database does not answer (the driver reconnects by itself;
@@ -43,6 +46,7 @@ export function createHttpApp(app: AppContext, mountChannels?: (http: Express) =
     if (!(await databaseUp())) return void res.status(503).json({ ok: false, database: 'down' });
     res.json({ ok: true });
   });
+  http.use(WECOM_LOGIN_PATH, wecomLoginRoutes(app, wecomLogin));
   http.use('/admin', loginRoutes(app));
   http.use('/api', authenticate(app));
   for (const [path, router] of [...extraApi, ...apiRouters(app)]) http.use(path, router);

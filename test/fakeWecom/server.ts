@@ -17,6 +17,8 @@
  *                      visible range: all recipients unknown → 81013, some → `invaliduser`. Answers { msgid }.
  *   media/upload       multipart field `media` → { type, media_id, created_at }; stored in `fake.media`.
  *   media/get          a stored media → the bytes with Content-Type and Content-disposition; unknown → JSON 40007.
+ *   auth/getuserinfo   a sign-in code (below) → { userid } for a member, { openid, external_userid? } for anyone else;
+ *                      unknown, used or older than 5 minutes → 40029. Each code answers once.
  *   anything else      404 JSON unless registered with `fake.route(api, handler)`.
  *
  * Inspecting and programming
@@ -58,6 +60,15 @@
  *   failNext and recording apply to routed apis too. Keep shared fixtures in this folder.
  *   Ready-made: kf.ts (FakeKf: 微信客服 sync_msg / send_msg with the 48 h and 5-message rule, kf callbacks) and
  *   school.ts (FakeSchool: 家校通讯录 and 学校通知, with sunshineDirectory() matching the test roster).
+ *
+ * Sign-in pages (play the browser's side of WeCom; not under /cgi-bin, no token, recorded in `fake.logins`):
+ *   GET /connect/oauth2/authorize?appid&redirect_uri&response_type=code&scope&state&agentid   (in the WeCom client)
+ *   GET /wwlogin/sso/login?login_type=CorpApp&appid&agentid&redirect_uri&state               (QR / desktop login)
+ *                      → 302 to redirect_uri?code=CODE&state=STATE for `fake.signedInAs` (a userid, or
+ *                      { openid, external_userid? } for a non-member), or to redirect_uri?state=STATE when it is
+ *                      undefined (the person declined). A wrong appid / agentid / parameter, or a redirect_uri whose
+ *                      host is not `fake.trustedHost` (when set), answers 400 with a page, as WeCom's "redirect_uri参数错误".
+ *   fake.issueSignInCode(who) → a code for auth/getuserinfo directly (e.g. to make one expire: fake.expireSignInCodes()).
  *
  * Callback helpers (play WeCom): appTextXml / appVoiceXml / appEventXml build the decrypted XML of a member's
  * message; signedCallback(path, keys, xml) gives the URL (with msg_signature, timestamp, nonce) and the
@@ -109,6 +120,18 @@ export interface FakeRequest {
   app: FakeApp;
 }
 
+/** Who WeCom says signed in: a member's userid, or a WeChat user who is not a member (a customer has an external_userid). */
+export type FakeSignInUser = string | { openid: string; external_userid?: string };
+
+export interface FakeLoginVisit {
+  page: 'oauth2/authorize' | 'sso/login';
+  query: Record<string, string>;
+  /** The code handed out, if any. */
+  code?: string;
+  /** HTTP status answered: 302, or 400 for a refused request. */
+  status: number;
+}
+
 export type FakeHandler = (req: FakeRequest) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export interface FakeMedia {
@@ -119,7 +142,7 @@ export interface FakeMedia {
 }
 
 const ERRMSG: Record<number, string> = {
-  [-1]: 'system busy', 40001: 'invalid credential', 40007: 'invalid media_id', 40013: 'invalid corpid', 40014: 'invalid access_token',
+  [-1]: 'system busy', 40001: 'invalid credential', 40007: 'invalid media_id', 40013: 'invalid corpid', 40014: 'invalid access_token', 40029: 'invalid code',
   41001: 'access_token missing', 42001: 'access_token expired', 44004: 'empty content', 45002: 'content size out of limit',
   45009: 'api freq out of limit', 45033: 'api concurrent out of limit', 48002: 'api forbidden', 60020: 'not allow to access from your ip',
   81013: 'user & party & tag all invalid', 301002: 'not allow operate another agent with this accesstoken.',
@@ -136,6 +159,13 @@ export class FakeWeCom {
   private readonly failures = new Map<string, Array<{ errcode: number; errmsg?: string }>>();
   private readonly routes = new Map<string, FakeHandler>();
   private msgSeq = 0;
+  /** Sign-in codes: code → who and until when (ms, real time), used once. */
+  private readonly signInCodes = new Map<string, { who: FakeSignInUser; expiresAt: number; used: boolean }>();
+  /** Who is signed in to WeCom in the "browser" that opens the sign-in pages; undefined = they decline. */
+  signedInAs?: FakeSignInUser;
+  /** When set, the sign-in pages accept only a redirect_uri on this host (host[:port]), as the app's 可信域名. */
+  trustedHost?: string;
+  readonly logins: FakeLoginVisit[] = [];
   private server?: http.Server;
   url = '';
   /** Clock of the faults and limits (ms). */
@@ -264,7 +294,60 @@ export class FakeWeCom {
     return id;
   }
 
+  /** A code that auth/getuserinfo answers once within 5 minutes (D96442). */
+  issueSignInCode(who: FakeSignInUser): string {
+    const code = crypto.randomBytes(24).toString('base64url');
+    this.signInCodes.set(code, { who, expiresAt: Date.now() + 5 * 60_000, used: false });
+    return code;
+  }
+
+  /** Every code handed out so far is now too old. */
+  expireSignInCodes(): void {
+    for (const c of this.signInCodes.values()) c.expiresAt = 0;
+  }
+
+  /** The browser side of WeCom's sign-in: OAuth inside the client, or the QR / desktop login page. */
+  private signInPage(req: Request, res: Response, page: FakeLoginVisit['page']): void {
+    const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(v)]));
+    const visit: FakeLoginVisit = { page, query, status: 400 };
+    this.logins.push(visit);
+    const refuse = (why: string) => { res.status(400).type('html').send(`<p>fake WeCom: ${why}</p>`); };
+    if (query.appid !== this.corpId) return refuse('appid is not the corp id');
+    const agent = Number(query.agentid);
+    const knownAgent = this.apps.some((a) => a.agentId === agent);
+    if (page === 'oauth2/authorize') {
+      if (query.response_type !== 'code' || !['snsapi_base', 'snsapi_privateinfo'].includes(query.scope)) return refuse('response_type/scope');
+      if (query.agentid !== undefined && !knownAgent) return refuse('agentid');
+    } else if (query.login_type !== 'CorpApp' || !knownAgent) {
+      return refuse('login_type/agentid');
+    }
+    if (query.state !== undefined && !/^[A-Za-z0-9]{0,128}$/.test(query.state)) return refuse('state');
+    let target: URL;
+    try {
+      target = new URL(query.redirect_uri ?? '');
+    } catch {
+      return refuse('redirect_uri参数错误');
+    }
+    if (this.trustedHost && target.host !== this.trustedHost) return refuse('redirect_uri参数错误');
+    if (this.signedInAs !== undefined) {
+      visit.code = this.issueSignInCode(this.signedInAs);
+      target.searchParams.set('code', visit.code);
+    }
+    target.searchParams.set('state', query.state ?? '');
+    visit.status = 302;
+    res.redirect(302, target.toString());
+  }
+
+  private getUserInfo(query: Record<string, string>): Record<string, unknown> {
+    const entry = this.signInCodes.get(query.code ?? '');
+    if (!entry || entry.used || entry.expiresAt <= Date.now()) return { errcode: 40029, errmsg: ERRMSG[40029] };
+    entry.used = true;
+    return typeof entry.who === 'string' ? { userid: entry.who } : { ...entry.who };
+  }
+
   private async handle(req: Request, res: Response): Promise<void> {
+    if (req.method === 'GET' && req.path === '/connect/oauth2/authorize') return this.signInPage(req, res, 'oauth2/authorize');
+    if (req.method === 'GET' && req.path === '/wwlogin/sso/login') return this.signInPage(req, res, 'sso/login');
     const api = req.path.replace(/^\/cgi-bin\//, '');
     const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(v)]));
     const isUpload = api === 'media/upload';
@@ -319,6 +402,7 @@ export class FakeWeCom {
       return;
     }
     if (api === 'message/send') return answer(this.messageSend(tok.app, body ?? {}));
+    if (api === 'auth/getuserinfo' && req.method === 'GET') return answer(this.getUserInfo(query));
     const handler = this.routes.get(api);
     if (handler) return answer(await handler({ api, method: req.method, query, body, app: tok.app }));
     call.errcode = 404;

@@ -1,8 +1,9 @@
 /**
  * The WeCom adapters that the environment configures, as ChannelPlugins for startApp. For now:
- * `wecom-app` (teachers 1:1), callback at `/wecom/app/callback`; `wecom-aibot` (teachers' groups), long connection or
- * callback at `/wecom/aibot/callback`; `wecom-kf` (parents in WeChat through 微信客服), callback at `/wecom/kf/callback`;
- * `wecom-school` (学校通知 to parents by parent_userid), with the 家校通讯录 sync at `POST /api/wecom/school-sync`.
+ * `wecom-app` (teachers 1:1), callback at `/wecom/app/callback`, with sign-in with WeCom for staff (oauth.ts, served at
+ * `/admin/login/wecom`); `wecom-aibot` (teachers' groups), long connection or callback at `/wecom/aibot/callback`;
+ * `wecom-kf` (parents in WeChat through 微信客服), callback at `/wecom/kf/callback`; `wecom-school` (学校通知 to parents
+ * by parent_userid), with the 家校通讯录 sync at `POST /api/wecom/school-sync`.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { createSdkConnection } from './aibotSdk';
 import { WeComAppChannel } from './appChannel';
 import { keptVoiceName, WeComKfChannel } from './kfChannel';
 import { WeComRetryableError } from './errors';
+import { WeComOAuth } from './oauth';
 import { WeComSchoolChannel } from './schoolChannel';
 import { syncSchoolDirectory } from './schoolSync';
 import { WeComClient, WeComClientOptions } from './client';
@@ -35,6 +37,8 @@ export interface WeComDeps {
    * seconds (the scenario runs over WeCom): those limits are about real minutes.
    */
   pacing?: false;
+  /** Where the sign-in pages are (tests: the fake server); default WeCom's own (oauth.ts). */
+  oauth?: { oauthBase?: string; ssoBase?: string };
 }
 
 export const APP_CALLBACK_PATH = '/wecom/app/callback';
@@ -59,7 +63,9 @@ export function wecomPlugins(env: Record<string, string | undefined>, deps: WeCo
       orgId: deps.orgId, client, log, clock: deps.clock,
       keys: { token: cfg.app.token, encodingAESKey: cfg.app.encodingAESKey, receiveId: cfg.corpId },
     });
-    plugins.push({ channel, mount: (http) => { http.use(APP_CALLBACK_PATH, channel.router); } });
+    // Sign-in with WeCom (GET /admin/login/wecom) is the self-built app's: its corp id, agent id and token.
+    const wecomLogin = new WeComOAuth({ client, agentId: cfg.app.agentId, ...deps.oauth, log });
+    plugins.push({ channel, mount: (http) => { http.use(APP_CALLBACK_PATH, channel.router); }, wecomLogin });
   }
   if (cfg.aibot) {
     // `wecom-aibot` (teachers' groups): the long connection needs no URL; callback mode mounts /wecom/aibot/callback.
