@@ -2,7 +2,7 @@
 import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import { Lang, Params, Style, translator, T } from '../locales';
+import { Lang, Params, Style, translate, translator, T } from '../locales';
 import { splitVoice } from '../locales/voice';
 import { InboundMessage } from './channel';
 import { enqueue } from './outbox';
@@ -46,13 +46,16 @@ export class BotContext {
     return this.services.orgId;
   }
 
-  /** Answers the sender, in their language and style. */
-  async reply(key: string, params?: Params): Promise<void> {
-    await this.replyText(this.t(key, params));
+  /**
+   * Answers the sender, in their language and style. `style` overrides theirs for a text that must arrive whole
+   * and be read, not heard (a sign-in link: voice style would split it and read it aloud).
+   */
+  async reply(key: string, params?: Params, style: Style = this.person.style): Promise<void> {
+    await this.replyText(translate(this.person.lang, style, key, params), style);
   }
 
-  async replyText(text: string): Promise<void> {
-    for (const piece of pieces(text, this.person.style)) {
+  async replyText(text: string, style: Style = this.person.style): Promise<void> {
+    for (const piece of pieces(text, style)) {
       const n = this.replyCount++;
       await enqueue({
         orgId: this.orgId,
@@ -60,7 +63,7 @@ export class BotContext {
         to: this.msg.from,
         room: this.msg.room,
         text: piece,
-        style: this.person.style,
+        style,
         kind: 'reply',
         channel: this.msg.channel,
         inReplyTo: this.msg.platformId,

@@ -10,11 +10,13 @@ import { noteReplies, notes } from './notes';
 import { loadDialog } from './dialog';
 import { familyFallback, familyQuestions } from './familyQuestions';
 import { registration } from './registration';
+import { signIn } from './signIn';
 import { staffHelp } from './staffHelp';
 import { styleSwitch } from './styleSwitch';
 
 export const handleMessage = compose([
   loadDialog,
+  signIn,
   styleSwitch,
   approval,
   concernAnswer,

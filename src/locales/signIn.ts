@@ -7,6 +7,8 @@ export const signInZh = {
   link_voice: '登录链接发给您了，十分钟内点开，只能用一次，别转给别人：{{url}}',
   limited: '一小时内最多获取 {{max}} 次登录链接。请在 {{time}} 以后再发“登录”。',
   limited_voice: '登录链接一小时最多要{{max}}次，请{{time}}以后再试。',
+  privateOnly: '登录链接只私聊发送：请单独给我发“登录”，不要在群里发。',
+  privateOnly_voice: '登录链接只能私聊发，请单独给我发登录两个字。',
 };
 
 export const signInEn = {
@@ -14,6 +16,8 @@ export const signInEn = {
   link_voice: 'Your sign-in link, valid ten minutes, works once. Keep it to yourself: {{url}}',
   limited: 'At most {{max}} sign-in links per hour. Write "login" again after {{time}}.',
   limited_voice: 'At most {{max}} sign-in links an hour. Try again after {{time}}.',
+  privateOnly: 'Sign-in links are sent only in a private chat: write "login" to me directly, not in the group.',
+  privateOnly_voice: 'Sign-in links go out only in a private chat. Write login to me directly.',
 };
 
 export const webZh = {
