@@ -9,7 +9,7 @@ export const en: Messages = {
     notUnderstood_voice: 'Sorry, I did not understand. For news of your child, reply 1.',
     help: 'This is the family-contact assistant of {{org}}. Ask about your child, the proxy-parent teacher and the family call time at any time, or report a concern.\nSend "voice mode" for short spoken-style messages, "text mode" to switch back.\n{{menu}}',
     help_voice: 'Message me any time. For news of your child, reply 1.',
-    staff: 'Hello {{name}}. You can send:\n· 成长记录 王小明: this month… (or just 成长记录 to be guided): the monthly progress note\n· 谈心 / 电话 / 家访 / 慰问 / 见面 + child + note: log a contact\n· #N answer ("#N received" acknowledges, "#N close note" closes): a family\'s concern\n· 紧急 王小明 what happened: an incident; family and leadership are told at once\n· approve N / reject N: a parent\'s binding request',
+    staff: 'Hello {{name}}. You can send:\n· 成长记录 王小明: this month… (or just 成长记录 to be guided): the monthly progress note\n· 谈心 / 电话 / 家访 / 慰问 / 见面 + child + note: log a contact\n· #N answer ("#N received" acknowledges, "#N close note" closes): a family\'s concern\n· 紧急 王小明 what happened: an incident; family and leadership are told at once\n· approve N / reject N: a parent\'s binding request\n· login: a sign-in link to the console (sent in a private chat only)',
     staff_voice: 'Hello {{name}}. To approve a binding request, reply approve and its number.',
   },
   register: {
