@@ -168,6 +168,23 @@ const MATRIX: Record<string, Row> = {
       })(res, c);
     },
   },
+  'PATCH /api/children/:id': {
+    guard: 'staff',
+    probe: async (tt, c) => {
+      // 李小红 is in 张丽's class (she is its head teacher) and li's pairing: only leaders and the head teacher edit.
+      const res = await send(c, tt.http.patch(`/api/children/${ids['李小红']}`).send({ priority: c.who === 'head' }));
+      const want: Partial<Record<Who, number>> = { token: 200, county: 200, principal: 200, head: 200, teacher: 403, otherTeacher: 404 };
+      signedIn(() => expect([c.who, res.status]).toEqual([c.who, want[c.who]]))(res, c);
+    },
+  },
+  'PUT /api/children/:id/teacher': {
+    guard: 'staff',
+    probe: async (tt, c) => {
+      const res = await send(c, tt.http.put(`/api/children/${ids['陈小军']}/teacher`).send({ teacher: 'li' }));
+      const want: Partial<Record<Who, number>> = { token: 200, county: 200, principal: 200, head: 404, teacher: 403, otherTeacher: 404 };
+      signedIn(() => expect([c.who, res.status]).toEqual([c.who, want[c.who]]))(res, c);
+    },
+  },
   'GET /api/audit': {
     guard: 'principal',
     probe: get('/api/audit?limit=1000', onlyFor(['token', 'county', 'principal'], (res, c) => {

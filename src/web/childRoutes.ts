@@ -7,11 +7,20 @@
  * GET /api/children/:id — one child's record with the family members (binding, style) and the pairing teacher;
  * families' phone numbers only where the school allows it (showFamilyPhone). Outside the caller's scope: 404.
  * Every read is audited.
+ *
+ * PATCH /api/children/:id — change the record's fields (gender, studentNo, leftBehind, livingWith, boarding,
+ * priority, status): a school's leaders, the class's head teacher, the county. PUT /api/children/:id/teacher
+ * {"teacher": wecom userid} — re-pair within the load rules: a school's leaders and the county. Both audited.
  */
-import { Router } from 'express';
+import express, { Response, Router } from 'express';
+import type { Types } from 'mongoose';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
-import { childFilter, visibleChild } from '../domain/access';
+import { Access, childFilter, seesWholeSchool, visibleChild } from '../domain/access';
+import { childChanges, repairChild, updateChildRecord } from '../domain/childRecord';
+import { Concern } from '../models/concern';
+import { ContactEvent } from '../models/contactEvent';
+import { ProgressNote } from '../models/progressNote';
 import { prefersVoice } from '../models/familyMember';
 import { Identity } from '../models/identity';
 import { Child } from '../models/child';
@@ -21,7 +30,7 @@ import { Pairing } from '../models/pairing';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
 import { auditAs } from './auditTrail';
-import { access, guard, notFound } from './auth';
+import { access, forbidden, guard, notFound } from './auth';
 import { badRequest } from './errors';
 
 const query = z.object({
@@ -32,10 +41,23 @@ const query = z.object({
   limit: z.coerce.number().int().min(1).max(5000).default(500),
 }).strict();
 
+const repairBody = z.object({ teacher: z.string().trim().min(1).max(128) }).strict();
+
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The child (in the caller's scope) with what the caller may change: its record, its pairing. */
+async function childFor(app: AppContext, res: Response, a: Access, id: string): Promise<{ _id: Types.ObjectId; schoolId: Types.ObjectId; classroomId: Types.ObjectId } | undefined> {
+  const visible = await visibleChild(app.orgId, a, id);
+  if (!visible) {
+    notFound(res, 'No such child in your scope.');
+    return undefined;
+  }
+  return (await Child.findById(visible, { schoolId: 1, classroomId: 1 }).lean()) ?? undefined;
+}
 
 export function childRoutes(app: AppContext): Router {
   const r = Router();
+  r.use(express.json({ limit: '10kb' }));
 
   r.get('/', guard('staff'), async (req, res) => {
     const parsed = query.safeParse(req.query);
@@ -97,6 +119,14 @@ export function childRoutes(app: AppContext): Router {
       Identity.find({ orgId, address: { $in: members.flatMap((m) => (m.boundAddress ? [m.boundAddress] : [])) } }, { address: 1, style: 1 }).lean(),
     ]);
     const styleOf = new Map(identities.map((i) => [i.address, i.style]));
+    // The child's care over time: notes, logged contacts (calls, letters, the teachers' 五个一), cases.
+    const [notes, contacts, cases] = await Promise.all([
+      ProgressNote.find({ orgId, childId: id, status: { $ne: 'draft' } }).sort({ period: -1 }).limit(24).lean(),
+      ContactEvent.find({ orgId, childId: id }).sort({ at: -1 }).limit(200).lean(),
+      Concern.find({ orgId, childId: id }).sort({ number: -1 }).limit(100).lean(),
+    ]);
+    const staffIds = [...new Set([...notes.map((n) => String(n.teacherId)), ...contacts.flatMap((c) => (c.staffId ? [String(c.staffId)] : []))])];
+    const staffName = new Map((await Staff.find({ orgId, _id: { $in: staffIds } }, { name: 1 }).lean()).map((s) => [String(s._id), s.name]));
     const phones = !!school?.showFamilyPhone;
     await auditAs(app, res, 'read.child', { target: String(id), schoolIds: [child.schoolId] });
     res.json({
@@ -111,7 +141,46 @@ export function childRoutes(app: AppContext): Router {
         style: (m.boundAddress && styleOf.get(m.boundAddress)) || (prefersVoice(m) ? 'voice' : 'text'),
         ...(phones ? { phone: m.phone ?? null } : {}),
       })),
+      notes: notes.map((n) => ({
+        period: n.period, status: n.status, teacher: staffName.get(String(n.teacherId)) ?? null, submittedAt: n.submittedAt ?? null, sentAt: n.sentAt ?? null,
+        study: n.study ?? null, life: n.life ?? null, mood: n.mood ?? null, health: n.health ?? null, text: n.text ?? null, replies: (n.replies ?? []).length,
+      })),
+      contacts: contacts.map((c) => ({
+        kind: c.kind, at: c.at, teacher: c.staffId ? staffName.get(String(c.staffId)) ?? null : null, note: c.note ?? null, outcome: c.outcome ?? null,
+      })),
+      cases: cases.map((c) => ({ number: c.number, category: c.category, urgency: c.urgency, status: c.status, openedAt: c.openedAt, resolvedAt: c.resolvedAt ?? null })),
+      history: (child.history ?? []).slice(-50).map((h) => ({ at: h.at, source: h.source, changed: h.changed })),
     });
+  });
+
+  r.patch('/:id', guard('staff'), async (req, res) => {
+    const a = access(res);
+    const child = await childFor(app, res, a, String(req.params.id));
+    if (!child) return;
+    if (!seesWholeSchool(a, child.schoolId) && !a.classes.includes(String(child.classroomId))) {
+      return forbidden(res, "A child's record is changed by the class's head teacher or the school's leaders.");
+    }
+    const parsed = childChanges.safeParse(req.body);
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const changed = await updateChildRecord(app.orgId, child._id, parsed.data, app.clock.now(), a.actor);
+    if (changed.length) await auditAs(app, res, 'child.update', { target: String(child._id), detail: { changed, to: parsed.data }, schoolIds: [child.schoolId] });
+    res.json({ changed });
+  });
+
+  r.put('/:id/teacher', guard('staff'), async (req, res) => {
+    const a = access(res);
+    const child = await childFor(app, res, a, String(req.params.id));
+    if (!child) return;
+    if (!seesWholeSchool(a, child.schoolId)) return forbidden(res, "A child's pairing teacher is changed by the school's leaders.");
+    const parsed = repairBody.safeParse(req.body);
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const result = await repairChild(app.orgId, child._id, parsed.data.teacher, app.clock.now());
+    if (!result.ok) {
+      const why = { no_teacher: 'no active staff member with this wecom userid', other_school: "not a staff member of the child's school", full: `already pairs ${result.max} children (最多帮扶人数)` }[result.reason];
+      return void res.status(409).json({ error: result.reason, message: `teacher: ${why}` });
+    }
+    if (!result.unchanged) await auditAs(app, res, 'child.repair', { target: String(child._id), detail: { teacher: result.teacher.wecomUserId }, schoolIds: [child.schoolId] });
+    res.json({ teacher: result.teacher, unchanged: result.unchanged });
   });
   return r;
 }
