@@ -197,6 +197,7 @@ const MATRIX: Record<string, Row> = {
   },
   'POST /api/import/staff': { guard: 'principal', probe: importProbe('staff', STAFF) },
   'POST /api/import/roster': { guard: 'principal', probe: importProbe('roster', ROSTER) },
+  'GET /api/import/templates/:kind.xlsx': { guard: 'principal', probe: get('/api/import/templates/roster.xlsx', onlyFor(['token', 'county', 'principal'])) },
   'GET /api/import/jobs/:id': {
     guard: 'principal',
     // The job was started with the token: the county sees it, a principal does not (it is not theirs).

@@ -10,6 +10,7 @@ import { BACKGROUND_ROWS, jobView, startJob } from '../import/jobs';
 import { ImportOptions, ImportResult } from '../import/result';
 import { importRoster } from '../import/rosterImport';
 import { importStaff } from '../import/staffImport';
+import { importTemplate } from '../import/templates';
 import { readTable, TableError } from '../import/table';
 import { Lang, translate } from '../locales';
 import { visibleChildIds } from '../domain/access';
@@ -61,6 +62,15 @@ export function adminRoutes(app: AppContext): Router {
       res.json(importAnswer(result, lang));
     });
   }
+
+  r.get('/import/templates/:kind.xlsx', guard('principal'), async (req, res) => {
+    const kind = req.params.kind;
+    if (kind !== 'staff' && kind !== 'roster') return notFound(res, 'Templates: staff.xlsx or roster.xlsx.');
+    const name = kind === 'staff' ? '教职工导入模板.xlsx' : '花名册导入模板.xlsx';
+    res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .set('Content-Disposition', `attachment; filename="${kind}-template.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`)
+      .send(await importTemplate(kind));
+  });
 
   r.get('/import/jobs/:id', guard('principal'), async (req, res) => {
     const a = access(res);
