@@ -7,6 +7,8 @@ import { findMongo, MongoHandle } from '../src/models/mongoServer';
 /** Starts (or finds) one real MongoDB-compatible server for the whole run; workers read MONGODB_URI. */
 export default async function globalSetup(): Promise<void> {
   // The browser tests need Debian's Chromium: installed once by the project's own script (a no-op when there).
+  // The console's pages, built as `npm ci` and `npm start` do (a no-op when the build is up to date).
+  execFileSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'build-console.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
   // Where it cannot install (no apt-get), only the browser tests fail, saying why.
   try {
     execFileSync('bash', [path.join(__dirname, '..', '.ci', 'install-chromium.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });

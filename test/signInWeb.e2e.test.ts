@@ -53,7 +53,12 @@ describe('the sign-in link', () => {
     expect(cookie).not.toMatch(/Secure/);
     const home = await t.http.get('/admin/').set('Cookie', cookie.split(';')[0]);
     expect(home.status).toBe(200);
-    expect(home.text).toContain('李伟');
+    expect(home.text).toContain('<div id="app">');
+    expect((await t.http.get('/admin/session').set('Cookie', cookie.split(';')[0])).body.name).toBe('李伟');
+    // Without the cookie: the page that says how to sign in, not the console.
+    const anonymous = await t.http.get('/admin/');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.text).not.toContain('<div id="app">');
   });
 
   it('works once: the second opening is refused with a clear page and no cookie', async () => {

@@ -28,6 +28,7 @@ export const webZh = {
     expired: '这个登录链接已过期（有效期 10 分钟）。',
     unknown: '这个登录链接无效。',
     notSignedIn: '您还没有登录，或登录已超过 12 小时未使用而失效。',
+    notBuilt: '管理后台的网页还没有生成。请在服务器上运行 npm ci（或 npm run build:console）。',
     inactive: '您已不在教职工名单中，无法登录。请联系学校管理员。',
     wecom: '企业微信没有确认您的身份，或您不在教职工名单中。',
     again: '请在企业微信里给机器人发送“登录”，获取新的链接。',
@@ -37,13 +38,6 @@ export const webZh = {
     notConfigured: '本系统没有接入企业微信自建应用，不能用企业微信登录。请在企业微信里给机器人发送“登录”，用收到的链接登录。',
   },
   home: {
-    signedIn: '已登录：{{name}}',
-    scope: '您能看到：{{scope}}',
-    scopeCounty: '全县所有学校',
-    scopeSchools: '{{count}} 所学校的全部学生',
-    scopeClasses: '{{count}} 个班级',
-    scopePairs: '您结对帮扶的学生',
-    signOut: '退出登录',
     signedOut: '您已退出登录。',
   },
 };
@@ -56,6 +50,7 @@ export const webEn: typeof webZh = {
     expired: 'This sign-in link has expired (links are valid for 10 minutes).',
     unknown: 'This sign-in link is not valid.',
     notSignedIn: 'You are not signed in, or your session ended after 12 hours without use.',
+    notBuilt: 'The console\'s pages are not built yet. On the server, run npm ci (or npm run build:console).',
     inactive: 'You are no longer on the staff list. Ask your school\'s administrator.',
     wecom: 'WeCom did not confirm who you are, or you are not on the staff list.',
     again: 'Write "login" to the bot in WeCom to get a new link.',
@@ -65,13 +60,6 @@ export const webEn: typeof webZh = {
     notConfigured: 'This server is not connected to a WeCom self-built app, so it cannot sign you in with WeCom. Write "login" to the bot and open the link it sends.',
   },
   home: {
-    signedIn: 'Signed in: {{name}}',
-    scope: 'You can see: {{scope}}',
-    scopeCounty: 'every school of the county',
-    scopeSchools: 'every pupil of {{count}} school(s)',
-    scopeClasses: '{{count}} class(es)',
-    scopePairs: 'the pupils you are paired with',
-    signOut: 'Sign out',
     signedOut: 'You have signed out.',
   },
 };

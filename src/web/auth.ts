@@ -4,10 +4,10 @@
  * narrows what it answers with the caller's Access (domain/access.ts).
  */
 import crypto from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../appContext';
 import { Access, TOKEN_ACCESS, accessOf } from '../domain/access';
-import { sessionOf } from '../domain/signIn';
+import { LiveSession, sessionOf } from '../domain/signIn';
 
 export const SESSION_COOKIE = 'liushou_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -27,6 +27,14 @@ export function cookieOf(header: string | undefined, name: string): string | und
   return undefined;
 }
 
+/** The staff member behind the request's session cookie: their session and access, if both are live. */
+export async function signedInStaff(app: AppContext, req: Request): Promise<{ token: string; session: LiveSession; access: Access } | undefined> {
+  const token = cookieOf(req.get('cookie'), SESSION_COOKIE);
+  const session = token ? await sessionOf(app.orgId, token, app.clock.now()) : undefined;
+  const access = session ? await accessOf(app.orgId, session.wecomUserId) : undefined;
+  return token && session && access ? { token, session, access } : undefined;
+}
+
 export function authenticate(app: AppContext): RequestHandler {
   const token = app.config.ADMIN_TOKEN!;
   return async (req, res, next) => {
@@ -36,10 +44,9 @@ export function authenticate(app: AppContext): RequestHandler {
       res.locals.access = TOKEN_ACCESS;
       return next();
     }
-    const cookie = cookieOf(req.get('cookie'), SESSION_COOKIE);
-    const session = cookie ? await sessionOf(app.orgId, cookie, app.clock.now()) : undefined;
-    const access = session ? await accessOf(app.orgId, session.wecomUserId) : undefined;
-    if (!session || !access) return unauthorized(res);
+    const staff = await signedInStaff(app, req);
+    if (!staff) return unauthorized(res);
+    const { session, access } = staff;
     // A page elsewhere can make the browser send the cookie, not read the token: changes must carry it.
     if (!SAFE_METHODS.has(req.method) && !same(req.get('x-csrf-token') ?? '', session.csrf)) {
       res.status(403).json({ error: 'csrf', message: 'Send the X-CSRF-Token header given by GET /admin/session.' });

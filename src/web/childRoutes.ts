@@ -1,6 +1,7 @@
 /**
  * GET /api/children — the children in the caller's scope, with their record's fields, pairing teacher and which
- * family members are bound. Filters: `school` and `class` (names), `q` (part of the child's name); paging with
+ * family members are bound. Filters: `school` and `class` (names), `q` (part of the child's name), `leftBehind`,
+ * `livingWith`, `boarding`, `priority` (1/0), `unbound=1` (no parent or guardian bound), `openCase=1`; paging with
  * `offset` and `limit` (default 500, at most 5,000), the total in `X-Total-Count`. Active children only. No phone
  * numbers: a list is not the place for them.
  *
@@ -18,7 +19,7 @@ import { z } from 'zod';
 import type { AppContext } from '../appContext';
 import { Access, childFilter, seesWholeSchool, visibleChild } from '../domain/access';
 import { childChanges, repairChild, updateChildRecord } from '../domain/childRecord';
-import { Concern } from '../models/concern';
+import { Concern, OPEN_STATUSES } from '../models/concern';
 import { ContactEvent } from '../models/contactEvent';
 import { ProgressNote } from '../models/progressNote';
 import { prefersVoice } from '../models/familyMember';
@@ -37,6 +38,12 @@ const query = z.object({
   school: z.string().trim().min(1).max(128).optional(),
   class: z.string().trim().min(1).max(128).optional(),
   q: z.string().trim().min(1).max(64).optional(),
+  leftBehind: z.enum(['both', 'father', 'mother', 'single_parent']).optional(),
+  livingWith: z.enum(['grandparents', 'relatives', 'proxy', 'alone', 'father', 'mother']).optional(),
+  boarding: z.enum(['0', '1']).optional(),
+  priority: z.enum(['0', '1']).optional(),
+  unbound: z.literal('1').optional(),
+  openCase: z.literal('1').optional(),
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(5000).default(500),
 }).strict();
@@ -72,6 +79,13 @@ export function childRoutes(app: AppContext): Router {
     if (f.school) and.push({ schoolId: { $in: schools.filter((s) => s.name === f.school).map((s) => s._id) } });
     if (f.class) and.push({ classroomId: { $in: classes.filter((c) => c.name === f.class).map((c) => c._id) } });
     if (f.q) and.push({ name: { $regex: escapeRegex(f.q) } });
+    if (f.leftBehind) and.push({ leftBehind: f.leftBehind });
+    if (f.livingWith) and.push({ livingWith: f.livingWith });
+    if (f.boarding) and.push(f.boarding === '1' ? { boarding: true } : { boarding: { $ne: true } });
+    if (f.priority) and.push(f.priority === '1' ? { priority: true } : { priority: { $ne: true } });
+    // Both read once from their collection: the ids of children with a bound member, or with an open case.
+    if (f.unbound) and.push({ _id: { $nin: await FamilyMember.distinct('childId', { orgId, boundAddress: { $exists: true, $ne: null } }) } });
+    if (f.openCase) and.push({ _id: { $in: await Concern.distinct('childId', { orgId, status: { $in: OPEN_STATUSES } }) } });
     const filter = { $and: and };
     const [total, children] = await Promise.all([
       Child.countDocuments(filter),

@@ -4,17 +4,16 @@
  *   GET  /admin/login?code=…   spends a one-time link from chat (登录): sets the session cookie, redirects to /admin/
  *   GET  /admin/session        who is signed in, what they can see, and the CSRF token for changes (JSON)
  *   POST /admin/logout         ends the session (X-CSRF-Token header, or `csrf` form field)
- *   GET  /admin/               the landing page until the console is built on it
+ *   (GET /admin/, the console itself, is consoleRoutes.ts)
  *
  * Pages are plain HTML, in the browser's language (zh-CN unless it asks for English).
  */
 import express, { Request, Response, Router } from 'express';
 import type { AppContext } from '../appContext';
-import { Access, accessOf } from '../domain/access';
-import { closeSession, openSession, redeemLoginCode, SESSION_IDLE_HOURS, sessionOf } from '../domain/signIn';
+import { closeSession, openSession, redeemLoginCode, SESSION_IDLE_HOURS } from '../domain/signIn';
 import { audit } from '../models/auditLog';
 import { Lang, translate } from '../locales';
-import { cookieOf, SESSION_COOKIE } from './auth';
+import { SESSION_COOKIE, signedInStaff } from './auth';
 
 export function langOf(req: Request): Lang {
   if (req.query.lang === 'en' || req.query.lang === 'zh-CN') return req.query.lang;
@@ -48,17 +47,6 @@ export async function signInAndRedirect(app: AppContext, res: Response, wecomUse
   res.redirect(302, '/admin/');
 }
 
-function scopeWords(lang: Lang, a: Access): string {
-  const t = (k: string, p?: Record<string, number>) => translate(lang, 'text', `web.home.${k}`, p);
-  if (a.county) return t('scopeCounty');
-  const parts = [
-    ...(a.wholeSchools.length ? [t('scopeSchools', { count: a.wholeSchools.length })] : []),
-    ...(a.classes.length ? [t('scopeClasses', { count: a.classes.length })] : []),
-    t('scopePairs'),
-  ];
-  return parts.join(lang === 'en' ? ', ' : '、');
-}
-
 export function loginRoutes(app: AppContext): Router {
   const r = Router();
   // No caching anywhere on the way: these answers are one person's.
@@ -72,12 +60,7 @@ export function loginRoutes(app: AppContext): Router {
     await signInAndRedirect(app, res, result.wecomUserId, 'chat');
   });
 
-  const signedIn = async (req: Request) => {
-    const token = cookieOf(req.get('cookie'), SESSION_COOKIE);
-    const session = token ? await sessionOf(app.orgId, token, app.clock.now()) : undefined;
-    const access = session ? await accessOf(app.orgId, session.wecomUserId) : undefined;
-    return session && access && token ? { token, session, access } : undefined;
-  };
+  const signedIn = (req: Request) => signedInStaff(app, req);
 
   r.get('/session', async (req, res) => {
     const s = await signedIn(req);
@@ -102,15 +85,5 @@ export function loginRoutes(app: AppContext): Router {
     res.type('html').send(page(lang, `<p id="signed-out">${escape(translate(lang, 'text', 'web.home.signedOut'))}</p>`));
   });
 
-  r.get('/', async (req, res) => {
-    const lang = langOf(req);
-    const s = await signedIn(req);
-    if (!s) return refusedPage(res, lang, 'notSignedIn', 401);
-    const t = (k: string, p?: Record<string, string>) => escape(translate(lang, 'text', `web.home.${k}`, p));
-    res.type('html').send(page(lang, `<h1>${escape(translate(lang, 'text', 'web.title'))}</h1>`
-      + `<p id="who">${t('signedIn', { name: s.access.name ?? s.access.actor })}</p>`
-      + `<p id="scope">${t('scope', { scope: scopeWords(lang, s.access) })}</p>`
-      + `<form method="post" action="/admin/logout"><input type="hidden" name="csrf" value="${escape(s.session.csrf)}"><button>${t('signOut')}</button></form>`));
-  });
   return r;
 }

@@ -9,6 +9,7 @@ import { authenticate } from './auth';
 import { cadenceRoutes, contactRoutes } from './cadenceRoutes';
 import { childRoutes } from './childRoutes';
 import { concernRoutes } from './concernRoutes';
+import { consoleRoutes } from './consoleRoutes';
 import { errorHandler } from './errors';
 import { loginRoutes } from './loginRoutes';
 import { WECOM_LOGIN_PATH, wecomLoginRoutes } from './wecomLoginRoutes';
@@ -48,6 +49,7 @@ export function createHttpApp(app: AppContext, mountChannels?: (http: Express) =
   });
   http.use(WECOM_LOGIN_PATH, wecomLoginRoutes(app, wecomLogin));
   http.use('/admin', loginRoutes(app));
+  http.use('/admin', consoleRoutes(app));
   http.use('/api', authenticate(app));
   for (const [path, router] of [...extraApi, ...apiRouters(app)]) http.use(path, router);
   if (app.simulator) http.use('/sim', simRoutes(app));
