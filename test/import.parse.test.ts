@@ -402,7 +402,7 @@ describe('parseRoster', () => {
 describe('import error messages', () => {
   const allCodes = ['unreadable', 'missing_column', 'required', 'invalid_date', 'invalid_choice', 'invalid_phone', 'invalid_number', 'invalid_userid', 'duplicate_in_file',
     // Raised by the database side of the import (src/import/*Import.ts):
-    'unknown_teacher', 'teacher_other_school', 'address_taken',
+    'unknown_teacher', 'teacher_other_school', 'address_taken', 'school_out_of_scope',
     // Whole-file refusals (readTable, findHeader) and over-long cells:
     'binary', 'too_many_rows', 'duplicate_column', 'too_long'];
 
