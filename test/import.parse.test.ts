@@ -242,8 +242,8 @@ describe('parseStaff', () => {
       '5:wecom_userid:invalid_userid',
     ]);
     expect(result.errors[3].params).toEqual({
-      allowed: '教师/班主任/校长/德育主任/心理老师',
-      allowedEn: 'teacher/head_teacher/principal/moral_director/counselor',
+      allowed: '教师/班主任/校长/德育主任/心理老师/教育局',
+      allowedEn: 'teacher/head_teacher/principal/moral_director/counselor/county',
     });
     expect(result.errors[4].params).toEqual({ allowed: '是/否', allowedEn: 'yes/no' });
     expect(result.errors[5].params).toEqual({ min: 0, max: 20 });
@@ -268,6 +268,54 @@ describe('parseStaff', () => {
       { row: 3, field: 'wecom_userid', code: 'required' },
       { row: 4, field: 'wecom_userid', code: 'duplicate_in_file', params: { firstRow: 2 } },
     ]);
+  });
+
+  it('reads 教育局 (and 县教育局, 教体局, county) as county staff: no school, class or room kept, 最多帮扶人数 forced to 0', () => {
+    const rows = [
+      STAFF_ZH.split(','),
+      ['某某县教育局', '陈科长', 'chen', '13900000001', '教育局', '三(1)班', '是', '5', '县局群'],
+      ['', '林干事', 'lin', '', '县教育局', '', '', '', ''],
+      ['', '周干事', 'zhou', '', ' County ', '', '', '', ''],
+      ['', '吴干事', 'wu', '', '教体局', '', '', '', ''],
+    ];
+    const result = parseStaff(rows);
+    expect(result.errors).toEqual([]);
+    expect(result.rows.map((r) => r.data)).toEqual([
+      { school: '', name: '陈科长', wecomUserId: 'chen', phone: '13900000001', role: 'county', partyMember: true, maxChildren: 0 },
+      { school: '', name: '林干事', wecomUserId: 'lin', role: 'county', partyMember: false, maxChildren: 0 },
+      { school: '', name: '周干事', wecomUserId: 'zhou', role: 'county', partyMember: false, maxChildren: 0 },
+      { school: '', name: '吴干事', wecomUserId: 'wu', role: 'county', partyMember: false, maxChildren: 0 },
+    ]);
+  });
+
+  it('still needs 学校 for every other role, and names 教育局 among the allowed roles', () => {
+    const result = parseStaff([STAFF_ZH.split(','), ['', '王芳', 'wangf', '', '教师', '', '', '', ''], ['青山小学', '李明', 'lim', '', '局长', '', '', '', '']]);
+    expect(result.rows).toEqual([]);
+    expect(codes(result.errors)).toEqual(['2:school:required', '3:role:invalid_choice']);
+    expect(result.errors[1].params?.allowed).toContain('教育局');
+  });
+
+  it('takes one person in two schools as two rows; the same school twice, or two county rows, is a duplicate', () => {
+    const rows = [
+      ['学校', '姓名', '企业微信账号', '职务', '最多帮扶人数'],
+      ['青山小学', '王双', 'WangS', '校长', '0'], // 2: main post
+      ['绿水小学', '王双', 'wangs', '教师', '2'], // 3: a post in another school (account case does not matter)
+      ['青山小学', '王双', 'wangs', '教师', ''], // 4: 青山小学 again
+      ['', '王双', 'wangs', '教育局', ''], // 5: a county post
+      ['', '王双', 'wangs', '县教育局', ''], // 6: a second county row
+    ];
+    const result = parseStaff(rows);
+    expect(result.rows.map((r) => [r.row, r.data.school, r.data.role])).toEqual([[2, '青山小学', 'principal'], [3, '绿水小学', 'teacher'], [5, '', 'county']]);
+    expect(result.errors).toEqual([
+      { row: 4, field: 'wecom_userid', code: 'duplicate_in_file', params: { firstRow: 2 } },
+      { row: 6, field: 'wecom_userid', code: 'duplicate_in_file', params: { firstRow: 5 } },
+    ]);
+  });
+
+  it('refuses a second row of the same account under another name: two people, one account by mistake', () => {
+    const result = parseStaff([['学校', '姓名', '企业微信账号'], ['青山小学', '王芳', 'wangf'], ['绿水小学', '王芬', 'wangf'], ['白云小学', '王芳', 'wangf']]);
+    expect(result.rows.map((r) => r.row)).toEqual([2, 4]);
+    expect(result.errors).toEqual([{ row: 3, field: 'wecom_userid', code: 'same_userid_other_name', params: { firstRow: 2 } }]);
   });
 });
 
@@ -402,7 +450,9 @@ describe('parseRoster', () => {
 describe('import error messages', () => {
   const allCodes = ['unreadable', 'missing_column', 'required', 'invalid_date', 'invalid_choice', 'invalid_phone', 'invalid_number', 'invalid_userid', 'duplicate_in_file',
     // Raised by the database side of the import (src/import/*Import.ts):
-    'unknown_teacher', 'teacher_other_school', 'address_taken', 'school_out_of_scope',
+    'unknown_teacher', 'teacher_other_school', 'address_taken', 'school_out_of_scope', 'role_needs_county',
+    // A person's second row under another name (staffRows.ts):
+    'same_userid_other_name',
     // Whole-file refusals (readTable, findHeader) and over-long cells:
     'binary', 'too_many_rows', 'duplicate_column', 'too_long'];
 

@@ -12,7 +12,10 @@ import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
 import { findMessages, messagesByKeys } from '../bot/outboxHistory';
 import { defaultTeacherRoom, School } from '../models/school';
 import { maskPhones } from '../log';
-import { Staff, StaffDoc } from '../models/staff';
+import { holdsPostIn, Staff, StaffDoc } from '../models/staff';
+
+/** Who leads a school in a case: its principal and moral-education director(s). */
+const LEADER_ROLES = ['principal', 'moral_director'];
 
 export interface CaseView {
   concern: ConcernDoc;
@@ -34,7 +37,12 @@ export async function loadCase(orgId: string, concern: ConcernDoc): Promise<Case
     School.findOne({ orgId, _id: child.schoolId }).lean(),
     Classroom.findOne({ orgId, _id: child.classroomId }).lean(),
     concern.teacherId ? Staff.findOne({ orgId, _id: concern.teacherId }) : null,
-    Staff.find({ orgId, schoolId: child.schoolId, active: true, role: { $in: ['principal', 'moral_director'] } }),
+    // Their post there may be their main one or a further one (a person in two schools); the query's second branch
+    // may match a role held in another school, which holdsPostIn then leaves out.
+    Staff.find({ orgId, active: true, $or: [
+      { schoolId: child.schoolId, role: { $in: LEADER_ROLES } },
+      { 'posts.schoolId': child.schoolId, 'posts.role': { $in: LEADER_ROLES } },
+    ] }).then((xs) => xs.filter((x) => holdsPostIn(x, child.schoolId, LEADER_ROLES))),
     FamilyMember.find({ orgId, childId: child._id }),
   ]);
   const headTeacher = classroom?.headTeacherId ? await Staff.findOne({ orgId, _id: classroom.headTeacherId, active: true }) : null;

@@ -5,6 +5,7 @@
  */
 import type { BotContext, Middleware } from '../bot/context';
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
+import { holdsPostIn } from '../models/staff';
 import { findMessage } from '../bot/outboxHistory';
 import { CaseView, familyRecipients, loadCase, memberLabel, pushCase, recordStep } from '../domain/concernCase';
 
@@ -29,7 +30,8 @@ export const concernAnswer: Middleware = async (ctx, next) => {
 
   const concern = await Concern.findOne({ orgId: ctx.orgId, number });
   if (!concern) return ctx.reply('concern.notFound', { number });
-  if (String(concern.schoolId) !== String(ctx.person.staff.schoolId)) return ctx.reply('concern.notAllowed', { number });
+  // Their post in the school may be their main one or a further one; county staff (no school) may not answer.
+  if (!holdsPostIn(ctx.person.staff, concern.schoolId)) return ctx.reply('concern.notAllowed', { number });
   if (!OPEN_STATUSES.includes(concern.status as (typeof OPEN_STATUSES)[number])) return ctx.reply('concern.alreadyClosed', { number });
   if (!body) return ctx.reply('concern.howToAnswer', { number });
 

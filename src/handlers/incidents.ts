@@ -8,6 +8,7 @@ import { Child } from '../models/child';
 import { Concern } from '../models/concern';
 import { nextNumber } from '../models/counter';
 import { currentTeacherId } from '../models/pairing';
+import { staffSchoolIds } from '../models/staff';
 import { settingsOf } from './settings';
 import { classifyConcern } from './concernClassify';
 import { loadCase, pushCase, recordStep, tellFamily, tellLeadership } from '../domain/concernCase';
@@ -24,16 +25,19 @@ export const incidents: Middleware = async (ctx, next) => {
   if (!m) return next();
   const rest = m[2].trim();
   const staff = ctx.person.staff;
+  // The children of every school they hold a post in; county staff (no school) find none: a school reports.
+  const ids = staffSchoolIds(staff);
+  const schoolId = ids.length === 1 ? ids[0] : { $in: ids };
   const token = /^[^\s:：，,、]+/.exec(rest)![0];
   let name = token;
-  let candidates = await Child.find({ orgId: ctx.orgId, schoolId: staff.schoolId, name, status: 'active' });
+  let candidates = await Child.find({ orgId: ctx.orgId, schoolId, name, status: 'active' });
   if (candidates.length === 0) {
     // "紧急 王小明课间摔伤": the name ran into the words; the longest pupil name that starts them is meant.
-    const all = await Child.find({ orgId: ctx.orgId, schoolId: staff.schoolId, status: 'active' }, { name: 1 }).lean();
+    const all = await Child.find({ orgId: ctx.orgId, schoolId, status: 'active' }, { name: 1 }).lean();
     const longest = Math.max(0, ...all.filter((c) => token.startsWith(c.name)).map((c) => c.name.length));
     if (longest) {
       name = token.slice(0, longest);
-      candidates = await Child.find({ orgId: ctx.orgId, schoolId: staff.schoolId, name, status: 'active' });
+      candidates = await Child.find({ orgId: ctx.orgId, schoolId, name, status: 'active' });
     }
   }
   if (candidates.length === 0) return ctx.reply('concern.incidentNoChild', { name: token });

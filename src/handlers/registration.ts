@@ -79,7 +79,8 @@ async function alertPause(ctx: BotContext, pause: OrgPause): Promise<void> {
   const { BIND_ORG_WINDOW_MINUTES } = ctx.services.config;
   const until = formatLocalTime(pause.until, ctx.services.timeZone);
   ctx.services.log.warn({ orgId: ctx.orgId, failures: pause.failures, until: pause.until }, 'too many wrong binding codes across the org: binding by code paused for new addresses');
-  const principals = await Staff.find({ orgId: ctx.orgId, role: 'principal', active: true }).lean();
+  // A principal's post may be a further one (a person in two schools).
+  const principals = await Staff.find({ orgId: ctx.orgId, active: true, $or: [{ role: 'principal' }, { 'posts.role': 'principal' }] }).lean();
   for (const p of principals) {
     await notify(ctx.services, ctx.now, {
       to: p.wecomUserId, key: `bindPause:${pause.id}:${p.wecomUserId}`, kind: 'security_alert',

@@ -127,6 +127,14 @@ export const ROLE_CHOICES: ChoiceTable<StaffRole> = {
   principal: '校长',
   moral_director: '德育主任',
   counselor: '心理老师',
+  county: '教育局',
+};
+/** Other words a clerk writes for a role (matched like the Chinese word, after NFKC); not listed in error messages. */
+export const ROLE_ALIASES: Readonly<Record<string, StaffRole>> = {
+  县教育局: 'county',
+  区教育局: 'county',
+  教体局: 'county',
+  县教体局: 'county',
 };
 export const GENDER_CHOICES: ChoiceTable<'male' | 'female'> = { male: '男', female: '女' };
 export const LEFT_BEHIND_CHOICES: ChoiceTable<LeftBehind> = {
@@ -213,14 +221,15 @@ export class RowReader<K extends string> {
   }
 
   choice<V extends string>(key: K, table: ChoiceTable<V>): V | undefined;
-  choice<V extends string>(key: K, table: ChoiceTable<V>, fallback: V): V;
-  choice<V extends string>(key: K, table: ChoiceTable<V>, fallback?: V): V | undefined {
+  choice<V extends string>(key: K, table: ChoiceTable<V>, fallback: V, aliases?: Readonly<Record<string, V>>): V;
+  choice<V extends string>(key: K, table: ChoiceTable<V>, fallback?: V, aliases?: Readonly<Record<string, V>>): V | undefined {
     const raw = codeText(this.text(key));
     if (!raw) return fallback;
     const english = raw.toLowerCase().replace(/[\s-]+/g, '_');
     const entries = Object.entries(table) as [V, string][];
     const hit = entries.find(([value, zh]) => value === english || zh === raw);
     if (hit) return hit[0];
+    if (aliases && Object.hasOwn(aliases, raw)) return aliases[raw];
     this.fail(key, 'invalid_choice', {
       allowed: entries.map(([, zh]) => zh).join('/'),
       allowedEn: entries.map(([value]) => value).join('/'),

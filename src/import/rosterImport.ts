@@ -15,6 +15,7 @@ import { FamilyMember, FamilyRole } from '../models/familyMember';
 import { generateCode } from '../models/bindingCode';
 import { Pairing } from '../models/pairing';
 import { defaultTeacherRoom, School } from '../models/school';
+import { holdsPostIn } from '../models/staff';
 import { bulkWriteChunked, insertManyTolerant } from '../models/bulk';
 import { changedFields, ImportOptions, ImportResult, Proposal, Unpaired, withinSchools } from './result';
 import { parseRoster } from './rosterRows';
@@ -78,14 +79,15 @@ export async function importRoster(table: string[][], opts: ImportOptions & { ti
   return result;
 }
 
-/** The named teacher must be active staff of the row's school as it was before this import. */
+/** The named teacher must be active staff of the row's school (main post or a further one) as it was before this import. */
 function checkTeacher(row: number, data: RosterRow, state: RosterState): { staff?: StaffLite } | RowError {
   if (!data.teacherWecomUserId) return {};
   const staff = state.staffByUserid.get(data.teacherWecomUserId);
   if (!staff || staff.active === false) return { row, field: 'teacher_wecom_userid', code: 'unknown_teacher', params: { value: data.teacherWecomUserId } };
   // A school the file mentions for the first time cannot be the teacher's, and a rejected row must not leave a new
   // school (or class) behind.
-  if (String(staff.schoolId) !== String(state.schoolsBefore.get(data.school))) {
+  const schoolId = state.schoolsBefore.get(data.school);
+  if (!schoolId || !holdsPostIn(staff, schoolId)) {
     return { row, field: 'teacher_wecom_userid', code: 'teacher_other_school', params: { value: data.teacherWecomUserId } };
   }
   return { staff };

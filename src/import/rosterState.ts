@@ -9,12 +9,13 @@ import { Classroom } from '../models/classroom';
 import { FamilyMember } from '../models/familyMember';
 import { Pairing } from '../models/pairing';
 import { School } from '../models/school';
-import { Staff } from '../models/staff';
+import { postsOf, Staff, type StaffPost } from '../models/staff';
 import type { RosterRow } from './types';
 
 type Id = Types.ObjectId;
 
-export interface StaffLite { _id: Id; schoolId: Id; name: string; wecomUserId: string; role?: string | null; maxChildren?: number | null; active?: boolean | null }
+/** `schoolId` is absent for county staff; `posts` are their posts in further schools. */
+export interface StaffLite { _id: Id; schoolId?: Id | null; name: string; wecomUserId: string; role?: string | null; maxChildren?: number | null; active?: boolean | null; posts?: StaffPost[] | null }
 export type ChildLite = { _id: Id; identityKey: string; studentNo?: string | null } & Record<string, unknown>;
 export type MemberLite = { _id: Id; childId: Id; role: string; code: string } & Record<string, unknown>;
 export interface PairingLite { _id: Id; childId: Id; teacherId: Id; proposed?: boolean | null }
@@ -33,7 +34,10 @@ export class RosterState {
   /** `${schoolId}|${name}` → classroom id. */
   readonly classes = new Map<string, Id>();
   readonly staffByUserid = new Map<string, StaffLite>();
-  /** Proposable active staff per school id, ordered by WeCom account (the tie-break of proposals). */
+  /**
+   * Proposable active staff per school id, ordered by WeCom account (the tie-break of proposals): those with a
+   * teaching post in the school, main or further. Their room (最多帮扶人数) is one for all their schools.
+   */
   readonly proposable = new Map<string, StaffLite[]>();
   readonly childByKey = new Map<string, ChildLite>();
   /** `${schoolId}|${classroomId}|${name}|${birthDate}` → the numbered children with those. */
@@ -61,8 +65,9 @@ export class RosterState {
     const [classes, staff, children, pairings, orgMembers] = await Promise.all([
       Classroom.find({ orgId, schoolId: { $in: schoolIds } }, { _id: 1, schoolId: 1, name: 1 }).lean(),
       // A county file names thousands of teachers: then one scan of the org's staff beats a long $in.
-      Staff.find(teacherIds.length > BY_ID_MAX ? { orgId } : { orgId, $or: [{ wecomUserId: { $in: teacherIds } }, { schoolId: { $in: schoolIds } }] },
-        { _id: 1, schoolId: 1, name: 1, wecomUserId: 1, role: 1, maxChildren: 1, active: 1 }).lean<StaffLite[]>(),
+      Staff.find(teacherIds.length > BY_ID_MAX ? { orgId } : {
+        orgId, $or: [{ wecomUserId: { $in: teacherIds } }, { schoolId: { $in: schoolIds } }, { 'posts.schoolId': { $in: schoolIds } }],
+      }, { _id: 1, schoolId: 1, name: 1, wecomUserId: 1, role: 1, maxChildren: 1, active: 1, posts: 1 }).lean<StaffLite[]>(),
       Child.find({ orgId, schoolId: { $in: schoolIds } }, { history: 0 }).lean<ChildLite[]>(),
       Pairing.find({ orgId, until: { $exists: false } }, { _id: 1, childId: 1, teacherId: 1, proposed: 1 }).lean<PairingLite[]>(),
       orgWideMembers ? FamilyMember.find({ orgId }).lean<MemberLite[]>() : undefined,
@@ -70,10 +75,12 @@ export class RosterState {
     for (const c of classes) s.classes.set(`${c.schoolId}|${c.name}`, c._id);
     for (const st of [...staff].sort((a, b) => (a.wecomUserId < b.wecomUserId ? -1 : a.wecomUserId > b.wecomUserId ? 1 : 0))) {
       s.staffByUserid.set(st.wecomUserId, st);
-      if (st.active !== false && PROPOSABLE.has(st.role ?? 'teacher')) {
-        const list = s.proposable.get(String(st.schoolId)) ?? [];
-        list.push(st);
-        s.proposable.set(String(st.schoolId), list);
+      if (st.active === false) continue;
+      const teachesIn = new Set(postsOf(st).filter((p) => p.schoolId && PROPOSABLE.has(p.role ?? 'teacher')).map((p) => String(p.schoolId)));
+      for (const schoolId of teachesIn) {
+        const list = s.proposable.get(schoolId);
+        if (list) list.push(st);
+        else s.proposable.set(schoolId, [st]);
       }
     }
     for (const c of children) s.addChild(c);

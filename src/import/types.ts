@@ -1,4 +1,8 @@
 /** Shapes produced by the staff and roster parsers (no database here). */
+import type { StaffRole } from '../models/staff';
+
+/** The roles of the staff model, 'county' (教育局) included. */
+export type { StaffRole };
 
 /** `row` is the spreadsheet row number (header = 1); `field` the English column key. */
 export interface RowError {
@@ -18,9 +22,8 @@ export interface ParseResult<T> {
   errors: RowError[];
 }
 
-export type StaffRole = 'teacher' | 'head_teacher' | 'principal' | 'moral_director' | 'counselor';
-
 export interface StaffRow {
+  /** '' for county staff (教育局): they belong to no school, whatever the cell said. */
   school: string;
   name: string;
   wecomUserId: string;
@@ -28,6 +31,7 @@ export interface StaffRow {
   role: StaffRole;
   className?: string;
   partyMember: boolean;
+  /** Always 0 for county staff: they pair no child. */
   maxChildren: number;
   /** Only when the file names one: otherwise the school's own room stays. */
   teacherRoom?: string;
