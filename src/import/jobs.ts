@@ -63,10 +63,22 @@ const runningIds = new Set<string>();
  */
 export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: boolean, total: number, lang: Lang, run: Run, finish: (r: ImportResult) => Promise<void>, actor?: string): Promise<string> {
   const job = await ImportJob.create({ orgId, kind, dryRun, total, beatAt: new Date(), actor });
-  const beat = setInterval(() => { void ImportJob.updateOne({ _id: job._id }, { $set: { beatAt: new Date() } }).catch(() => undefined); }, BEAT_MS);
+  // One write at a time: on FerretDB a late progress or heartbeat write racing the final one can rewrite the whole
+  // document from an older copy, putting a finished job back to "running" (then judged dead). The final write
+  // waits for the chain.
+  let writes: Promise<unknown> = Promise.resolve();
+  const write = (set: Record<string, unknown>) => {
+    writes = writes.then(() => ImportJob.updateOne({ _id: job._id }, { $set: set })).catch(() => undefined);
+  };
+  const beat = setInterval(() => write({ beatAt: new Date() }), BEAT_MS);
   beat.unref();
   let last = 0;
   let lastTotal = total;
+  const settle = async (set: Record<string, unknown>) => {
+    clearInterval(beat);
+    await writes;
+    await ImportJob.updateOne({ _id: job._id }, { $set: set });
+  };
   const work = (async () => {
     try {
       const result = await run((done, of) => {
@@ -74,13 +86,12 @@ export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: 
         const now = Date.now();
         if (now - last < PROGRESS_EVERY_MS && done < of) return;
         last = now;
-        void ImportJob.updateOne({ _id: job._id }, { $set: { processed: done, total: of, beatAt: new Date() } }).catch(() => undefined);
+        write({ processed: done, total: of, beatAt: new Date() });
       });
       await finish(result);
-      const answer = importAnswer(result, lang);
-      await ImportJob.updateOne({ _id: job._id }, { $set: { status: 'done', processed: lastTotal, total: lastTotal, result: answer } });
+      await settle({ status: 'done', processed: lastTotal, total: lastTotal, result: importAnswer(result, lang) });
     } catch (err) {
-      await ImportJob.updateOne({ _id: job._id }, { $set: { status: 'failed', error: (err as Error).message } }).catch(() => undefined);
+      await settle({ status: 'failed', error: (err as Error).message }).catch(() => undefined);
     } finally {
       clearInterval(beat);
     }
