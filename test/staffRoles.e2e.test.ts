@@ -153,6 +153,16 @@ describe('职务 教育局: county staff belong to no school', () => {
     expect(await Concern.countDocuments({})).toBe(0);
   });
 
+  it("are told of a school's incident with the leadership (the rule: the education authority within 2 hours)", async () => {
+    const reply = (await t.say('zhang', '紧急 甲 课间摔伤')).join('\n');
+    expect(reply).toMatch(/#\d+/);
+    const concern = await Concern.findOne({}).lean();
+    const leaders = concern!.requiredNotices.filter((n) => n.role === 'county').map((n) => n.to).sort();
+    expect(leaders).toEqual(['chen', 'lin']);
+    for (const who of ['chen', 'lin']) expect((await t.inbox(who)).map((m) => m.text).join('\n')).toContain('甲');
+    await Concern.deleteMany({});
+  });
+
   it('a teacher who becomes 教育局 loses school and class; back again, they get them back', async () => {
     const asHead = STAFF.replace('阳光小学,张丽,zhang,教师,,3', '阳光小学,张丽,zhang,班主任,三年级1班,3');
     expect(await ok('staff', asHead)).toMatchObject({ created: 0, updated: 1, unchanged: 2 });
@@ -252,11 +262,12 @@ describe('one person in two schools: two rows with the same account, one record 
   it("the concern ladder's leaders are those who lead that school, by main post or further post", async () => {
     const org = await orgId();
     const hope = await loadCase(org, await caseAbout('希一', 9001));
-    expect(hope!.leaders.map((s) => s.wecomUserId).sort()).toEqual(['liuhe', 'zhao']);
+    // chen is county staff (教育局): among every school's leadership for the rule's 2-hour notice.
+    expect(hope!.leaders.map((s) => s.wecomUserId).sort()).toEqual(['chen', 'liuhe', 'zhao']);
     const sun = await loadCase(org, await caseAbout('阳一', 9002));
-    expect(sun!.leaders.map((s) => s.wecomUserId)).toEqual(['shuang']);
+    expect(sun!.leaders.map((s) => s.wecomUserId).sort()).toEqual(['chen', 'shuang']);
     const river = await loadCase(org, await caseAbout('河二', 9003));
-    expect(river!.leaders).toEqual([]);
+    expect(river!.leaders.map((s) => s.wecomUserId)).toEqual(['chen']);
   });
 
   it('staff answer a case of a school they hold a post in; county staff and other schools may not', async () => {

@@ -25,7 +25,7 @@ export interface CaseView {
   room: string;
   teacher?: StaffDoc;
   headTeacher?: StaffDoc;
-  /** Principal and moral-education director(s) of the school. */
+  /** Principal and moral-education director(s) of the school, and the county's staff (教育局). */
   leaders: StaffDoc[];
   family: FamilyMemberDoc[];
 }
@@ -42,7 +42,9 @@ export async function loadCase(orgId: string, concern: ConcernDoc): Promise<Case
     Staff.find({ orgId, active: true, $or: [
       { schoolId: child.schoolId, role: { $in: LEADER_ROLES } },
       { 'posts.schoolId': child.schoolId, 'posts.role': { $in: LEADER_ROLES } },
-    ] }).then((xs) => xs.filter((x) => holdsPostIn(x, child.schoolId, LEADER_ROLES))),
+    ] }).then((xs) => xs.filter((x) => holdsPostIn(x, child.schoolId, LEADER_ROLES)))
+      // The rule: "the school leadership / education authority within 2 hours" — county staff (教育局) too.
+      .then(async (xs) => [...xs, ...await Staff.find({ orgId, active: true, role: 'county' })]),
     FamilyMember.find({ orgId, childId: child._id }),
   ]);
   const headTeacher = classroom?.headTeacherId ? await Staff.findOne({ orgId, _id: classroom.headTeacherId, active: true }) : null;
@@ -140,7 +142,7 @@ export async function tellFamily(aud: Audience, now: Date, view: CaseView, roles
   return out;
 }
 
-/** Principal and moral-education director get a summary (the rule: within 2 hours). */
+/** Principal, moral-education director and county staff get a summary (the rule: within 2 hours). */
 export async function tellLeadership(aud: Audience, now: Date, view: CaseView, msgKey: string): Promise<{ required: RequiredNotice[]; fresh: RequiredNotice[] }> {
   const deadline = urgentNoticeDeadline(view.concern.openedAt, 'leadership');
   const required: RequiredNotice[] = [];
