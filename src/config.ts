@@ -32,6 +32,17 @@ const schema = z.object({
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   DELIVERY_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /**
+   * The 微信客服 link families open to reach the bot (https://work.weixin.qq.com/kfid/…): printed as a QR code on the
+   * contact cards. Unset: the cards say in words where to send the code.
+   */
+  WECOM_KF_LINK: z.string().url().regex(/^https:\/\/\S+$/, 'expected the https:// link of the 微信客服 account (微信客服 → the account → 客服链接)')
+    .max(500, 'at most 500 characters (it must fit a QR code)').optional(),
+  /**
+   * The Chinese font the printable cards (PDF) embed: a .ttf, .otf or .ttc with Chinese glyphs. Unset: Debian's
+   * fonts-noto-cjk (and a few other common places) are looked for.
+   */
+  CJK_FONT_PATH: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

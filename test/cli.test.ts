@@ -15,6 +15,7 @@ import { main } from '../src/cli/index';
 import { buildCardsWorkbook, CARD_INSTRUCTION, CARDS_SHEET } from '../src/import/cardsWorkbook';
 import type { ContactCard } from '../src/import/contactCards';
 import { withDatabase } from '../src/models/mongoServer';
+import { pdfPages, pdfText } from './helpers/pdf';
 
 const BASE_URI = process.env.MONGODB_URI!;
 const RUN = crypto.randomBytes(3).toString('hex');
@@ -142,6 +143,7 @@ describe('cli: usage', () => {
     [['import', 'roster', 'a.csv', '--bogus'], '未知选项：--bogus', 'Unknown option: --bogus'],
     [['cards', '--out'], '选项 -o, --out 用法不对', 'Option -o, --out is used wrongly'],
     [['cards', '--out', 'cards.pdf'], '.xlsx 结尾', 'must end in .xlsx'],
+    [['cards', '--pdf', '--out', 'cards.xlsx'], '.pdf 结尾', 'must end in .pdf'],
     [['import', 'roster', 'a.csv', 'b.csv'], '多余的参数：b.csv', 'Unexpected argument: b.csv'],
   ])('%j says what is wrong in the configured language', async (argv, zh, en) => {
     const r = await cli('usage', argv);
@@ -232,6 +234,27 @@ describe('cli: import and contact cards', () => {
     expect(texts.some((t) => t.includes(CARD_INSTRUCTION))).toBe(true);
     expect(texts.filter((t) => PHONE.test(t))).toEqual([]);
     expect(await withDb(db, (c) => c.db().collection('auditlogs').countDocuments({ action: 'read.contact-cards' }))).toBe(1);
+  });
+
+  it('cards --pdf writes the PDF: every child and code as text, the QR caption with WECOM_KF_LINK, no phone number', async () => {
+    const out = path.join(dir, '联系卡.pdf');
+    const r = await cli(db, ['cards', '--pdf', '--out', out], { env: { WECOM_KF_LINK: 'https://work.weixin.qq.com/kfid/kfc0123456789abcdef' } });
+    expect([r.code, r.err]).toEqual([0, expect.any(String)]); // stderr shown when it fails
+    expect(r.out).toContain('3 张联系卡（8 个绑定码）');
+    const pdf = fs.readFileSync(out);
+    expect(pdfPages(pdf)).toBe(1);
+    const text = pdfText(pdf);
+    for (const child of ['王小明', '王小华', '李小红']) expect(text).toContain(child);
+    for (const m of await withDb(db, (c) => c.db().collection('familymembers').find().toArray())) expect(text).toContain(m.code);
+    expect(text).toContain('扫码后发送绑定码');
+    expect(text).not.toMatch(PHONE);
+    expect(await withDb(db, (c) => c.db().collection('auditlogs').countDocuments({ action: 'read.contact-cards', 'detail.format': 'pdf' }))).toBe(1);
+
+    // No Chinese font: exit 2 saying what to install, and no file.
+    const noFont = await cli(db, ['cards', '--pdf', '--out', path.join(dir, 'z.pdf')], { env: { CJK_FONT_PATH: path.join(dir, 'none.ttc') } });
+    expect(noFont.code).toBe(2);
+    expect(noFont.err).toContain('fonts-noto-cjk');
+    expect(fs.existsSync(path.join(dir, 'z.pdf'))).toBe(false);
   });
 
   it('cards --school: only that school; an unknown school is exit 2; a school without children is exit 1', async () => {

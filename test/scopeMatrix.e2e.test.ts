@@ -13,6 +13,7 @@ import { Staff } from '../src/models/staff';
 import type { GuardHandler } from '../src/web/auth';
 import { apiRouters, createHttpApp } from '../src/web/server';
 import { WECOM_API_PATH, wecomRoutes } from '../src/web/wecomRoutes';
+import { binary, pdfText } from './helpers/pdf';
 import { ADMIN_TOKEN, startTestApp, TestApp } from './helpers/testApp';
 
 const STAFF = [
@@ -209,6 +210,23 @@ const MATRIX: Record<string, Row> = {
   'GET /api/contact-cards': {
     guard: 'staff',
     probe: get('/api/contact-cards', signedIn((res, c) => expect([c.who, sorted(res.body.map((x: { child: string }) => x.child))]).toEqual([c.who, names(c.who)]))),
+  },
+  'GET /api/contact-cards.pdf': {
+    guard: 'staff',
+    // Every caller with access sees at least one child: a PDF with exactly their children's cards (and codes).
+    probe: async (tt, c) => {
+      const res = await send(c, tt.http.get('/api/contact-cards.pdf').buffer(true).parse(binary));
+      const all = await tt.cards();
+      signedIn(() => {
+        expect([c.who, res.status, res.headers['content-type']]).toEqual([c.who, 200, 'application/pdf']);
+        const text = pdfText(res.body);
+        expect([c.who, ALL.filter((n) => text.includes(n)).sort()]).toEqual([c.who, names(c.who)]);
+        const codes = (sees: boolean) => all.filter((x) => names(c.who).includes(x.child) === sees).flatMap((x) => x.codes.map((m) => m.code));
+        expect([c.who, codes(true).filter((code) => !text.includes(code))]).toEqual([c.who, []]);
+        expect([c.who, codes(false).filter((code) => text.includes(code))]).toEqual([c.who, []]);
+        expect(text).not.toMatch(/1[3-9]\d{9}/);
+      })(res, c);
+    },
   },
   'POST /api/wecom/school-sync': {
     guard: 'county',

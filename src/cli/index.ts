@@ -10,7 +10,9 @@ import { databaseUri } from '../app';
 import { Config, ConfigError, loadConfig } from '../config';
 import { MAX_LISTED } from '../import/answer';
 import { buildCardsWorkbook } from '../import/cardsWorkbook';
+import { type CjkFont, loadCjkFont, NoCjkFontError } from '../import/cjkFont';
 import { contactCards, type ContactCard } from '../import/contactCards';
+import { renderContactCardsPdf } from '../import/contactCardsPdf';
 import { columnLabel } from '../import/columns';
 import { describeErrors } from '../import/errors';
 import type { ImportResult } from '../import/result';
@@ -220,19 +222,31 @@ export function summary(kind: 'staff' | 'roster', file: string, r: ImportResult,
 
 /** `lang` is DEFAULT_LANG (see cliLang), known before the rest of the configuration is checked. */
 async function cardsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv, lang: Lang): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: 'string', short: 'o' }, school: { type: 'string' } });
+  const { values, positionals } = parse(args, { out: { type: 'string', short: 'o' }, school: { type: 'string' }, pdf: { type: 'boolean' } });
   if (values.help) {
     io.stdout.write(usage(lang));
     return EXIT.ok;
   }
   if (positionals.length) throw new UsageError('unexpectedArguments', { args: positionals.join(' ') });
   if (!values.out) throw new UsageError('missingOut');
-  if (!/\.xlsx$/i.test(values.out)) throw new UsageError('outNotXlsx');
+  const pdf = values.pdf === true;
+  if (!(pdf ? /\.pdf$/i : /\.xlsx$/i).test(values.out)) throw new UsageError(pdf ? 'outNotPdf' : 'outNotXlsx');
   const school = values.school?.trim();
   const outPath = userPath(values.out, env);
 
   const config = loadConfig(env);
   const t = translator(lang, 'text');
+  // The font before the database: without one there is nothing to print (and nothing read).
+  let font: CjkFont | undefined;
+  if (pdf) {
+    try {
+      font = await loadCjkFont(config.CJK_FONT_PATH);
+    } catch (err) {
+      if (!(err instanceof NoCjkFontError)) throw err;
+      io.stderr.write(`${t('cli.cards.noFont', { detail: err.message })}\n`);
+      return EXIT.usage;
+    }
+  }
   const found = await withConnection(config, io, env, async (): Promise<{ cards: ContactCard[] } | { knownSchools: string[] }> => {
     let schoolId: string | undefined;
     if (school) {
@@ -242,7 +256,7 @@ async function cardsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv, l
     }
     const cards = await contactCards(config.ORG_ID, { schoolId });
     // Staff reading children's records: always audited, like GET /api/contact-cards.
-    if (cards.length) await audit(config.ORG_ID, new Date(), 'cli', 'read.contact-cards', undefined, { children: cards.length, school });
+    if (cards.length) await audit(config.ORG_ID, new Date(), 'cli', 'read.contact-cards', undefined, { children: cards.length, school, format: pdf ? 'pdf' : 'xlsx' });
     return { cards };
   });
 
@@ -256,7 +270,9 @@ async function cardsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv, l
     io.stderr.write(`${t('cli.cards.noChildren')}\n`);
     return EXIT.rowErrors;
   }
-  const buffer = Buffer.from(await buildCardsWorkbook(cards).xlsx.writeBuffer());
+  const buffer = font
+    ? await renderContactCardsPdf(cards, { font, kfLink: config.WECOM_KF_LINK })
+    : Buffer.from(await buildCardsWorkbook(cards).xlsx.writeBuffer());
   try {
     await fs.writeFile(outPath, buffer);
   } catch (err) {

@@ -4,13 +4,11 @@
  * Phone numbers are never printed — a ContactCard carries none, and nothing else is read here.
  */
 import * as ExcelJS from 'exceljs';
+import { CARD_NO_FAMILY, CARD_NOTE, CARD_ROLE_LABEL } from './cardText';
 import type { ContactCard } from './contactCards';
 
 export const CARDS_SHEET = '联系卡';
 export const CARD_INSTRUCTION = '用微信给学校的家校联系号发送：绑定 + 绑定码';
-const CARD_NOTE = '每人用自己那一行的绑定码，请勿转给他人。';
-
-const ROLE_LABEL = { father: '父亲', mother: '母亲', guardian: '监护人' } as const;
 
 /** A child has at most father, mother and guardian, so every card gets three member rows: all cards are the same height. */
 const MEMBER_ROWS = 3;
@@ -96,11 +94,11 @@ function drawCard(ws: ExcelJS.Worksheet, card: ContactCard, top: number, left: n
     const member = card.codes[m];
     const row = top + 3 + m;
     if (!member) {
-      if (m === 0) line(row, '（没有家长信息，请联系班主任）', { size: 10, color: GREY });
+      if (m === 0) line(row, CARD_NO_FAMILY, { size: 10, color: GREY });
       continue;
     }
     const role = ws.getCell(row, left);
-    role.value = ROLE_LABEL[member.for] ?? member.for;
+    role.value = CARD_ROLE_LABEL[member.for] ?? member.for;
     role.font = { size: 11 };
     role.alignment = { vertical: 'middle', indent: 1 };
     const name = ws.getCell(row, left + 1);

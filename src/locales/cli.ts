@@ -12,11 +12,13 @@ export const cliZh = {
   npm run cli -- import staff  文件.csv|文件.xlsx [--dry-run]   导入教职工名单
   npm run cli -- import roster 文件.csv|文件.xlsx [--dry-run]   导入学生花名册
   npm run cli -- cards --out 联系卡.xlsx [--school 学校名]       生成可打印的联系卡
+  npm run cli -- cards --pdf --out 联系卡.pdf [--school 学校名]  同上，生成 PDF
   npm run cli -- help                                           显示本说明
 
 选项：
   --dry-run        只检查，不写入数据库
-  --out 文件       联系卡文件（.xlsx），A4 打印后沿虚线剪开
+  --out 文件       联系卡文件（.xlsx，或加 --pdf 时 .pdf），A4 打印后沿虚线剪开
+  --pdf            生成 PDF：内嵌中文字体（CJK_FONT_PATH），设置了 WECOM_KF_LINK 时带微信客服二维码
   --school 学校名  只生成这所学校的联系卡
 
 表头可以用中文或英文列名（见 DESIGN.md §4）。先导入教职工，再导入花名册。
@@ -26,7 +28,7 @@ export const cliZh = {
 退出码：
   0  成功
   1  有的行有错误，已跳过；或没有可打印的联系卡
-  2  用法错误、设置错误、文件无法读取或写入
+  2  用法错误、设置错误（包括 --pdf 没有中文字体）、文件无法读取或写入
   3  数据库或其他故障
 `,
   usageError: {
@@ -37,8 +39,9 @@ export const cliZh = {
     expectedImportKind: '请写 import staff 或 import roster',
     missingFile: '缺少文件名',
     unexpectedArguments: '多余的参数：{{args}}',
-    missingOut: '缺少 --out 文件名（.xlsx）',
-    outNotXlsx: '--out 的文件名要以 .xlsx 结尾',
+    missingOut: '缺少 --out 文件名（.xlsx，或加 --pdf 时 .pdf）',
+    outNotXlsx: '--out 的文件名要以 .xlsx 结尾（要 PDF 请加 --pdf）',
+    outNotPdf: '加了 --pdf 时，--out 的文件名要以 .pdf 结尾',
   },
   configError: '{{detail}}\n每项设置的说明见 .env.example。',
   failure: '出错了：{{detail}}',
@@ -84,6 +87,7 @@ export const cliZh = {
     schoolSeparator: '、',
     noChildren: '没有可打印联系卡的学生：请先导入花名册。',
     written: '已生成 {{cards}} 张联系卡（{{codes}} 个绑定码）：{{file}}',
+    noFont: '无法生成 PDF：没有可用的中文字体。{{detail}}',
   },
 };
 
@@ -92,11 +96,13 @@ export const cliEn: Messages<typeof cliZh> = {
   npm run cli -- import staff  FILE.csv|FILE.xlsx [--dry-run]   import the staff list
   npm run cli -- import roster FILE.csv|FILE.xlsx [--dry-run]   import the roster
   npm run cli -- cards --out cards.xlsx [--school NAME]         write printable contact cards
+  npm run cli -- cards --pdf --out cards.pdf [--school NAME]    the same as a PDF
   npm run cli -- help                                           show this help
 
 Options:
   --dry-run        check only, write nothing
-  --out FILE       the cards file (.xlsx): print on A4, cut along the dashed lines
+  --out FILE       the cards file (.xlsx, or .pdf with --pdf): print on A4, cut along the dashed lines
+  --pdf            write a PDF: Chinese font embedded (CJK_FONT_PATH), the WeChat kf QR code when WECOM_KF_LINK is set
   --school NAME    only this school's cards
 
 Headers may be the Chinese or English column names (DESIGN.md §4). Import the staff before the roster.
@@ -106,7 +112,7 @@ The language of these messages is DEFAULT_LANG (zh-CN or en).
 Exit codes:
   0  done
   1  some rows had errors and were skipped; or no cards to print
-  2  usage or configuration error, file unreadable or unwritable
+  2  usage or configuration error (also: no Chinese font for --pdf), file unreadable or unwritable
   3  database or other failure
 `,
   usageError: {
@@ -117,8 +123,9 @@ Exit codes:
     expectedImportKind: 'Expected: import staff FILE or import roster FILE',
     missingFile: 'The file name is missing',
     unexpectedArguments: 'Unexpected argument: {{args}}',
-    missingOut: 'The --out FILE.xlsx is missing',
-    outNotXlsx: 'The --out file name must end in .xlsx',
+    missingOut: 'The --out FILE.xlsx (or FILE.pdf with --pdf) is missing',
+    outNotXlsx: 'The --out file name must end in .xlsx (for a PDF, add --pdf)',
+    outNotPdf: 'With --pdf, the --out file name must end in .pdf',
   },
   configError: '{{detail}}\nSee .env.example for every setting.',
   failure: 'Failed: {{detail}}',
@@ -164,5 +171,6 @@ Exit codes:
     schoolSeparator: ', ',
     noChildren: 'No children to print cards for: import the roster first.',
     written: 'Wrote {{cards}} contact cards ({{codes}} binding codes) to {{file}}',
+    noFont: 'Cannot write the PDF: no usable Chinese font. {{detail}}',
   },
 };

@@ -1,11 +1,15 @@
 /**
  * Admin API: roster and staff import (CSV or XLSX; the county, or a principal for their own school), import jobs
- * (their starter or the county), contact cards (the children in the caller's scope).
+ * (their starter or the county), contact cards (the children in the caller's scope) as JSON and as a printable PDF.
  */
 import express, { Router } from 'express';
+import { Types } from 'mongoose';
+import { z } from 'zod';
 import type { AppContext } from '../appContext';
 import { importAnswer } from '../import/answer';
+import { type CjkFont, loadCjkFont, NoCjkFontError } from '../import/cjkFont';
 import { contactCards } from '../import/contactCards';
+import { renderContactCardsPdf } from '../import/contactCardsPdf';
 import { BACKGROUND_ROWS, jobView, startJob } from '../import/jobs';
 import { ImportOptions, ImportResult } from '../import/result';
 import { importRoster } from '../import/rosterImport';
@@ -13,12 +17,23 @@ import { importStaff } from '../import/staffImport';
 import { importTemplate } from '../import/templates';
 import { readTable, TableError } from '../import/table';
 import { Lang, translate } from '../locales';
-import { visibleChildIds } from '../domain/access';
+import { childFilter, visibleChildIds } from '../domain/access';
+import { Child } from '../models/child';
+import { Classroom } from '../models/classroom';
 import { School } from '../models/school';
 import { auditAs } from './auditTrail';
 import { access, guard, notFound } from './auth';
+import { badRequest } from './errors';
 
 const MAX_UPLOAD = '20mb';
+/** 375 A4 pages, a few seconds of work: a county prints school by school (?school=). */
+export const MAX_PDF_CARDS = 3000;
+
+const cardsQuery = z.object({
+  school: z.string().trim().min(1).max(128).optional(),
+  class: z.string().trim().min(1).max(128).optional(),
+  childId: z.string().regex(/^[0-9a-f]{24}$/i, 'expected a childId from GET /api/children').optional(),
+}).strict();
 
 export function adminRoutes(app: AppContext): Router {
   const r = Router();
@@ -85,6 +100,42 @@ export function adminRoutes(app: AppContext): Router {
     // Staff reading children's records: always audited.
     await auditAs(app, res, 'read.contact-cards', { detail: { children: cards.length } });
     res.json(cards);
+  });
+
+  // The same cards, printable: A4, eight to a page, with cut lines; filters by school and class name, or one child.
+  r.get('/contact-cards.pdf', guard('staff'), async (req, res) => {
+    const parsed = cardsQuery.safeParse(req.query);
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const f = parsed.data;
+    let font: CjkFont;
+    try {
+      font = await loadCjkFont(app.config.CJK_FONT_PATH);
+    } catch (err) {
+      if (!(err instanceof NoCjkFontError)) throw err;
+      // Never a PDF whose Chinese would print as empty boxes: say what to install instead.
+      res.status(503).json({ error: 'no_cjk_font', message: err.message });
+      return;
+    }
+    const orgId = app.orgId;
+    const and: Array<Record<string, unknown>> = [await childFilter(orgId, access(res)), { status: 'active' }];
+    if (f.school) and.push({ schoolId: { $in: await School.distinct('_id', { orgId, name: f.school }) } });
+    if (f.class) and.push({ classroomId: { $in: await Classroom.distinct('_id', { orgId, name: f.class }) } });
+    if (f.childId) and.push({ _id: new Types.ObjectId(f.childId) });
+    const childIds = await Child.distinct('_id', { $and: and });
+    if (!childIds.length) return notFound(res, 'No contact cards: no active child in your scope matches school, class and childId.');
+    if (childIds.length > MAX_PDF_CARDS) {
+      res.status(400).json({ error: 'too_many_cards', message: `${childIds.length} cards are more than ${MAX_PDF_CARDS} in one PDF: print by school (?school=) or class (&class=).` });
+      return;
+    }
+    const cards = await contactCards(orgId, { childIds });
+    const pdf = await renderContactCardsPdf(cards, { font, kfLink: app.config.WECOM_KF_LINK });
+    // Staff reading children's records: always audited.
+    await auditAs(app, res, 'read.contact-cards', { detail: { format: 'pdf', children: cards.length, ...f } });
+    res.status(200)
+      .set('Content-Type', 'application/pdf')
+      .set('Content-Disposition', `inline; filename="contact-cards.pdf"; filename*=UTF-8''${encodeURIComponent('联系卡.pdf')}`)
+      .set('Cache-Control', 'no-store') // binding codes: not for a shared cache or the browser's disk
+      .send(pdf);
   });
   return r;
 }
