@@ -213,6 +213,8 @@ describe('GET /api/reports/summary', () => {
       ['阳光小学', '五年级1班', '五年级', null, 1],
     ]);
     const cls = b.classes.find((c: { class: string }) => c.class === '三年级1班');
+    // The console's drill-down goes from a school to its classes by id.
+    expect(cls.schoolId).toBe(school('阳光小学').schoolId);
     expect(cls.care).toMatchObject({ notes: { expected: 3, written: 2, missing: 1 }, letters: { reminded: 3 }, cases: { opened: 2 } });
 
     expect(b.teachers.map((x: { teacher: string; school: string; children: number; care: { notes: { written: number; missing: number }; calls: unknown; cases: { opened: number; onTime: number } } }) =>

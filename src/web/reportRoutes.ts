@@ -74,9 +74,9 @@ export function reportRoutes(app: AppContext): Router {
       month: report.month, timeZone: report.timeZone, at: report.at.toISOString(), grades: report.grades,
       totals: counts(report.totals),
       schools: report.schools.map((s) => ({ schoolId: s.schoolId, school: s.school, ...counts(s) })),
-      classes: report.classes.map((c) => ({ classId: c.classId, class: c.class, school: c.school, grade: c.grade, headTeacher: c.headTeacher, ...counts(c) })),
+      classes: report.classes.map((c) => ({ classId: c.classId, class: c.class, schoolId: c.schoolId, school: c.school, grade: c.grade, headTeacher: c.headTeacher, ...counts(c) })),
       teachers: report.teachers.map((x) => ({
-        teacherId: x.teacherId, teacher: x.teacher, wecomUserId: x.wecomUserId, school: x.school, children: x.children,
+        teacherId: x.teacherId, teacher: x.teacher, wecomUserId: x.wecomUserId, schoolId: x.schoolId, school: x.school, children: x.children,
         care: care(x.care),
       })),
     });
