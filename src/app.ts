@@ -104,7 +104,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   if (!defaultChannel) throw new Error('no channel: turn the simulator on or configure WeCom or Wechaty');
   const router = new Router(channels, defaultChannel, config.ORG_ID);
   const delivery = new DeliveryWorker({ channels, defaultChannel, router, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, claimMs: config.DELIVERY_CLAIM_SECONDS * 1000, concurrency: config.DELIVERY_CONCURRENCY });
-  const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services, deliver: () => delivery.deliverDue() });
+  const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services, deliver: () => delivery.deliverDue(), publicUrl: () => services.publicUrl });
   let up = false;
 
   const context: AppContext = {

@@ -21,6 +21,10 @@ const SAMPLE: Record<string, string | number> = {
   when: '明天', date: '10月18日', day: 18, festival: '中秋节', age: 10, children: '欧阳小明、王小华、李小红',
   category: '健康', status: '未确认', mention: '@张丽 ', reporter: '李伟', told: '王奶奶、王建国', leaders: 2, names: '刘芳',
   hours: 24, minutes: 30,
+  // The monthly 通报 (county report): a county's numbers.
+  scope: '阳光中心小学', schools: 20, total: 12345, complete: 12001, bound: 11876, notesDue: 12345, notesWritten: 12001, notesSent: 11990,
+  notesMissing: 344, callsDone: 34567, callsMissed: 1234, letters: 10987, contactsDone: 23456, overdue: 1200, cases: 123, casesAnswered: 120,
+  casesOnTime: 31, casesRuled: 34,
 };
 
 describe('locales', () => {

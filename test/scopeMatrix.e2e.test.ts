@@ -4,6 +4,7 @@
  * Each route of every /api router must have a guard() and a row in MATRIX below: a new route without a scope
  * decision fails the first test. Lists are compared with exactly the children each caller may see.
  */
+import * as ExcelJS from 'exceljs';
 import type { Router } from 'express';
 import request from 'supertest';
 import { openSession } from '../src/domain/signIn';
@@ -195,6 +196,32 @@ const MATRIX: Record<string, Row> = {
       if (c.who === 'principal') expect(actors).not.toContain('zhao');
       else expect(actors).toEqual(expect.arrayContaining(['zhao', 'li']));
     })),
+  },
+  'GET /api/reports/summary': {
+    guard: 'staff',
+    probe: get('/api/reports/summary', signedIn((res, c) => {
+      expect([c.who, res.status]).toEqual([c.who, 200]);
+      expect([c.who, res.body.totals.roster.children]).toEqual([c.who, names(c.who).length]);
+      expect([c.who, sorted(res.body.schools.map((s: { school: string }) => s.school))]).toEqual([c.who, SCHOOLS[c.who]]);
+    })),
+  },
+  'GET /api/reports/county.xlsx': {
+    guard: 'staff',
+    probe: async (tt, c) => {
+      const res = await send(c, tt.http.get('/api/reports/county.xlsx').buffer(true).parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (x: Buffer) => chunks.push(x));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      }));
+      if (noAccess(c)) return void expect([c.who, res.status]).toEqual([c.who, 401]);
+      expect([c.who, res.status]).toEqual([c.who, 200]);
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(res.body as unknown as Parameters<typeof wb.xlsx.load>[0]);
+      // 花名册: exactly the children the caller may see (column 4: 学生姓名); no phone number on any sheet.
+      const roster = (wb.getWorksheet('花名册')!.getSheetValues() as unknown[][]).slice(2).filter(Boolean).map((r) => String(r[4]));
+      expect([c.who, roster.sort()]).toEqual([c.who, names(c.who)]);
+      expect(JSON.stringify(wb.worksheets.map((ws) => ws.getSheetValues()))).not.toMatch(/1[3-9]\d{9}/);
+    },
   },
   'POST /api/import/staff': { guard: 'principal', probe: importProbe('staff', STAFF) },
   'POST /api/import/roster': { guard: 'principal', probe: importProbe('roster', ROSTER) },

@@ -33,13 +33,7 @@ export async function cadenceBoard(orgId: string, at: Date, tz: string, cadences
   if (only.teacherId) filter.teacherId = only.teacherId;
   if (only.childId) filter.childId = only.childId;
   else if (only.childIds) filter.childId = { $in: only.childIds };
-  const pairings = (await Pairing.find(filter).lean()).filter((p) => !p.until || p.until > at);
-  // One pairing per child: the latest that began (a re-pairing ends the old one, but be safe).
-  const byChild = new Map<string, typeof pairings[number]>();
-  for (const p of pairings) {
-    const prev = byChild.get(String(p.childId));
-    if (!prev || prev.from < p.from) byChild.set(String(p.childId), p);
-  }
+  const byChild = pairingsAt(await Pairing.find(filter).lean(), at);
   if (!byChild.size) return [];
   const ids = [...byChild.keys()].map((id) => new Types.ObjectId(id));
   const children = await Child.find({ orgId, _id: { $in: ids }, status: 'active' }, { name: 1, classroomId: 1, schoolId: 1 }).sort({ name: 1 }).lean();
@@ -48,19 +42,46 @@ export async function cadenceBoard(orgId: string, at: Date, tz: string, cadences
     orgId, childId: { $in: children.map((c) => c._id) }, kind: { $in: [...CADENCE_KINDS] },
     at: { $gte: lookbackStart(at, tz, cadences), $lte: at },
   }, { childId: 1, kind: 1, at: 1 }).lean();
+  return boardOf(at, tz, cadences, children, byChild, events);
+}
+
+export interface PairingLike { childId: unknown; teacherId: unknown; from: Date; until?: Date | null }
+
+/** The pairing of each child in effect at `at`, by child id: the latest that began (a re-pairing ends the old one, but be safe). */
+export function pairingsAt<P extends PairingLike>(pairings: P[], at: Date): Map<string, P> {
+  const byChild = new Map<string, P>();
+  for (const p of pairings) {
+    if (p.from > at || (p.until && p.until <= at)) continue;
+    const prev = byChild.get(String(p.childId));
+    if (!prev || prev.from < p.from) byChild.set(String(p.childId), p);
+  }
+  return byChild;
+}
+
+/**
+ * The board from records already read (for a caller that reads each collection once, like the county report):
+ * the children (active ones; in the order given) that have a pairing in `paired`, with their cadence statuses at
+ * `at` from `events` (other kinds and contacts after `at` are ignored).
+ */
+export function boardOf(at: Date, tz: string, cadences: CadenceSettings,
+  children: Array<{ _id: unknown; name: string; classroomId: unknown; schoolId: unknown; status?: string | null }>,
+  paired: Map<string, PairingLike>, events: Array<{ childId: unknown; kind: string; at: Date }>): ChildCadence[] {
+  const kinds: ReadonlySet<string> = new Set(CADENCE_KINDS);
   const contacts = new Map<string, Partial<Record<CadenceKind, Date[]>>>();
   for (const e of events) {
+    if (!kinds.has(e.kind) || e.at > at) continue;
     const m = contacts.get(String(e.childId)) ?? {};
     (m[e.kind as CadenceKind] ??= []).push(e.at);
     contacts.set(String(e.childId), m);
   }
-  return children.map((c) => {
-    const p = byChild.get(String(c._id))!;
-    return {
+  return children.flatMap((c) => {
+    const p = paired.get(String(c._id));
+    if (!p || (c.status && c.status !== 'active')) return [];
+    return [{
       childId: String(c._id), childName: c.name, classroomId: String(c.classroomId), schoolId: String(c.schoolId),
       teacherId: String(p.teacherId), pairedFrom: p.from,
       statuses: childStatuses(at, tz, cadences, p.from, contacts.get(String(c._id)) ?? {}),
-    };
+    }];
   });
 }
 

@@ -9,6 +9,7 @@ import { callsEn, callsZh } from './calls';
 import { notesEn, notesZh } from './notes';
 import { inboundEn, inboundZh } from './inbound';
 import { signInEn, signInZh, webEn, webZh } from './signIn';
+import { bulletinEn, bulletinZh, reportEn, reportZh } from './report';
 
 export type Lang = 'zh-CN' | 'en';
 export type Style = 'text' | 'voice';
@@ -16,13 +17,13 @@ export const LANGS: Lang[] = ['zh-CN', 'en'];
 
 /** Messages people receive through the bot: each has a `_voice` twin (test/locales.test.ts checks it). */
 export const botMessages = {
-  'zh-CN': { ...zhCN, notes: notesZh, calls: callsZh, cadences: cadencesZh, inbound: inboundZh, signIn: signInZh },
-  en: { ...en, notes: notesEn, calls: callsEn, cadences: cadencesEn, inbound: inboundEn, signIn: signInEn },
+  'zh-CN': { ...zhCN, notes: notesZh, calls: callsZh, cadences: cadencesZh, inbound: inboundZh, signIn: signInZh, bulletin: bulletinZh },
+  en: { ...en, notes: notesEn, calls: callsEn, cadences: cadencesEn, inbound: inboundEn, signIn: signInEn, bulletin: bulletinEn },
 };
 
 export const resources = {
-  'zh-CN': { translation: { ...botMessages['zh-CN'], importError: importErrorsZh, cli: cliZh, web: webZh } },
-  en: { translation: { ...botMessages.en, importError: importErrorsEn, cli: cliEn, web: webEn } },
+  'zh-CN': { translation: { ...botMessages['zh-CN'], importError: importErrorsZh, cli: cliZh, web: webZh, report: reportZh } },
+  en: { translation: { ...botMessages.en, importError: importErrorsEn, cli: cliEn, web: webEn, report: reportEn } },
 } as const;
 
 const i18n = i18next.createInstance();

@@ -1,5 +1,9 @@
 import { Schema, model, InferSchemaType, HydratedDocument } from 'mongoose';
 
+/** 留守类型 and 监护情况, as stored (the import reads the Chinese words of import/columns.ts into these). */
+export const LEFT_BEHIND = ['both', 'father', 'mother', 'single_parent'] as const;
+export const LIVING_WITH = ['grandparents', 'relatives', 'proxy', 'alone', 'father', 'mother'] as const;
+
 const historySchema = new Schema({ at: Date, source: String, changed: [String] }, { _id: false });
 const familyCallSchema = new Schema({ weekday: { type: Number, min: 0, max: 6 }, time: String }, { _id: false });
 
@@ -14,8 +18,8 @@ const childSchema = new Schema({
   gender: { type: String, enum: ['male', 'female'] },
   birthDate: { type: String, required: true },
   studentNo: String,
-  leftBehind: { type: String, enum: ['both', 'father', 'mother', 'single_parent'] },
-  livingWith: { type: String, enum: ['grandparents', 'relatives', 'proxy', 'alone', 'father', 'mother'] },
+  leftBehind: { type: String, enum: LEFT_BEHIND },
+  livingWith: { type: String, enum: LIVING_WITH },
   boarding: { type: Boolean, default: false },
   priority: { type: Boolean, default: false },
   status: { type: String, enum: ['active', 'returned', 'transferred', 'graduated'], default: 'active' },

@@ -4,6 +4,7 @@
  * before a child's birthday. Keys carry the month or the year, so each goes out once.
  */
 import type { T } from '../locales';
+import { parentLetterKey } from '../domain/letters';
 import { Child } from '../models/child';
 import { FamilyMember } from '../models/familyMember';
 import { Pairing } from '../models/pairing';
@@ -76,7 +77,7 @@ async function parentLetters(ctx: JobContext): Promise<void> {
     for (const [address, kids] of byAddress) {
       kids.sort((a, b) => a.localeCompare(b, 'zh-CN'));
       await ctx.notify({
-        to: address, key: `letterParent:${p}:${address}`, kind: 'letter.parent',
+        to: address, key: parentLetterKey(p, address), kind: 'letter.parent',
         render: (t) => t('calls.letter.parent', { children: names(t, kids) }),
       });
     }

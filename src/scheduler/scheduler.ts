@@ -25,6 +25,8 @@ export interface JobContext {
   settings: ScheduleSettings;
   audience: Audience;
   log: Logger;
+  /** Base of links to the console (PUBLIC_URL, or this server's own address); '' when the app did not give one. */
+  publicUrl: string;
   /** Pushes a notice (rendered for its recipient, quiet hours applied); false when its key was already used. */
   notify(notice: Notice): Promise<boolean>;
   /** Aborted when the bot stops: long loops end early (what is left is due again at the next start). */
@@ -57,6 +59,8 @@ export interface SchedulerOptions {
   deliver?: () => Promise<unknown>;
   /** Default QUEUE_HIGH_WATER. */
   queueHighWater?: number;
+  /** Base of links to the console, read at each run (the server learns its port only once it listens). */
+  publicUrl?: () => string;
 }
 
 /**
@@ -114,7 +118,7 @@ export class Scheduler {
     const run = (async () => {
       if (!(await acquireLease(`job:${this.opts.orgId}:${job.name}`, this.instanceId, now, TICK_LEASE_MS))) return false;
       const ctx: JobContext = {
-        orgId: this.opts.orgId, now, timeZone: audience.timeZone, settings, audience, log: this.opts.log,
+        orgId: this.opts.orgId, now, timeZone: audience.timeZone, settings, audience, log: this.opts.log, publicUrl: this.opts.publicUrl?.() ?? '',
         notify: (notice) => {
           if (this.abort.signal.aborted) return Promise.reject(new StoppingError());
           return notify(audience, now, notice);

@@ -14,6 +14,7 @@ import { errorHandler } from './errors';
 import { loginRoutes } from './loginRoutes';
 import { WECOM_LOGIN_PATH, wecomLoginRoutes } from './wecomLoginRoutes';
 import { noteRoutes } from './noteRoutes';
+import { reportRoutes } from './reportRoutes';
 import { schoolRoutes } from './schoolRoutes';
 import { settingsRoutes } from './settingsRoutes';
 import { simRoutes } from './simRoutes';
@@ -32,6 +33,7 @@ export function apiRouters(app: AppContext): Array<[string, Router]> {
     ['/api/cadences', cadenceRoutes(app)],
     ['/api/children', childRoutes(app)],
     ['/api/audit', auditRoutes(app)],
+    ['/api/reports', reportRoutes(app)],
     ['/api', adminRoutes(app)],
   ];
 }
