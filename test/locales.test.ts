@@ -54,3 +54,12 @@ describe('locales', () => {
     for (const lang of LANGS) for (const key of keys) expect(translate(lang, 'text', key, SAMPLE)).not.toBe(key);
   });
 });
+
+describe("the console's words", () => {
+  it('zh-CN and en have the same keys, and the import columns read as the files\' headers', async () => {
+    const { consoleEn, consoleZh } = await import('../console/src/locales');
+    expect(leaves(consoleEn as unknown as Tree).sort()).toEqual(leaves(consoleZh as unknown as Tree).sort());
+    const { ROSTER_COLUMNS, STAFF_COLUMNS } = await import('../src/import/columns');
+    for (const c of [...STAFF_COLUMNS, ...ROSTER_COLUMNS]) expect([c.key, (consoleZh.column as Record<string, string>)[c.key]]).toEqual([c.key, c.zh]);
+  });
+});

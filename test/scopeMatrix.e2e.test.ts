@@ -16,21 +16,10 @@ import { apiRouters, createHttpApp } from '../src/web/server';
 import { WECOM_API_PATH, wecomRoutes } from '../src/web/wecomRoutes';
 import { binary, pdfText } from './helpers/pdf';
 import { ADMIN_TOKEN, startTestApp, TestApp } from './helpers/testApp';
+import { TWO_SCHOOLS_ROSTER, TWO_SCHOOLS_STAFF } from './helpers/twoSchools';
 
-const STAFF = [
-  '学校,姓名,企业微信账号,电话,职务,班级,党员,最多帮扶人数,教师群',
-  '阳光小学,孙校长,sun,13900000001,校长,,是,0,',
-  '阳光小学,张丽,zhang,13900001111,班主任,三年级1班,是,3,',
-  '阳光小学,李伟,li,13900002222,教师,,否,3,',
-  '希望小学,赵强,zhao,13900004444,教师,,否,3,',
-].join('\n');
-const ROSTER = [
-  '学校,班级,学生姓名,性别,出生日期,学号,留守类型,监护情况,寄宿,重点帮扶,父亲姓名,父亲电话,父亲务工地,母亲姓名,母亲电话,母亲务工地,监护人姓名,监护人关系,监护人电话,监护人年龄,监护人文化程度,帮扶教师企业微信账号',
-  '阳光小学,三年级1班,王小明,男,2016-05-12,,双亲外出,祖辈,否,是,王建国,13800138001,广东东莞,刘芳,13800138002,浙江义乌,王奶奶,祖母,13800138003,68,不识字,zhang',
-  '阳光小学,三年级1班,李小红,女,2016-09-03,,父亲外出,母亲,是,否,李强,13800138011,江苏苏州,陈梅,13800138012,,,,,,,li',
-  '阳光小学,三年级2班,陈小军,男,2016-03-03,,双亲外出,祖辈,否,否,陈大,13800138021,广东深圳,,,,陈奶奶,祖母,13800138023,70,小学,li',
-  '希望小学,一年级1班,赵小花,女,2019-01-09,,双亲外出,祖辈,否,否,赵大,13800138031,福建厦门,,,,赵奶奶,祖母,13800138033,66,不识字,zhao',
-].join('\n');
+const STAFF = TWO_SCHOOLS_STAFF;
+const ROSTER = TWO_SCHOOLS_ROSTER;
 
 const ALL = ['王小明', '李小红', '陈小军', '赵小花'];
 type Who = 'token' | 'county' | 'principal' | 'head' | 'teacher' | 'otherTeacher' | 'parent' | 'stranger' | 'nobody';

@@ -2,26 +2,22 @@
  * Issue 10 in a real browser (Chromium): a staff member opens the link from chat, lands on the console signed in
  * (the cookie is the browser's), signs out with the button, and a used link shows a page that says so.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { issueLoginCode, loginUrl } from '../src/domain/signIn';
-import { launchBrowser } from './helpers/browser';
+import { launchBrowser, listenForBrowser } from './helpers/browser';
 import { startWithSchool, TestApp } from './helpers/testApp';
 
 let t: TestApp;
 let browser: Browser;
-let server: Server;
+let closeServer: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   [t, browser] = await Promise.all([startWithSchool(), launchBrowser()]);
-  server = await new Promise<Server>((resolve) => { const s = t.app.http.listen(0, '127.0.0.1', () => resolve(s)); });
-  // As the app does when it listens on a free port: links name the port it got.
-  t.app.context.services.publicUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  closeServer = await listenForBrowser(t.app);
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await closeServer?.();
   await t?.stop();
 });
 

@@ -20,6 +20,7 @@ void i18next.init({
   resources: { 'zh-CN': { translation: consoleZh }, en: { translation: consoleEn } },
 });
 
+export const has = (key: string): boolean => i18next.exists(key);
 export const t = (key: string, params?: Record<string, unknown>): string => i18next.t(key, params) as string;
 
 export function switchLang(to: Lang): void {

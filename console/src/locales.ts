@@ -55,6 +55,8 @@ export const consoleZh = {
     edit: '修改', rhythm: '全县节奏设置', quietHours: '免打扰时段', schedule: '节奏（JSON）', badJson: '节奏设置不是有效的 JSON',
   },
   weekday: { 0: '周日', 1: '周一', 2: '周二', 3: '周三', 4: '周四', 5: '周五', 6: '周六' },
+  /** Import error columns: the headers of the staff list and the roster (src/import/columns.ts). */
+  column: { school: '学校', name: '姓名', wecom_userid: '企业微信账号', phone: '电话', role: '职务', class: '班级', party_member: '党员', max_children: '最多帮扶人数', teacher_room: '教师群', child_name: '学生姓名', gender: '性别', birth_date: '出生日期', student_no: '学号', left_behind: '留守类型', living_with: '监护情况', boarding: '寄宿', priority: '重点帮扶', father_name: '父亲姓名', father_phone: '父亲电话', father_work_city: '父亲务工地', mother_name: '母亲姓名', mother_phone: '母亲电话', mother_work_city: '母亲务工地', guardian_name: '监护人姓名', guardian_relation: '监护人关系', guardian_phone: '监护人电话', guardian_age: '监护人年龄', guardian_literacy: '监护人文化程度', teacher_wecom_userid: '帮扶教师企业微信账号', file: '文件' },
   audit: { actor: '操作人', action: '操作', target: '对象', detail: '详情', more: '更多' },
 };
 
@@ -114,5 +116,6 @@ export const consoleEn: typeof consoleZh = {
     edit: 'Edit', rhythm: 'County rhythm', quietHours: 'Quiet hours', schedule: 'Rhythm (JSON)', badJson: 'The rhythm is not valid JSON',
   },
   weekday: { 0: 'Sun', 1: 'Mon', 2: 'Tue', 3: 'Wed', 4: 'Thu', 5: 'Fri', 6: 'Sat' },
+  column: { school: 'school', name: 'name', wecom_userid: 'wecom_userid', phone: 'phone', role: 'role', class: 'class', party_member: 'party_member', max_children: 'max_children', teacher_room: 'teacher_room', child_name: 'child_name', gender: 'gender', birth_date: 'birth_date', student_no: 'student_no', left_behind: 'left_behind', living_with: 'living_with', boarding: 'boarding', priority: 'priority', father_name: 'father_name', father_phone: 'father_phone', father_work_city: 'father_work_city', mother_name: 'mother_name', mother_phone: 'mother_phone', mother_work_city: 'mother_work_city', guardian_name: 'guardian_name', guardian_relation: 'guardian_relation', guardian_phone: 'guardian_phone', guardian_age: 'guardian_age', guardian_literacy: 'guardian_literacy', teacher_wecom_userid: 'teacher_wecom_userid', file: 'file' },
   audit: { actor: 'Who', action: 'What', target: 'Record', detail: 'Detail', more: 'More' },
 };
