@@ -48,7 +48,8 @@ it('re-pairs within the load rules: same school, room left; the old pairing ends
   await Staff.updateOne({ wecomUserId: 'zhang' }, { $set: { maxChildren: 3 } });
   const ok = await put('李小红', 'zhang');
   expect(ok.status).toBe(200);
-  expect(ok.body).toEqual({ teacher: { name: '张丽', wecomUserId: 'zhang' }, unchanged: false });
+  // 李伟 is not a party member: no warning.
+  expect(ok.body).toEqual({ teacher: { name: '张丽', wecomUserId: 'zhang' }, unchanged: false, warnings: [] });
   const current = await Pairing.find({ childId: idOf['李小红'], until: { $exists: false } }).lean();
   expect(current).toHaveLength(1);
   expect((await t.http.get(`/api/children/${idOf['李小红']}`).set(token)).body.teacher.name).toBe('张丽');
@@ -67,4 +68,20 @@ it("the child's page lists its notes, contacts and cases", async () => {
   expect(page.contacts).toEqual([expect.objectContaining({ kind: 'talk', teacher: '张丽', note: '聊了学校的事' })]);
   expect(page.cases).toEqual([expect.objectContaining({ category: 'health', status: 'open' })]);
   expect(page.family.find((m: { role: string }) => m.role === 'mother').bound).toBe(true);
+});
+
+it('says when a re-pairing leaves a party member with fewer than two children (the schools\' rule)', async () => {
+  // 张丽 (party member) pairs 王小明, 王小华 and now 李小红; moving two of them to 李伟 leaves her one.
+  const put = (child: string, teacher: string) => t.http.put(`/api/children/${idOf[child]}/teacher`).set(token).send({ teacher });
+  expect((await put('王小明', 'li')).body.warnings).toEqual([]);
+  expect((await put('王小华', 'li')).body.warnings).toEqual([{ code: 'party_member_below_two', teacher: '张丽', pairs: 1 }]);
+});
+
+it('lists the children without a note this month, and those with a teacher\'s contact overdue', async () => {
+  const names = async (q: string) => ((await t.http.get(`/api/children?${q}`).set(token)).body as Array<{ child: string }>).map((c) => c.child).sort();
+  // 王小华's note was written above; the other two have none yet.
+  expect(await names('noNote=1')).toEqual(['李小红', '王小明'].sort());
+  // Paired today: nothing can be overdue yet.
+  expect(await names('overdue=1')).toEqual([]);
+  expect((await t.http.get('/api/children?noNote=yes').set(token)).status).toBe(400);
 });

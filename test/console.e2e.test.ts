@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, listenForBrowser } from './helpers/browser';
 import { pdfText } from './helpers/pdf';
+import { ADMIN_TOKEN } from './helpers/testApp';
 import { startTestApp, TestApp } from './helpers/testApp';
 import { ROSTER_HEADER, TWO_SCHOOLS_ROSTER, TWO_SCHOOLS_STAFF } from './helpers/twoSchools';
 
@@ -147,5 +148,46 @@ describe('as the teacher of 希望小学', () => {
     expect(chen).toEqual([]);
     expect(await page.textContent('#units-table, #children-table')).not.toContain('阳光小学');
     await page.context().close();
+  });
+});
+
+describe('as county staff (教育局)', () => {
+  it("edit the concern keywords: a school's word 逃课 is saved into the rhythm settings", async () => {
+    // A 教育局 row of the staff list (no school of their own); the rest of the list is left as it is.
+    const res = await t.importCsv('staff', `${STAFF.split('\n')[0]}\n,钱科长,qian,,教育局,,,0,`);
+    expect(res.body.errors).toEqual([]);
+    const page = await signIn('qian');
+    expect(await page.textContent('#scope')).toContain('全县');
+    await page.click('.nav >> text=设置');
+    await page.click('#keywords .el-select:has([data-list="study"]), #keywords [data-list="study"]');
+    await page.keyboard.type('逃课');
+    await page.keyboard.press('Enter');
+    await page.click('#save-keywords');
+    await page.waitForSelector('.el-message--success');
+    const settings = await t.http.get('/api/settings').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(settings.body.schedule.concerns.keywords.study).toContain('逃课');
+    // The other lists are kept as they were.
+    expect(settings.body.schedule.concerns.urgentKeywords).toContain('溺水');
+    await shot(page, 'settings');
+    await page.context().close();
+  });
+});
+
+describe('on a phone in WeCom', () => {
+  it('the dashboard fits a 390-pixel screen', async () => {
+    const reply = (await t.say('sun', '登录')).join('\n');
+    const url = /https?:\/\/\S+\/admin\/login\?code=[\w-]+/.exec(reply)![0];
+    const ctx = await browser.newContext({
+      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
+      userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 wxwork/4.1.0 MicroMessenger/7.0.1',
+    });
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await page.waitForSelector('#dashboard [data-chart="units"] svg');
+    // Nothing wider than the screen but the tables, which scroll in their own box.
+    const width = await page.evaluate('document.documentElement.scrollWidth') as number;
+    expect(width).toBeLessThanOrEqual(390);
+    await shot(page, 'phone');
+    await ctx.close();
   });
 });

@@ -47,9 +47,9 @@ describe('a staff member writes 登录', () => {
     expect(session).toMatch(/;\s*SameSite=Lax/i);
 
     // The cookie is a real session: the console knows who it is.
-    const home = await t.http.get('/admin/').set('Cookie', session!.split(';')[0]);
+    const home = await t.http.get('/admin/session').set('Cookie', session!.split(';')[0]);
     expect(home.status).toBe(200);
-    expect(home.text).toContain('张丽');
+    expect(home.body.name).toBe('张丽');
 
     const again = await open(code);
     expect(again.status).toBe(410);

@@ -162,7 +162,9 @@ describe('the way to WeCom', () => {
     // The state is spent: its cookie is cleared.
     expect(browser.cookie('liushou_wecom_state')).toBeUndefined();
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('张丽');
+    // The console's page; who it is for, from the session it reads.
+    expect(await res.text()).toContain('<div id="app">');
+    expect((await t.http.get('/admin/session').set('Cookie', session!.split(';')[0])).body.name).toBe('张丽');
 
     // WeCom was asked whose code it was, with the app's token.
     const asked = fake.succeeded('auth/getuserinfo').slice(before);

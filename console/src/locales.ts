@@ -7,7 +7,7 @@ export const consoleZh = {
     scopeClasses: '{{count}} 个班级', scopePairs: '您结对帮扶的学生', signOut: '退出登录',
   },
   nav: { dashboard: '概览', children: '学生', import: '导入', cards: '联系卡', cases: '个案', reports: '报表', settings: '设置', audit: '日志' },
-  f: { school: '学校', class: '班级', q: '学生姓名', leftBehind: '留守类型', livingWith: '监护情况', unbound: '家长未绑定', openCase: '有未结个案', priority: '重点帮扶' },
+  f: { school: '学校', class: '班级', q: '学生姓名', leftBehind: '留守类型', livingWith: '监护情况', unbound: '家长未绑定', openCase: '有未结个案', priority: '重点帮扶', noNote: '本月无成长记录', overdue: '教师联系逾期' },
   children: { total: '共 {{count}} 名学生' },
   col: {
     child: '学生', school: '学校', class: '班级', leftBehind: '留守类型', livingWith: '监护情况', teacher: '帮扶教师', bound: '绑定',
@@ -29,6 +29,7 @@ export const consoleZh = {
   child: {
     record: '学生档案', edit: '修改档案', repair: '更换帮扶教师', family: '家庭成员', notes: '成长记录', noNotes: '还没有成长记录',
     contacts: '联系记录', cases: '个案', teacherUserid: '新帮扶教师的企业微信账号',
+    partyBelowTwo: '提醒：{{teacher}}是党员，现在只帮扶 {{pairs}} 名学生（学校要求党员至少帮扶 2 名）。',
   },
   import: {
     staff: '教职工名单', roster: '学生花名册', hint: '上传 Excel（.xlsx）或 CSV 文件。先“检查”看会导入什么，再“导入”。', template: '下载模板',
@@ -46,12 +47,14 @@ export const consoleZh = {
     open: '未结', all: '全部', raised: '{{role}}提出', dir: { family: '家长', staff: '老师', system: '系统' }, voice: '（语音）',
     step: '上报（{{step}}）：{{to}}', notice: '通知 {{who}}，时限 {{deadline}}：{{status}}',
     noticeStatus: { sent: '已送达', pending: '待发送', new: '待发送', sending: '发送中', failed: '发送失败', missing: '未发出', unreachable: '联系不上' },
-    acknowledged: '老师已确认', resolved: '已结案 {{text}}', urgent: '紧急', late: '超时', deadline: '确认时限',
+    acknowledged: '老师已确认', resolved: '已结案 {{text}}', urgent: '紧急', late: '超时', lateOnly: '只看超时', deadline: '确认时限',
   },
   cards: { print: '打印联系卡', hint: '联系卡上有每位家长的绑定码，不印电话号码。打印后发给家长。', codes: '绑定码' },
   reports: { hint: '县级报表：花名册、统计、关爱落实三张表，只含您能看到的学生。', download: '下载报表（Excel）' },
   settings: {
     schools: '学校设置', showTeacherPhone: '家长可见教师电话', showFamilyPhone: '教师可见家长电话', teacherRoom: '教师群', familyCall: '亲情电话默认时间',
+    keywords: '个案关键词', keywordsHint: '家长的话里出现这些词，就按对应类别登记个案；出现“紧急”里的词，按紧急情况处理（30 分钟内通知监护人）。输入新词后按回车添加。',
+    list: { urgent: '紧急', safety: '安全', health: '健康', mood: '情绪', study: '学习', family: '家庭' },
     edit: '修改', rhythm: '全县节奏设置', quietHours: '免打扰时段', schedule: '节奏（JSON）', badJson: '节奏设置不是有效的 JSON',
   },
   weekday: { 0: '周日', 1: '周一', 2: '周二', 3: '周三', 4: '周四', 5: '周五', 6: '周六' },
@@ -68,7 +71,7 @@ export const consoleEn: typeof consoleZh = {
     scopeClasses: '{{count}} class(es)', scopePairs: 'the pupils you are paired with', signOut: 'Sign out',
   },
   nav: { dashboard: 'Dashboard', children: 'Children', import: 'Import', cards: 'Contact cards', cases: 'Cases', reports: 'Reports', settings: 'Settings', audit: 'Audit log' },
-  f: { school: 'School', class: 'Class', q: 'Child\'s name', leftBehind: 'Left-behind type', livingWith: 'Living with', unbound: 'No parent bound', openCase: 'Open case', priority: 'Priority' },
+  f: { school: 'School', class: 'Class', q: 'Child\'s name', leftBehind: 'Left-behind type', livingWith: 'Living with', unbound: 'No parent bound', openCase: 'Open case', priority: 'Priority', noNote: 'No note this month', overdue: 'Contact overdue' },
   children: { total: '{{count}} children' },
   col: {
     child: 'Child', school: 'School', class: 'Class', leftBehind: 'Left-behind', livingWith: 'Living with', teacher: 'Teacher', bound: 'Bound',
@@ -90,6 +93,7 @@ export const consoleEn: typeof consoleZh = {
   child: {
     record: 'Record', edit: 'Edit record', repair: 'Change teacher', family: 'Family', notes: 'Progress notes', noNotes: 'No progress note yet',
     contacts: 'Contacts', cases: 'Cases', teacherUserid: 'WeCom account of the new teacher',
+    partyBelowTwo: 'Note: {{teacher}} is a party member and now pairs {{pairs}} child(ren); the schools\' rule asks for at least 2.',
   },
   import: {
     staff: 'Staff list', roster: 'Roster', hint: 'Upload an Excel (.xlsx) or CSV file. "Check" shows what would be imported; then "Import".', template: 'Download the template',
@@ -107,12 +111,14 @@ export const consoleEn: typeof consoleZh = {
     open: 'Open', all: 'All', raised: 'raised by the {{role}}', dir: { family: 'Family', staff: 'Teacher', system: 'System' }, voice: '(voice)',
     step: 'escalated ({{step}}): {{to}}', notice: 'notice to {{who}}, due {{deadline}}: {{status}}',
     noticeStatus: { sent: 'delivered', pending: 'waiting', new: 'waiting', sending: 'sending', failed: 'failed', missing: 'not sent', unreachable: 'unreachable' },
-    acknowledged: 'acknowledged by the teacher', resolved: 'closed {{text}}', urgent: 'urgent', late: 'late', deadline: 'Acknowledge by',
+    acknowledged: 'acknowledged by the teacher', resolved: 'closed {{text}}', urgent: 'urgent', late: 'late', lateOnly: 'Late only', deadline: 'Acknowledge by',
   },
   cards: { print: 'Print contact cards', hint: 'Each card has every parent\'s binding code and no phone number. Print them and hand them to the families.', codes: 'Binding codes' },
   reports: { hint: 'The county report: roster, statistics and care sheets, with only the children you can see.', download: 'Download the report (Excel)' },
   settings: {
     schools: 'Schools', showTeacherPhone: 'Families see the teacher\'s phone', showFamilyPhone: 'Staff see families\' phones', teacherRoom: 'Teachers\' room', familyCall: 'Default family call',
+    keywords: 'Concern keywords', keywordsHint: 'A family\'s words with one of these open a case of that category; a word of "urgent" makes it urgent (the guardian is told within 30 minutes). Type a new word and press Enter.',
+    list: { urgent: 'urgent', safety: 'safety', health: 'health', mood: 'mood', study: 'study', family: 'family' },
     edit: 'Edit', rhythm: 'County rhythm', quietHours: 'Quiet hours', schedule: 'Rhythm (JSON)', badJson: 'The rhythm is not valid JSON',
   },
   weekday: { 0: 'Sun', 1: 'Mon', 2: 'Tue', 3: 'Wed', 4: 'Thu', 5: 'Fri', 6: 'Sat' },

@@ -43,8 +43,11 @@ export async function updateChildRecord(orgId: string, childId: Types.ObjectId, 
   return changed;
 }
 
+/** The schools' rule: a party member pairs at least two children. A re-pairing that leaves one with fewer says so. */
+export interface RepairWarning { code: 'party_member_below_two'; teacher: string; pairs: number }
+
 export type RepairResult =
-  | { ok: true; teacher: { name: string; wecomUserId: string }; unchanged: boolean }
+  | { ok: true; teacher: { name: string; wecomUserId: string }; unchanged: boolean; warnings: RepairWarning[] }
   | { ok: false; reason: 'no_teacher' | 'other_school' | 'full'; max?: number };
 
 /** Makes `wecomUserId` the child's pairing teacher: ends the current pairing and starts a new one. */
@@ -58,12 +61,17 @@ export async function repairChild(orgId: string, childId: Types.ObjectId, wecomU
   if (!schools.includes(String(child.schoolId))) return { ok: false, reason: 'other_school' };
   const current = await Pairing.find({ orgId, childId, until: { $exists: false } }).lean();
   const who = { name: teacher.name, wecomUserId: teacher.wecomUserId };
-  if (current.some((p) => String(p.teacherId) === String(teacher._id))) return { ok: true, teacher: who, unchanged: true };
+  if (current.some((p) => String(p.teacherId) === String(teacher._id))) return { ok: true, teacher: who, unchanged: true, warnings: [] };
   const load = await Pairing.countDocuments({ orgId, teacherId: teacher._id, until: { $exists: false } });
   const max = teacher.maxChildren ?? 3;
   if (load >= max) return { ok: false, reason: 'full', max };
   // New pairing first: a crash between the two writes leaves two current pairings (readers take the latest), never none.
   await Pairing.create({ orgId, childId, teacherId: teacher._id, from: now, proposed: false });
   if (current.length) await Pairing.updateMany({ _id: { $in: current.map((p) => p._id) } }, { $set: { until: now } });
-  return { ok: true, teacher: who, unchanged: false };
+  const warnings: RepairWarning[] = [];
+  for (const former of await Staff.find({ orgId, _id: { $in: current.map((p) => p.teacherId) }, isPartyMember: true, active: true }).lean()) {
+    const pairs = await Pairing.countDocuments({ orgId, teacherId: former._id, until: { $exists: false } });
+    if (pairs < 2) warnings.push({ code: 'party_member_below_two', teacher: former.name, pairs });
+  }
+  return { ok: true, teacher: who, unchanged: false, warnings };
 }

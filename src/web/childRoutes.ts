@@ -1,7 +1,8 @@
 /**
  * GET /api/children — the children in the caller's scope, with their record's fields, pairing teacher and which
  * family members are bound. Filters: `school` and `class` (names), `q` (part of the child's name), `leftBehind`,
- * `livingWith`, `boarding`, `priority` (1/0), `unbound=1` (no parent or guardian bound), `openCase=1`; paging with
+ * `livingWith`, `boarding`, `priority` (1/0), `unbound=1` (no parent or guardian bound), `openCase=1`, `noNote=1`
+ * (paired, and no note written for this month yet), `overdue=1` (a teacher's contact (五个一) overdue); paging with
  * `offset` and `limit` (default 500, at most 5,000), the total in `X-Total-Count`. Active children only. No phone
  * numbers: a list is not the place for them.
  *
@@ -11,14 +12,18 @@
  *
  * PATCH /api/children/:id — change the record's fields (gender, studentNo, leftBehind, livingWith, boarding,
  * priority, status): a school's leaders, the class's head teacher, the county. PUT /api/children/:id/teacher
- * {"teacher": wecom userid} — re-pair within the load rules: a school's leaders and the county. Both audited.
+ * {"teacher": wecom userid} — re-pair within the load rules: a school's leaders and the county; `warnings` names a
+ * party member left with fewer than two children (the schools' rule). Both audited.
  */
 import express, { Response, Router } from 'express';
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
 import { Access, childFilter, seesWholeSchool, visibleChild } from '../domain/access';
+import { cadenceBoard } from '../domain/cadenceBoard';
 import { childChanges, repairChild, updateChildRecord } from '../domain/childRecord';
+import { loadOrgSettings } from '../domain/settings';
+import { periodOf } from '../localTime';
 import { Concern, OPEN_STATUSES } from '../models/concern';
 import { ContactEvent } from '../models/contactEvent';
 import { ProgressNote } from '../models/progressNote';
@@ -44,6 +49,8 @@ const query = z.object({
   priority: z.enum(['0', '1']).optional(),
   unbound: z.literal('1').optional(),
   openCase: z.literal('1').optional(),
+  noNote: z.literal('1').optional(),
+  overdue: z.literal('1').optional(),
   offset: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(5000).default(500),
 }).strict();
@@ -86,6 +93,16 @@ export function childRoutes(app: AppContext): Router {
     // Both read once from their collection: the ids of children with a bound member, or with an open case.
     if (f.unbound) and.push({ _id: { $nin: await FamilyMember.distinct('childId', { orgId, boundAddress: { $exists: true, $ne: null } }) } });
     if (f.openCase) and.push({ _id: { $in: await Concern.distinct('childId', { orgId, status: { $in: OPEN_STATUSES } }) } });
+    if (f.noNote || f.overdue) {
+      const now = app.clock.now();
+      const { timeZone, schedule } = await loadOrgSettings(orgId, app.services.timeZone);
+      const board = await cadenceBoard(orgId, now, timeZone, schedule.cadences);
+      if (f.noNote) {
+        const written = new Set((await ProgressNote.distinct('childId', { orgId, period: periodOf(now, timeZone), status: { $in: ['submitted', 'sent'] } })).map(String));
+        and.push({ _id: { $in: board.filter((b) => !written.has(b.childId)).map((b) => new Types.ObjectId(b.childId)) } });
+      }
+      if (f.overdue) and.push({ _id: { $in: board.filter((b) => b.statuses.some((s) => s.status === 'overdue')).map((b) => new Types.ObjectId(b.childId)) } });
+    }
     const filter = { $and: and };
     const [total, children] = await Promise.all([
       Child.countDocuments(filter),
@@ -194,7 +211,7 @@ export function childRoutes(app: AppContext): Router {
       return void res.status(409).json({ error: result.reason, message: `teacher: ${why}` });
     }
     if (!result.unchanged) await auditAs(app, res, 'child.repair', { target: String(child._id), detail: { teacher: result.teacher.wecomUserId }, schoolIds: [child.schoolId] });
-    res.json({ teacher: result.teacher, unchanged: result.unchanged });
+    res.json({ teacher: result.teacher, unchanged: result.unchanged, warnings: result.warnings });
   });
   return r;
 }
