@@ -5,12 +5,20 @@
 #   docker run -p 3000:3000 -e MONGODB_URI=mongodb://… -e ADMIN_TOKEN=… -v liushou-data:/data liushou-family-bot
 FROM node:20-slim
 
+# A CJK font: the printable contact cards (GET /api/contact-cards.pdf) embed it, so Chinese is real text.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
-# Dependencies first, so that a code change does not reinstall them.
+# Dependencies first, so that a code change does not reinstall them (scripts later: `prepare` builds the console,
+# whose sources are not copied yet).
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY src ./src
+# The web console, built once into dist/console (the image runs tsx directly, not `npm start`'s prestart).
+COPY console ./console
+COPY scripts ./scripts
+RUN node scripts/build-console.mjs --force
 
 # In a container the bot must listen on every interface. No simulator: /sim lets anyone speak as anyone, so an image
 # without a WeCom or Wechaty channel configured refuses to start (SIMULATOR=1 to try the image out). The rest of the

@@ -15,6 +15,12 @@ function newest(p) {
   return Math.max(st.mtimeMs, ...fs.readdirSync(p).map((n) => newest(path.join(p, n))));
 }
 
+// An install without the console's sources (a package of the server only) has nothing to build.
+if (!fs.existsSync(path.join(root, 'console', 'vite.config.mjs'))) {
+  console.error('build-console: no console/ sources here; nothing to build');
+  process.exit(0);
+}
+
 const force = process.argv.includes('--force');
 const stale = force || !fs.existsSync(built) || Math.max(...sources.map(newest)) > fs.statSync(built).mtimeMs;
 if (!stale) process.exit(0);
