@@ -63,8 +63,11 @@ describe('recordings for voice style (espeak)', () => {
       expect(r.audio).toBeUndefined();
     }
     const switched = await t.sayFull('wang-dad', '语音模式');
-    expect(switched.map((r) => r.text).join()).toContain('语音模式');
-    for (const r of switched) await fetchAudio(r);
+    expect(switched.length).toBeGreaterThan(0);
+    for (const r of switched) {
+      expect(r.style).toBe('voice'); // the confirmation comes in her new style already
+      await fetchAudio(r);
+    }
     const after = await t.sayFull('wang-dad', '老师是谁');
     expect(after.length).toBeGreaterThan(0);
     for (const r of after) {
