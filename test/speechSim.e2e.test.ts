@@ -16,6 +16,8 @@ describe('recordings for voice style (espeak)', () => {
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'speech-sim-'));
     t = await startWithSchool({ SPEECH_PROVIDER: 'espeak', DATA_DIR: dataDir });
+    // A weekday morning in Shanghai: pushes are not held for quiet hours.
+    await t.setClock('2026-12-01T02:00:00Z');
   });
   afterAll(async () => {
     await t?.stop();
@@ -52,6 +54,20 @@ describe('recordings for voice style (espeak)', () => {
     expect(inbox.length).toBe(replies.length + next.length);
     for (const m of inbox) expect(m.audio).toEqual(expect.objectContaining({ url: expect.any(String), seconds: expect.any(Number) }));
     expect(inbox.map((m) => m.audio!.url)).toEqual([...replies, ...next].map((r) => r.audio!.url));
+  });
+
+  it('a push to her carries one too: the teacher\'s answer to her concern (the teacher and the room get text)', async () => {
+    const before = (await t.inbox('wang-grandma')).length;
+    const raised = await t.sayFull('wang-grandma', '孩子咳嗽两天了');
+    for (const r of raised) await fetchAudio(r);
+    const n = /编号(\d+)|#(\d+)/.exec(raised.map((r) => r.text).join())!;
+    expect(n).not.toBeNull();
+    const answer = await t.sayFull('zhang', `#${n[1] ?? n[2]} 明天带他去卫生院看看`);
+    for (const r of answer) expect(r.audio).toBeUndefined();
+    for (const m of await t.inbox('teachers')) expect(m.audio).toBeUndefined();
+    const pushed = (await t.inbox('wang-grandma')).slice(before + raised.length);
+    expect(pushed.map((m) => m.text).join()).toContain('卫生院');
+    for (const m of pushed) await fetchAudio(m);
   });
 
   it('a parent in text style gets none, until they write 语音模式', async () => {
