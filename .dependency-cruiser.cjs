@@ -34,8 +34,10 @@ module.exports = {
       '^src/models/', '^src/(bot|domain|handlers|scheduler|web|import|cli|app\\.ts|index\\.ts|demo\\.ts)'),
     never('locales-at-the-bottom', 'Strings import no behaviour.',
       '^src/locales/', '^src/(bot|domain|handlers|scheduler|web|import|cli|models)/'),
+    never('speech-stays-below', 'src/speech turns text into recordings; it never decides what to say or to whom: no bot, domain, handlers, jobs, web, import or models.',
+      '^src/speech/', '^src/(bot|domain|handlers|scheduler|web|import|cli|models|locales)/|^src/(app|appContext|index|demo)\\.ts'),
     never('web-only-from-the-top', 'Routes are mounted by src/app.ts; nothing below imports them.',
-      '^src/(bot|models|domain|scheduler|handlers|import|locales)/', '^src/web/'),
+      '^src/(bot|models|domain|scheduler|handlers|import|locales|speech)/', '^src/web/'),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -24,6 +24,7 @@ import type { SchoolSyncReport } from './bot/wecom/schoolSync';
 import type { WeComLogin } from './bot/wecom/oauth';
 import { WECOM_API_PATH, wecomRoutes } from './web/wecomRoutes';
 import { createHttpApp } from './web/server';
+import { createSpeech, type Speech } from './speech';
 import { allJobs } from './scheduler/jobs';
 import { Scheduler } from './scheduler/scheduler';
 
@@ -55,6 +56,8 @@ export interface StartOptions {
    * speak as anyone and move the clock.
    */
   simulator?: boolean;
+  /** Recordings for voice-style messages; default: the provider SPEECH_PROVIDER names (src/speech). */
+  speech?: Speech;
 }
 
 export interface ChannelPlugin {
@@ -103,14 +106,15 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const defaultChannel = opts.defaultChannel ?? simulator?.name ?? [...channels.keys()][0];
   if (!defaultChannel) throw new Error('no channel: turn the simulator on or configure WeCom or Wechaty');
   const router = new Router(channels, defaultChannel, config.ORG_ID);
-  const delivery = new DeliveryWorker({ channels, defaultChannel, router, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, claimMs: config.DELIVERY_CLAIM_SECONDS * 1000, concurrency: config.DELIVERY_CONCURRENCY });
+  const speech = opts.speech ?? createSpeech(config, log);
+  const delivery = new DeliveryWorker({ channels, defaultChannel, router, speech, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, claimMs: config.DELIVERY_CLAIM_SECONDS * 1000, concurrency: config.DELIVERY_CONCURRENCY });
   const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services, deliver: () => delivery.deliverDue(), publicUrl: () => services.publicUrl });
   let up = false;
 
   const context: AppContext = {
     config, log, orgId: config.ORG_ID, clock,
     simulator: simulator ? { channel: simulator, clock: manualClock } : undefined,
-    bot, delivery, services, deliversInBackground: !!opts.autoDeliver,
+    bot, delivery, speech, services, deliversInBackground: !!opts.autoDeliver,
     runScheduled: async () => { await scheduler.runDue(clock.now()); },
     ready: () => up,
   };

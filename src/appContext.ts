@@ -6,6 +6,7 @@ import type { SimulatorChannel } from './bot/simulatorChannel';
 import type { Clock, ManualClock } from './clock';
 import type { Config } from './config';
 import type { Logger } from './log';
+import type { Speech } from './speech';
 
 export interface AppContext {
   config: Config;
@@ -18,6 +19,8 @@ export interface AppContext {
   /** What handlers see of the org (name, language, time zone, quiet hours); updated when settings change. */
   services: Services;
   delivery: DeliveryWorker;
+  /** Recordings of voice-style messages (provider `none`: none). */
+  speech: Speech;
   /** The worker sends what is due on its own, and each message's replies as soon as it is handled. */
   deliversInBackground: boolean;
   /** Runs all scheduled work due at the clock's now. */

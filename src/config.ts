@@ -43,7 +43,21 @@ const schema = z.object({
    * fonts-noto-cjk (and a few other common places) are looked for.
    */
   CJK_FONT_PATH: z.string().min(1).optional(),
+  /** Recordings of voice-style messages: auto = espeak when espeak-ng and sox are installed, else none. */
+  SPEECH_PROVIDER: z.enum(['auto', 'espeak', 'tencent', 'none']).default('auto'),
+  /** Pace of the recordings, 1 = the provider's normal; a little slower suits older listeners. */
+  SPEECH_SPEED: z.coerce.number().min(0.5, 'at least 0.5').max(2, 'at most 2').default(0.9),
+  TENCENTCLOUD_SECRET_ID: z.string().min(1).optional(),
+  TENCENTCLOUD_SECRET_KEY: z.string().min(1).optional(),
+  TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+(-[a-z]+)+$/, 'a region such as ap-guangzhou').default('ap-guangzhou'),
+  SPEECH_TENCENT_VOICE_TYPE: z.coerce.number().int().min(0).default(101001),
+  SPEECH_TENCENT_ENDPOINT: z.string().regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d+)?\/?$/, 'a host (tts.tencentcloudapi.com) or http(s)://host:port').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((c, ctx) => {
+  if (c.SPEECH_PROVIDER !== 'tencent') return;
+  for (const name of ['TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY'] as const) {
+    if (!c[name]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: 'required with SPEECH_PROVIDER=tencent' });
+  }
 });
 
 export type Config = z.infer<typeof schema> & { adminTokenGenerated: boolean };

@@ -28,6 +28,11 @@ export interface OutboundMessage {
   style: Style;
   /** A voice message to forward (e.g. a grandmother's recording); `text` is its caption/fallback. */
   voice?: { mediaId: string };
+  /**
+   * A recording of `text` (AMR-NB, ≤ 60 s) for someone in voice style, made by delivery (src/speech). A channel
+   * that cannot send audio yet sends the text alone; `hash` names the file in the speech cache.
+   */
+  audio?: { file: string; seconds: number; hash: string };
   /** Addresses to @-mention in a room. */
   mentions?: string[];
 }

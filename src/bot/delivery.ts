@@ -26,7 +26,8 @@ import { Outbox, OutboxArchive, OutboxDoc } from '../models/outbox';
 import { retire } from './outboxArchive';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import { Channel, PermanentSendError, RetryableSendError, SendResult } from './channel';
+import type { Speech } from '../speech';
+import { Channel, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from './channel';
 import { canFallBack, type Known, type Router } from './router';
 
 export interface DeliveryOptions {
@@ -41,6 +42,8 @@ export interface DeliveryOptions {
   claimMs?: number;
   /** Addresses served in parallel. */
   concurrency?: number;
+  /** Recordings for voice-style messages (none: text only). */
+  speech?: Pick<Speech, 'recording'>;
 }
 
 const BASE_BACKOFF_MS = 2_000;
@@ -262,9 +265,10 @@ export class DeliveryWorker {
     // Routes that refused this message as closed (kf window, quota, unknown parent): the next route gets it.
     const tried: string[] = [];
     const refusals: string[] = [];
+    const audio = await this.audioFor(doc);
     for (;;) {
       tried.push(name);
-      const res = await this.tryChannel(doc, name).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      const res = await this.tryChannel(doc, name, audio).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
       if (!(res instanceof Error)) {
         await this.retire(doc, {
           status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1, claimedBy: this.workerId,
@@ -284,14 +288,31 @@ export class DeliveryWorker {
     }
   }
 
-  private async tryChannel(doc: Candidate, name: string): Promise<SendResult> {
+  private async tryChannel(doc: Candidate, name: string, audio: OutboundMessage['audio']): Promise<SendResult> {
     const channel = this.opts.channels.get(name);
     if (!channel) throw new PermanentSendError(`no channel "${name}" is running`);
     return channel.send({
       key: doc.key, to: doc.to, room: doc.room ?? undefined, text: doc.text, style: doc.style as 'text' | 'voice',
       voice: doc.voiceMediaId ? { mediaId: doc.voiceMediaId } : undefined,
+      ...(audio ? { audio } : {}),
       mentions: doc.mentions?.length ? doc.mentions : undefined,
     });
+  }
+
+  /**
+   * A recording of a voice-style message to a person (rooms are text): made here, at sending, so every kind of
+   * message (replies, notices, notes, a teacher's answer, emergencies) gets one from one place, and a retry finds it
+   * in the speech cache. A synthesis failure never holds the message back: the text goes alone, the failure is logged.
+   */
+  private async audioFor(doc: Candidate): Promise<OutboundMessage['audio']> {
+    if (doc.style !== 'voice' || doc.room || !this.opts.speech) return undefined;
+    try {
+      const rec = await this.opts.speech.recording(doc.text);
+      return rec ? { file: rec.file, seconds: rec.seconds, hash: rec.hash } : undefined;
+    } catch (err) {
+      this.opts.log.error({ err, key: doc.key }, 'speech synthesis failed; the message goes as text alone');
+      return undefined;
+    }
   }
 
   /**

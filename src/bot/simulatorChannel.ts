@@ -9,6 +9,8 @@ export interface SimInboxMessage {
   room?: string;
   text: string;
   voice?: string;
+  /** A recording of the text: GET `url` (relative to the bot) answers the AMR-NB file. */
+  audio?: { url: string; seconds: number };
   mentions?: string[];
   style: string;
   at: string;
@@ -40,6 +42,7 @@ export class SimulatorChannel implements Channel {
       const doc = await SimMessage.create({
         orgId: this.orgId, to: msg.room ?? msg.to, room: msg.room, text: msg.text, style: msg.style, at: this.clock.now(), outboxKey: msg.key,
         voice: msg.voice?.mediaId, mentions: msg.mentions,
+        ...(msg.audio ? { audio: { hash: msg.audio.hash, seconds: msg.audio.seconds } } : {}),
       });
       return { route: this.name, platformMsgId: String(doc._id) };
     } catch (err) {
@@ -64,13 +67,19 @@ export class SimulatorChannel implements Channel {
   }
 }
 
-function toInboxMessage(d: { _id: unknown; to: string; room?: string | null; text: string; voice?: string | null; mentions?: string[] | null; style?: string | null; at: Date }): SimInboxMessage {
+/** Where the simulator serves a recording (src/web/simRoutes.ts). */
+export function speechUrl(hash: string): string {
+  return `/media/speech/${hash}.amr`;
+}
+
+function toInboxMessage(d: { _id: unknown; to: string; room?: string | null; text: string; voice?: string | null; audio?: { hash?: string | null; seconds?: number | null } | null; mentions?: string[] | null; style?: string | null; at: Date }): SimInboxMessage {
   return {
     id: String(d._id),
     to: d.to,
     ...(d.room ? { room: d.room } : {}),
     text: d.text,
     ...(d.voice ? { voice: d.voice } : {}),
+    ...(d.audio?.hash ? { audio: { url: speechUrl(d.audio.hash), seconds: d.audio.seconds ?? 0 } } : {}),
     ...(d.mentions?.length ? { mentions: d.mentions } : {}),
     style: d.style ?? 'text',
     at: d.at.toISOString(),

@@ -8,6 +8,8 @@ const simMessageSchema = new Schema({
   text: { type: String, required: true },
   /** Media id of a forwarded voice message. */
   voice: String,
+  /** A recording of the text (src/speech): its cache hash and length. */
+  audio: { type: new Schema({ hash: String, seconds: Number }, { _id: false }), default: undefined },
   mentions: { type: [String], default: undefined },
   style: String,
   at: { type: Date, required: true },

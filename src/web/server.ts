@@ -17,7 +17,7 @@ import { noteRoutes } from './noteRoutes';
 import { reportRoutes } from './reportRoutes';
 import { schoolRoutes } from './schoolRoutes';
 import { settingsRoutes } from './settingsRoutes';
-import { simRoutes } from './simRoutes';
+import { simMediaRoutes, simRoutes } from './simRoutes';
 
 /**
  * Every router under /api with its mount path. authenticate() covers all of them; each route states its least
@@ -54,7 +54,10 @@ export function createHttpApp(app: AppContext, mountChannels?: (http: Express) =
   http.use('/admin', consoleRoutes(app));
   http.use('/api', authenticate(app));
   for (const [path, router] of [...extraApi, ...apiRouters(app)]) http.use(path, router);
-  if (app.simulator) http.use('/sim', simRoutes(app));
+  if (app.simulator) {
+    http.use('/sim', simRoutes(app));
+    http.use('/media', simMediaRoutes(app));
+  }
   mountChannels?.(http);
   http.use((_req, res) => { res.status(404).json({ error: 'not_found', message: 'No such route.' }); });
   http.use(errorHandler(app.log));

@@ -1,5 +1,6 @@
 /** Simulator API (DESIGN.md §4): talk to the bot as anyone, read what anyone received, move the clock. */
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../appContext';
@@ -51,6 +52,19 @@ export function simRoutes(app: AppContext): Router {
     await app.runScheduled();
     const delivered = await app.delivery.deliverDue();
     res.json({ now: app.clock.now().toISOString(), delivered });
+  });
+  return r;
+}
+
+/** `/media/speech/<hash>.amr`: the recordings the simulator's messages point to (SimInboxMessage.audio.url). */
+export function simMediaRoutes(app: AppContext): Router {
+  const r = Router();
+  r.get('/speech/:name', async (req, res) => {
+    const m = /^([0-9a-f]{64})\.amr$/.exec(req.params.name);
+    const file = m ? app.speech.fileOf(m[1]) : undefined;
+    const body = file ? await fs.readFile(file).catch(() => undefined) : undefined;
+    if (!body) return void res.status(404).json({ error: 'not_found', message: 'No such recording.' });
+    res.type('audio/amr').set('Cache-Control', 'private, max-age=86400').send(body);
   });
   return r;
 }

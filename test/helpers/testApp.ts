@@ -19,7 +19,7 @@ import { WeComTransport } from './wecomTransport';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
-export interface SimReply { id: string; to: string; room?: string; text: string; style: string; at: string; voice?: string; mentions?: string[] }
+export interface SimReply { id: string; to: string; room?: string; text: string; style: string; at: string; voice?: string; audio?: { url: string; seconds: number }; mentions?: string[] }
 
 export type TransportName = 'simulator' | 'wecom';
 
@@ -123,14 +123,15 @@ export class TestApp {
  * `extra` adds channels (e.g. a WeCom adapter pointed at a fake server) beside the simulator; a file that brings its
  * own channels talks through the simulator API whatever TEST_TRANSPORT says.
  */
-export async function startTestApp(env: Record<string, string> = {}, extra: Pick<StartOptions, 'channels' | 'defaultChannel'> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, extra: Pick<StartOptions, 'channels' | 'defaultChannel' | 'speech'> = {}): Promise<TestApp> {
   const uri = process.env.MONGODB_URI;
   if (!uri) throw new Error('MONGODB_URI is not set: test/globalSetup.ts should have set it');
   const file = path.basename(expect.getState().testPath ?? 'test', '.test.ts').replace(/[^A-Za-z0-9]/g, '_');
   const dbName = `t_${file}_${crypto.randomBytes(3).toString('hex')}`.slice(0, 60);
   const wecom = TRANSPORT === 'wecom' && !extra.channels ? await WeComTransport.start() : undefined;
   // Over WeCom, the transport reads what the fake took during each send as that message: one send at a time.
-  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', ...(wecom ? { DELIVERY_CONCURRENCY: '1' } : {}), ...env });
+  // No recordings unless a test asks (test/speech*.test.ts): the scenarios stay independent of espeak-ng and of a cache.
+  const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', SPEECH_PROVIDER: 'none', ...(wecom ? { DELIVERY_CONCURRENCY: '1' } : {}), ...env });
   try {
     const app = await startApp({
       config, log: createLogger('silent'), mongoUri: withDatabase(uri, dbName), ...extra,
@@ -158,7 +159,7 @@ export const ROSTER_CSV = [
   '阳光小学,三年级1班,李小红,女,2016-09-03,,父亲外出,母亲,是,否,李强,13800138011,江苏苏州,陈梅,13800138012,,,,,,,li',
 ].join('\n');
 
-export async function startWithSchool(env: Record<string, string> = {}, extra: Pick<StartOptions, 'channels' | 'defaultChannel'> = {}): Promise<TestApp> {
+export async function startWithSchool(env: Record<string, string> = {}, extra: Pick<StartOptions, 'channels' | 'defaultChannel' | 'speech'> = {}): Promise<TestApp> {
   const t = await startTestApp(env, extra);
   const staff = await t.importCsv('staff', STAFF_CSV);
   const roster = await t.importCsv('roster', ROSTER_CSV);
