@@ -29,7 +29,7 @@ const ROSTER = [
 ];
 
 /** Fixed codes for the walk-through: child → role → code. */
-export const DEMO_CODES: Record<string, Record<string, string>> = {
+const DEMO_CODES: Record<string, Record<string, string>> = {
   王小明: { father: 'WXM2F8', mother: 'WXM3M8', guardian: 'WXM4G8' },
   李小红: { father: 'LXH2F5', mother: 'LXH3M5' },
   王小华: { father: 'WXH2F6', mother: 'WXH3M6', guardian: 'WXH4G6' },

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Workbook } from 'exceljs';
-// jszip is exceljs's own dependency; used to look at the page breaks exceljs does not read back.
+// jszip (a devDependency, the version exceljs itself uses): used to look at the page breaks exceljs does not read back.
 import JSZip from 'jszip';
 import { MongoClient } from 'mongodb';
 import { main } from '../src/cli/index';

@@ -10,7 +10,7 @@
  * 钱科长 `qian` (county, 教育局). Everyone imported and paired on Mon 2026-11-02 10:00 (Asia/Shanghai).
  */
 import * as ExcelJS from 'exceljs';
-import type { Response } from 'superagent';
+import type { Response } from 'supertest';
 import { recordCallOutcome } from '../src/domain/calls';
 import { gradeOf, gradeRank } from '../src/domain/countyReport';
 import { openSession } from '../src/domain/signIn';

@@ -1,5 +1,5 @@
 import { Workbook } from 'exceljs';
-// jszip is exceljs's own dependency; used only to hand-edit a workbook the way zh-CN Excel saves it.
+// jszip (a devDependency, the version exceljs itself uses): used only to hand-edit a workbook the way zh-CN Excel saves it.
 import JSZip from 'jszip';
 import { columnLabel, mapHeader, MAX_CELL_CHARS, ROSTER_COLUMNS, STAFF_COLUMNS } from '../src/import/columns';
 import { parseRoster, type RosterOptions } from '../src/import/rosterRows';

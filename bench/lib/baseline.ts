@@ -9,7 +9,7 @@ import { MongoClient } from 'mongodb';
 import { withDatabase } from '../../src/models/mongoServer';
 import { dist, Dist, nowMs } from './stats';
 
-export const BASELINE_DOCS = 10_000;
+const BASELINE_DOCS = 10_000;
 const REPS = 7;
 const OPS = 30;
 const PAD = '留守儿童家校联系'.repeat(16); // ~384 bytes of UTF-8, the size of a small outbox text

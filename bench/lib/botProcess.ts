@@ -11,7 +11,7 @@ import path from 'node:path';
 import { freePort } from '../../src/models/mongoServer';
 import { sleep } from './stats';
 
-export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 export interface BotOptions {

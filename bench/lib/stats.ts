@@ -23,10 +23,6 @@ export function dist(values: number[]): Dist {
   return { n: s.length, min: s[0] ?? NaN, p50: rank(s, 50), p95: rank(s, 95), p99: rank(s, 99), max: s[s.length - 1] ?? NaN, mean: s.length ? sum / s.length : NaN };
 }
 
-export function median(values: number[]): number {
-  return dist(values).p50;
-}
-
 export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }

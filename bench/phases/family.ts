@@ -19,7 +19,7 @@ import { n, say } from '../lib/report';
 import { bounded, boundedParallel, dist, Dist, fmt, nowMs, sleep } from '../lib/stats';
 import { findArchive } from './archive';
 
-export const GOAL_P95_MS = 300;
+const GOAL_P95_MS = 300;
 const SEED_BATCH = 2000;
 const PARENT = (i: number) => `bench-parent-${i}`;
 

@@ -25,7 +25,7 @@ import type { Bench } from '../lib/context';
 import { n, say } from '../lib/report';
 import { fmt, nowMs, sleep } from '../lib/stats';
 
-export const GOAL_SHARE = 0.9;
+const GOAL_SHARE = 0.9;
 const TZ = 'Asia/Shanghai';
 const CORP = 'wwbenchcorp';
 const APP = { secret: 'bench-app-secret', agentId: 1000002 };

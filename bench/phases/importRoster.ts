@@ -10,7 +10,7 @@ import { n, say } from '../lib/report';
 import { summarizeOps } from '../lib/botProcess';
 import { dist, fmt, nowMs } from '../lib/stats';
 
-export const GOAL_IMPORT = 200;
+const GOAL_IMPORT = 200;
 
 /** Runs the import phase; returns the database of the largest size, left with its data for the next phases. */
 export async function importPhase(bench: Bench): Promise<string | undefined> {

@@ -55,7 +55,7 @@ export async function retire(docs: Finished[], now: Date): Promise<void> {
 }
 
 /** Finishes what a crashed enqueue() left: reserve the key and release the message, or drop it if the key was taken. */
-export async function recoverNew(realNow = new Date()): Promise<number> {
+async function recoverNew(realNow = new Date()): Promise<number> {
   const stale = await Outbox.find({ status: 'new', createdAt: { $lt: new Date(realNow.getTime() - NEW_STALE_MS) } }).limit(BATCH).lean();
   let recovered = 0;
   for (const d of stale) {

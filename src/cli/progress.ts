@@ -7,7 +7,7 @@ export interface Output {
 }
 
 /** Rows below this finish before a bar would be worth drawing. */
-export const PROGRESS_MIN_ROWS = 20;
+const PROGRESS_MIN_ROWS = 20;
 
 export interface Progress {
   onProgress?: (done: number, total: number) => void;

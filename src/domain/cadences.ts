@@ -97,7 +97,7 @@ export function lookbackStart(at: Date, tz: string, cadences: ScheduleSettings['
   return new Date(Math.min(...starts));
 }
 
-export interface Counts { done: number; due: number; overdue: number; children: number }
+interface Counts { done: number; due: number; overdue: number; children: number }
 export type KindCounts = Record<CadenceKind, Counts>;
 
 export function emptyKindCounts(): KindCounts {

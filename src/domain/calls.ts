@@ -16,8 +16,6 @@ import { afterQuietHours, fromLocal, hm, localDate, localParts } from '../localT
 
 export const MIN = 60_000;
 export const DAY = 24 * 60 * MIN;
-/** The after-call question is still worth asking (and answerable) for a day; later it is stale. */
-export const ASK_WINDOW_MS = DAY;
 /** A reminder must arrive at least this long before the call, or it is moved before the quiet hours. */
 const MIN_LEAD_MS = 30 * MIN;
 /** A reminder that would fall in quiet hours too close to the call goes this long before they start. */
@@ -105,7 +103,7 @@ export async function recordCallOutcome(aud: Audience, now: Date, ev: CallOutcom
  * `weeks` missed calls in a row → the pairing teacher is told, once per streak: the key names the streak's
  * first missed week, so a third missed week does not tell again, and a new streak after a call does.
  */
-export async function alertMissedStreak(aud: Audience, now: Date, childId: string, weeks: number): Promise<void> {
+async function alertMissedStreak(aud: Audience, now: Date, childId: string, weeks: number): Promise<void> {
   const events = await ContactEvent.find({ orgId: aud.orgId, childId, kind: 'family_call' }).sort({ at: -1 }).limit(60).lean();
   const run: typeof events = [];
   for (const e of events) {

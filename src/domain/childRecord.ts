@@ -44,7 +44,7 @@ export async function updateChildRecord(orgId: string, childId: Types.ObjectId, 
 }
 
 /** The schools' rule: a party member pairs at least two children. A re-pairing that leaves one with fewer says so. */
-export interface RepairWarning { code: 'party_member_below_two'; teacher: string; pairs: number }
+interface RepairWarning { code: 'party_member_below_two'; teacher: string; pairs: number }
 
 export type RepairResult =
   | { ok: true; teacher: { name: string; wecomUserId: string }; unchanged: boolean; warnings: RepairWarning[] }

@@ -55,7 +55,7 @@ export async function loadCase(orgId: string, concern: ConcernDoc): Promise<Case
 }
 
 /** "祖母" says more than "监护人" when the roster has it; staff-reported incidents name the reporter. */
-export function raiserLabel(view: CaseView, t: T): string {
+function raiserLabel(view: CaseView, t: T): string {
   const c = view.concern;
   if (c.raisedByRole === 'staff') return t('concern.roleSchool');
   const member = view.family.find((m) => m.boundAddress === c.raisedBy && String(m.childId) === String(view.child._id));

@@ -43,9 +43,9 @@ import { deliveries } from './concernCase';
 import { parentLetterKey } from './letters';
 import { periodStart } from './notes';
 
-export type LeftBehindKey = typeof LEFT_BEHIND[number] | 'unknown';
-export type LivingWithKey = typeof LIVING_WITH[number] | 'unknown';
-export type GenderKey = 'male' | 'female' | 'unknown';
+type LeftBehindKey = typeof LEFT_BEHIND[number] | 'unknown';
+type LivingWithKey = typeof LIVING_WITH[number] | 'unknown';
+type GenderKey = 'male' | 'female' | 'unknown';
 /** The key of children whose class name names no grade. */
 export const UNKNOWN_GRADE = 'unknown';
 
@@ -91,10 +91,10 @@ export interface ChildRow extends Group {
   complete: boolean;
 }
 
-export interface SchoolGroup extends Group { schoolId: string; school: string }
-export interface ClassGroup extends Group { classId: string; class: string; schoolId: string; school: string; grade: string | null; headTeacher: string | null }
+interface SchoolGroup extends Group { schoolId: string; school: string }
+interface ClassGroup extends Group { classId: string; class: string; schoolId: string; school: string; grade: string | null; headTeacher: string | null }
 /** A pairing teacher's children of one school (a teacher with posts in two schools has a row in each). */
-export interface TeacherGroup { teacherId: string; teacher: string; wecomUserId: string | null; schoolId: string; school: string; children: number; care: CareCounts }
+interface TeacherGroup { teacherId: string; teacher: string; wecomUserId: string | null; schoolId: string; school: string; children: number; care: CareCounts }
 
 export interface CountyReport {
   month: string;
@@ -137,7 +137,7 @@ export function gradeRank(grade: string | null): number {
   return 98;
 }
 
-export function emptyRoster(): RosterCounts {
+function emptyRoster(): RosterCounts {
   const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
   return {
     children: 0, leftBehind: zeros([...LEFT_BEHIND, 'unknown']), livingWith: zeros([...LIVING_WITH, 'unknown']),
@@ -146,7 +146,7 @@ export function emptyRoster(): RosterCounts {
   };
 }
 
-export function emptyCare(): CareCounts {
+function emptyCare(): CareCounts {
   return {
     notes: { expected: 0, written: 0, delivered: 0, missing: 0 }, calls: { done: 0, missed: 0 }, letters: { reminded: 0 },
     contacts: { logged: 0, kinds: emptyKindCounts() }, cases: { opened: 0, urgent: 0, answered: 0, withRule: 0, onTime: 0 },
@@ -154,7 +154,7 @@ export function emptyCare(): CareCounts {
 }
 
 /** Adds every number of `from` into `into`, at the same place (keys missing in `into` start at 0). */
-export function addCounts<X extends object>(into: X, from: X): X {
+function addCounts<X extends object>(into: X, from: X): X {
   const a = into as Record<string, unknown>;
   for (const [k, v] of Object.entries(from)) {
     if (typeof v === 'number') a[k] = ((a[k] as number | undefined) ?? 0) + v;

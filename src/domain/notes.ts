@@ -80,7 +80,7 @@ export async function targetPeriod(orgId: string, childId: unknown, pairedFrom: 
   return { ok: true, period: cur, late: false, existing: curNote ?? undefined };
 }
 
-export function cleanContent(c: NoteContent): NoteContent {
+function cleanContent(c: NoteContent): NoteContent {
   const out: NoteContent = {};
   for (const f of NOTE_FIELDS) {
     const v = c[f]?.trim();
@@ -124,7 +124,7 @@ export async function saveNote(orgId: string, childId: unknown, teacherId: unkno
 }
 
 /** The present fields in order, as [labelKey, text]. */
-export function noteParts(note: NoteContent): Array<[string, string]> {
+function noteParts(note: NoteContent): Array<[string, string]> {
   return NOTE_FIELDS.filter((f) => note[f]?.trim()).map((f) => [`notes.label.${f}`, note[f]!.trim()]);
 }
 
@@ -136,7 +136,7 @@ export function noteBody(t: T, note: NoteContent): string {
 }
 
 /** The note as sentences for listening: no line breaks or symbols a voice reader would spell out. */
-export function noteSummary(note: NoteContent): string {
+function noteSummary(note: NoteContent): string {
   return noteParts(note)
     .map(([, text]) => text.replace(/[\r\n]+/g, '，').replace(/[#*【】★☆→•·]/g, '').trim())
     .filter(Boolean)
@@ -148,7 +148,7 @@ export function noteSummary(note: NoteContent): string {
 export function deliveryKey(note: { period: string; childId: unknown }, memberId: unknown): string {
   return `note:${note.period}:${String(note.childId)}:${String(memberId)}`;
 }
-export const DELIVERY_KIND = 'note';
+const DELIVERY_KIND = 'note';
 
 /**
  * Pushes the note to every bound family member (idempotency key per note and member, so a repeat, a second
@@ -163,7 +163,7 @@ export async function deliverNote(aud: Audience, now: Date, note: ProgressNoteDo
  * at once and its messages written in one batch, so a month's fan-out costs a few round trips per page instead
  * of a few dozen per note. Returns, per note, how many family members it went to.
  */
-export async function deliverNotes(aud: Audience, now: Date, notes: ProgressNoteDoc[]): Promise<number[]> {
+async function deliverNotes(aud: Audience, now: Date, notes: ProgressNoteDoc[]): Promise<number[]> {
   if (!notes.length) return [];
   const [children, teachers, members] = await Promise.all([
     Child.find({ orgId: aud.orgId, _id: { $in: notes.map((n) => n.childId) } }, { name: 1 }).lean(),

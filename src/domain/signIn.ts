@@ -8,7 +8,7 @@ import { LoginCode, StaffSession } from '../models/staffSession';
 import { Staff } from '../models/staff';
 
 const MINUTE = 60_000;
-export const LOGIN_LINK_MINUTES = 10;
+const LOGIN_LINK_MINUTES = 10;
 export const LOGIN_LINKS_PER_HOUR = 5;
 export const SESSION_IDLE_HOURS = 12;
 /** A session's last-seen time is written at most this often: one write per busy minute, not per request. */

@@ -13,7 +13,7 @@ import { settingsOf } from './settings';
 import type { CadenceKind } from '../domain/cadences';
 import { localParts } from '../localTime';
 
-export const KEYWORDS: Record<string, CadenceKind> = {
+const KEYWORDS: Record<string, CadenceKind> = {
   谈心: 'talk', 家访: 'home_visit', 电话: 'teacher_call', 慰问: 'consolation', 见面: 'meeting', 面谈: 'meeting',
 };
 const COMMAND = /^(谈心|家访|电话|慰问|见面|面谈)([\s:：]*)([\s\S]*)$/;
@@ -46,7 +46,7 @@ export function matchChild<C extends Named>(text: string, children: C[]): { chil
 }
 
 /** The staff member's current paired, active children. */
-export async function pairedChildren(orgId: string, staffId: unknown) {
+async function pairedChildren(orgId: string, staffId: unknown) {
   const pairings = await Pairing.find({ orgId, teacherId: staffId, until: { $exists: false } }, { childId: 1 }).lean();
   if (!pairings.length) return [];
   return Child.find({ orgId, _id: { $in: pairings.map((p) => p.childId) }, status: 'active' }, { name: 1 }).sort({ name: 1 }).lean();

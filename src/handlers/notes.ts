@@ -32,7 +32,7 @@ const DIALOG = 'note';
 /** Writing five parts takes a while; the dialog stays open longer than the default. */
 const DIALOG_MIN = 60;
 /** A parent's free message counts as a reply to a note this long after the note reached them. */
-export const REPLY_WINDOW_MS = 7 * 24 * 3600_000;
+const REPLY_WINDOW_MS = 7 * 24 * 3600_000;
 
 interface NoteDialog {
   step: 'child' | NoteField | 'confirm';

@@ -17,7 +17,7 @@ const NAME_MAX = 10;
 const SEARCHED_CHARS = 200;
 
 /** Every stretch of the message that could be a name, for one indexed lookup ({orgId, name} on the roster). */
-export function nameCandidates(text: string): string[] {
+function nameCandidates(text: string): string[] {
   const chars = [...text].slice(0, SEARCHED_CHARS);
   const out = new Set<string>();
   for (let i = 0; i < chars.length; i++) {

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import * as fontkit from 'fontkit';
 
 /** Looked for in this order when CJK_FONT_PATH is unset. */
-export const CJK_FONT_CANDIDATES = [
+const CJK_FONT_CANDIDATES = [
   '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', // Debian / Ubuntu: fonts-noto-cjk
   '/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc', // Fedora: google-noto-sans-cjk-ttc-fonts
   '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', // Debian / Ubuntu: fonts-wqy-microhei

@@ -47,7 +47,6 @@ export const ROSTER_COLUMNS = [
   { key: 'teacher_wecom_userid', zh: '帮扶教师企业微信账号', required: false },
 ] as const satisfies readonly ColumnSpec[];
 
-export type StaffKey = (typeof STAFF_COLUMNS)[number]['key'];
 export type RosterKey = (typeof ROSTER_COLUMNS)[number]['key'];
 
 /** The column's header in that language (the key itself in English); unknown keys come back as is. */
@@ -82,7 +81,7 @@ export function mapHeader<K extends string>(headerRow: readonly string[], column
 }
 
 /** A title row or two (often merged cells: "2025年秋季留守儿童花名册") may sit above the header. */
-export const HEADER_SEARCH_ROWS = 10;
+const HEADER_SEARCH_ROWS = 10;
 
 export interface FoundHeader<K extends string> extends HeaderMap<K> {
   /** Index in the table of the header row (its spreadsheet row number is this + 1). */
@@ -162,7 +161,6 @@ const BOOLEANS: Record<string, boolean> = {
   是: true, 否: false, yes: true, no: false, y: true, n: false, true: true, false: false, '1': true, '0': false,
 };
 
-export { cleanText, parseDate, parsePhone } from '../humanInput';
 import { cleanText, codeText, parseDate, parsePhone } from '../humanInput';
 
 const USERID = /^[0-9A-Za-z_\-@.]{1,64}$/;

@@ -17,9 +17,9 @@ import { columnLabel, GENDER_CHOICES, LEFT_BEHIND_CHOICES, LITERACY_CHOICES, LIV
 import { LEFT_BEHIND, LIVING_WITH } from '../models/child';
 
 /** The sheets' names are part of the public contract (DESIGN.md §4 "County report"), whatever the language. */
-export const ROSTER_SHEET = '花名册';
-export const STATS_SHEET = '统计';
-export const CARE_SHEET = '关爱落实';
+const ROSTER_SHEET = '花名册';
+const STATS_SHEET = '统计';
+const CARE_SHEET = '关爱落实';
 
 type Cell = string | number | null;
 interface Column { header: string; kind: 'text' | 'number' | 'percent' }

@@ -53,7 +53,6 @@ export interface JobView {
 
 type Run = (onProgress: (done: number, total: number) => void) => Promise<ImportResult>;
 
-const running = new Set<Promise<void>>();
 /** Jobs this process is running: never judged dead here, however late a heartbeat write is on a busy database. */
 const runningIds = new Set<string>();
 
@@ -96,9 +95,8 @@ export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: 
       clearInterval(beat);
     }
   })();
-  running.add(work);
   runningIds.add(String(job._id));
-  void work.finally(() => { running.delete(work); runningIds.delete(String(job._id)); });
+  void work.finally(() => runningIds.delete(String(job._id)));
   return String(job._id);
 }
 
@@ -121,9 +119,4 @@ export async function jobView(orgId: string, id: string, actor?: string): Promis
 /** Drops jobs older than 30 days (real time: jobs are stamped with it). */
 export async function pruneImportJobs(realNow = new Date()): Promise<number> {
   return (await ImportJob.deleteMany({ createdAt: { $lt: new Date(realNow.getTime() - KEEP_JOBS_MS) } })).deletedCount ?? 0;
-}
-
-/** Resolves when every job this process started has finished (for shutdown and tests). */
-export async function jobsIdle(): Promise<void> {
-  while (running.size) await Promise.allSettled([...running]);
 }

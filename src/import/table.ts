@@ -47,7 +47,7 @@ export async function readTable(body: Buffer): Promise<string[][]> {
 const BINARY = /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/;
 
 /** UTF-8 (a BOM dropped) when the bytes are valid UTF-8, else GB18030 (a superset of GBK and GB2312). */
-export function decodeText(body: Buffer): string {
+function decodeText(body: Buffer): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {

@@ -21,7 +21,7 @@ export const botMessages = {
   en: { ...en, notes: notesEn, calls: callsEn, cadences: cadencesEn, inbound: inboundEn, signIn: signInEn, bulletin: bulletinEn },
 };
 
-export const resources = {
+const resources = {
   'zh-CN': { translation: { ...botMessages['zh-CN'], importError: importErrorsZh, cli: cliZh, web: webZh, report: reportZh } },
   en: { translation: { ...botMessages.en, importError: importErrorsEn, cli: cliEn, web: webEn, report: reportEn } },
 } as const;

@@ -1,6 +1,6 @@
 /** The voice-style rules every guardian message obeys: at most 80 characters a message. */
 
-export const VOICE_MAX_CHARS = 80;
+const VOICE_MAX_CHARS = 80;
 
 /**
  * Shortens `body` so that `render(body)` stays within the voice limit: whole sentences first,

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 
 export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
-export const CODE_LENGTH = 6;
+const CODE_LENGTH = 6;
 const LETTERS = /[A-Z]/;
 const DIGITS = /[2-9]/;
 
@@ -18,7 +18,7 @@ export function generateCode(random: (n: number) => number = crypto.randomInt): 
 }
 
 /** Upper-cases and removes spaces/dashes people type between characters. */
-export function normalizeCode(input: string): string {
+function normalizeCode(input: string): string {
   return input.replace(/[\s-]/g, '').toUpperCase();
 }
 

@@ -6,7 +6,7 @@
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
 
 /** Documents per insertMany / operations per bulkWrite: small enough for one request, big enough to amortise it. */
-export const WRITE_CHUNK = 1000;
+const WRITE_CHUNK = 1000;
 
 function isDuplicateKey(err: unknown): boolean {
   const e = err as { code?: number; writeErrors?: Array<{ code?: number; err?: { code?: number } }> };

@@ -19,7 +19,7 @@ const MODULE = 'github.com/FerretDB/FerretDB';
 type Log = (msg: string) => void;
 
 /** The Go toolchain on PATH. */
-export function findGo(env: NodeJS.ProcessEnv): string | undefined {
+function findGo(env: NodeJS.ProcessEnv): string | undefined {
   return which('go', env);
 }
 

@@ -24,7 +24,7 @@ import {
 } from './embeddedPostgres';
 import { ensureFerretDb, findFerretDb, FERRETDB_VERSION } from './ferretdbBuild';
 
-export type MongoSource = 'env' | 'running' | 'mongod' | 'ferretdb-postgresql' | 'ferretdb-sqlite' | 'memory-server';
+type MongoSource = 'env' | 'running' | 'mongod' | 'ferretdb-postgresql' | 'ferretdb-sqlite' | 'memory-server';
 
 export interface MongoHandle {
   uri: string;

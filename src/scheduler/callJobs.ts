@@ -14,10 +14,13 @@ import { FamilyMember } from '../models/familyMember';
 import { School } from '../models/school';
 import { afterQuietHours, localDate } from '../localTime';
 import {
-  ASK_WINDOW_MS, CALL_CHECK, CallCheck, DAY, MIN, SlotLike, checkQuestion, lastSlotAtOrBefore, nextSlotAfter,
+  CALL_CHECK, CallCheck, DAY, MIN, SlotLike, checkQuestion, lastSlotAtOrBefore, nextSlotAfter,
   recordCallOutcome, reminderMoment, slotOf, whenWord,
 } from '../domain/calls';
 import type { Job, JobContext } from './scheduler';
+
+/** The after-call question is still worth asking (and answerable) for a day; later it is stale. */
+const ASK_WINDOW_MS = DAY;
 
 interface ChildRow { _id: unknown; name: string; schoolId: unknown; familyCall?: SlotLike }
 interface MemberRow { _id: unknown; childId: unknown; role: string; boundAddress?: string | null }

@@ -4,8 +4,7 @@
  */
 import { Lunar, Solar } from 'lunar-typescript';
 
-export const FESTIVALS = ['spring', 'qingming', 'dragonBoat', 'midAutumn', 'doubleNinth'] as const;
-export type FestivalId = (typeof FESTIVALS)[number];
+type FestivalId = 'spring' | 'qingming' | 'dragonBoat' | 'midAutumn' | 'doubleNinth';
 
 export interface Festival { id: FestivalId; date: string }
 

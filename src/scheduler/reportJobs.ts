@@ -20,8 +20,8 @@ import { Claim, claimOnce } from '../models/claim';
 import { Staff } from '../models/staff';
 import type { Job, JobContext } from './scheduler';
 
-export const BULLETIN_DAY = 2;
-export const BULLETIN_TIME = '09:00';
+const BULLETIN_DAY = 2;
+const BULLETIN_TIME = '09:00';
 
 interface Recipient { address: string; county: boolean; schoolIds: string[] }
 

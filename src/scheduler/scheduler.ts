@@ -39,7 +39,7 @@ export interface JobContext {
 }
 
 /** Thrown by `ctx.notify` once the bot is stopping, to end a long job quickly. */
-export class StoppingError extends Error {
+class StoppingError extends Error {
   constructor() {
     super('scheduler is stopping');
   }
@@ -68,7 +68,7 @@ export interface SchedulerOptions {
  * (500 notes ≈ 1,500 messages), so that enqueueing the next page overlaps with sending the last ones, while the
  * queue that delivery's queries read stays a few thousand documents.
  */
-export const QUEUE_HIGH_WATER = 5_000;
+const QUEUE_HIGH_WATER = 5_000;
 
 const TICK_LEASE_MS = 55_000;
 /** How long a stop waits for the jobs in progress before letting the process go (the rest is idempotent). */

@@ -27,7 +27,7 @@ import { badRequest } from './errors';
 
 const MAX_UPLOAD = '20mb';
 /** 375 A4 pages, a few seconds of work: a county prints school by school (?school=). */
-export const MAX_PDF_CARDS = 3000;
+const MAX_PDF_CARDS = 3000;
 
 const cardsQuery = z.object({
   school: z.string().trim().min(1).max(128).optional(),

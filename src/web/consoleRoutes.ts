@@ -10,7 +10,7 @@ import type { AppContext } from '../appContext';
 import { signedInStaff } from './auth';
 import { langOf, refusedPage } from './loginRoutes';
 
-export const CONSOLE_DIR = path.resolve(__dirname, '..', '..', 'dist', 'console');
+const CONSOLE_DIR = path.resolve(__dirname, '..', '..', 'dist', 'console');
 
 export function consoleRoutes(app: AppContext): Router {
   const r = Router();

@@ -4,13 +4,7 @@
  */
 import { z } from 'zod';
 
-export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** A record key from the request body: any string but the unsafe ones. */
 export const safeKey = z.string().refine((k) => !UNSAFE_KEYS.has(k), (k) => ({ message: `"${k}" is not allowed as a key` }));
-
-/** True when `value` holds an unsafe key at any depth (for bodies that are not parsed by a zod schema). */
-export function hasUnsafeKey(value: unknown): boolean {
-  if (!value || typeof value !== 'object') return false;
-  return Object.keys(value).some((k) => UNSAFE_KEYS.has(k) || hasUnsafeKey((value as Record<string, unknown>)[k]));
-}

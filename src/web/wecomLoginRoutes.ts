@@ -24,8 +24,8 @@ import { cookieOf } from './auth';
 import { langOf, page, refusedPage, signInAndRedirect } from './loginRoutes';
 
 export const WECOM_LOGIN_PATH = '/admin/login/wecom';
-export const WECOM_STATE_COOKIE = 'liushou_wecom_state';
-export const WECOM_STATE_MINUTES = 10;
+const WECOM_STATE_COOKIE = 'liushou_wecom_state';
+const WECOM_STATE_MINUTES = 10;
 /** WeCom's codes are at most 512 bytes (D91022). */
 const MAX_CODE_LENGTH = 512;
 const STATE_PATTERN = /^[A-Za-z0-9]{1,128}$/;
@@ -39,7 +39,7 @@ function same(a: string, b: string): boolean {
 }
 
 /** Inside the WeCom app (phone or desktop) its browser says `wxwork/<version>`; anywhere else WeCom's login page. */
-export function inWeComClient(userAgent: string | undefined): boolean {
+function inWeComClient(userAgent: string | undefined): boolean {
   return /wxwork/i.test(userAgent ?? '');
 }
 

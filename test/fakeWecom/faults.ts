@@ -78,7 +78,7 @@ export interface LimitSettings {
   perMemberPerHour: number;
 }
 
-export const WECOM_LIMITS: LimitSettings = { perApiPerMinute: 10_000, perMemberPerMinute: 30, perMemberPerHour: 1_000 };
+const WECOM_LIMITS: LimitSettings = { perApiPerMinute: 10_000, perMemberPerMinute: 30, perMemberPerHour: 1_000 };
 
 export interface ApiLimitStats {
   accepted: number;

@@ -19,7 +19,7 @@ export interface FakeDepartment {
   type: number;
 }
 
-export interface FakeParent {
+interface FakeParent {
   parent_userid: string;
   relation: string;
   mobile: string;

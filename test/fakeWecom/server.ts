@@ -81,7 +81,7 @@ import express, { Request, Response } from 'express';
 import { buildXml, CallbackKeys, encrypt, sealCallback, signature } from '../../src/bot/wecom/callbackCrypto';
 import { ApiLimitStats, Fault, FaultWindow, LimitSettings, Limits } from './faults';
 
-export { Fault, Limits, WECOM_LIMITS } from './faults';
+export { Fault, Limits } from './faults';
 export type { ApiLimitStats, FaultWindow, LimitSettings } from './faults';
 
 export interface FakeApp {

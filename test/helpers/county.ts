@@ -49,7 +49,7 @@ export interface CountyOptions {
   batch?: number;
 }
 
-export interface CountyFamily {
+interface CountyFamily {
   childIndex: number;
   childId: string;
   role: 'father' | 'mother' | 'guardian';

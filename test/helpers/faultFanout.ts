@@ -125,7 +125,7 @@ export async function checkSimulatorDelivery(county: County): Promise<string[]> 
 }
 
 /** The outbox side: each address has exactly one note (one key, its parts 0..n-1 once each), all sent. */
-export function checkItems(county: County, docs: NoteDoc[]): string[] {
+function checkItems(county: County, docs: NoteDoc[]): string[] {
   const problems: string[] = [];
   const byTo = new Map<string, NoteDoc[]>();
   for (const d of docs) byTo.set(d.to, [...(byTo.get(d.to) ?? []), d]);

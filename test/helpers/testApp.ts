@@ -21,10 +21,10 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export interface SimReply { id: string; to: string; room?: string; text: string; style: string; at: string; voice?: string; audio?: { url: string; seconds: number }; mentions?: string[] }
 
-export type TransportName = 'simulator' | 'wecom';
+type TransportName = 'simulator' | 'wecom';
 
 /** The transport the scenario files run on: TEST_TRANSPORT (default the simulator). */
-export const TRANSPORT: TransportName = (() => {
+const TRANSPORT: TransportName = (() => {
   const v = process.env.TEST_TRANSPORT || 'simulator';
   if (v !== 'simulator' && v !== 'wecom') throw new Error(`TEST_TRANSPORT must be simulator or wecom, not ${v}`);
   return v;

@@ -33,7 +33,7 @@ import type { CallbackKeys } from './callbackCrypto';
 import { Pacer, type PacingLimit } from './client';
 import { errorFor, WeComPermanentError, WeComRetryableError } from './errors';
 
-export const AIBOT_CHANNEL = 'wecom-aibot';
+const AIBOT_CHANNEL = 'wecom-aibot';
 
 export interface WeComAibotChannelOptions {
   orgId: string;

@@ -43,7 +43,7 @@ function fail(name: string, message: string): never {
 }
 
 /** `a=b,c=d` (commas, semicolons or spaces between pairs; each split at its first "="). */
-export function parsePairs(name: string, value: string | undefined): Record<string, string> {
+function parsePairs(name: string, value: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of (value ?? '').split(/[,;\s]+/).filter(Boolean)) {
     const eq = item.indexOf('=');

@@ -9,9 +9,9 @@
  * The quote carries the quoted CONTENT only, no id of the quoted message: see aibotQuote.ts.
  */
 
-export interface AibotText { content: string }
+interface AibotText { content: string }
 
-export interface AibotMixedItem { msgtype: string; text?: AibotText; image?: { url?: string } }
+interface AibotMixedItem { msgtype: string; text?: AibotText; image?: { url?: string } }
 
 export interface AibotQuote {
   msgtype?: string;

@@ -28,7 +28,7 @@ export interface WeComAppChannelOptions {
 }
 
 // Kept here for the adapters that import them from this module.
-export { splitBytes, TEXT_MAX_BYTES } from './messageParts';
+export { splitBytes } from './messageParts';
 
 
 export class WeComAppChannel implements Channel {

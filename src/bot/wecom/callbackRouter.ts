@@ -60,7 +60,7 @@ export function refuse(res: Response, status: 400 | 403, reason: string): void {
   res.status(status).type('text/plain').send(reason);
 }
 
-export const DEFAULT_BODY_LIMIT = 256 * 1024;
+const DEFAULT_BODY_LIMIT = 256 * 1024;
 
 /**
  * Reads a callback body as text, up to `limit` bytes. Larger: 413 at once — by Content-Length before reading a

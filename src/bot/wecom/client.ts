@@ -51,7 +51,7 @@ export interface PacingLimit {
 }
 
 /** D90236: per app, to one member, at most 30 a minute and 1000 an hour. */
-export const APP_MESSAGE_LIMITS: PacingLimit[] = [
+const APP_MESSAGE_LIMITS: PacingLimit[] = [
   { max: 30, windowMs: 60_000 },
   { max: 1000, windowMs: 3_600_000 },
 ];
@@ -117,7 +117,7 @@ export class TokenCache {
   }
 }
 
-export const sharedTokenCache = new TokenCache();
+const sharedTokenCache = new TokenCache();
 
 /** Sliding-window limits per key (in memory: one process sends for one app). */
 export class Pacer {

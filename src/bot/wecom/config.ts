@@ -10,7 +10,7 @@ import { readAibotConfig, WeComAibotConfig } from './aibotConfig';
 import { AES_KEY_PATTERN } from './callbackCrypto';
 import { DEFAULT_API_BASE } from './client';
 
-export interface WeComAppConfig {
+interface WeComAppConfig {
   agentId: number;
   secret: string;
   token: string;
@@ -18,7 +18,7 @@ export interface WeComAppConfig {
 }
 
 /** 微信客服 (`wecom-kf`): an app allowed to call the kf APIs, the kf callback, and the kf account. */
-export interface WeComKfConfig {
+interface WeComKfConfig {
   secret: string;
   token: string;
   encodingAESKey: string;
@@ -26,7 +26,7 @@ export interface WeComKfConfig {
 }
 
 /** 学校通知 (`wecom-school`): the 家校 app (in 家长可使用的应用). */
-export interface WeComSchoolConfig {
+interface WeComSchoolConfig {
   agentId: number;
   secret: string;
 }

@@ -54,7 +54,7 @@ const TABLE: Record<number, ErrorInfo> = {
   301017: { kind: 'permanent', hint: 'Voice must be AMR.' },
 };
 
-export function errorInfo(errcode: number): ErrorInfo {
+function errorInfo(errcode: number): ErrorInfo {
   return TABLE[errcode] ?? { kind: 'permanent', hint: 'See https://developer.work.weixin.qq.com/document/path/90313 (全局错误码).' };
 }
 

@@ -107,7 +107,7 @@ export function wecomPlugins(env: Record<string, string | undefined>, deps: WeCo
  * A recording's bytes for the group webhook: a local file (a name such as `wechaty-…amr` in DATA_DIR/media), the kept
  * copy of a WeCom media_id (`wecom-<media_id>.amr`, kf voice), else media/get while WeCom still has it (3 days).
  */
-export async function recordingBytes(id: string, mediaDir: string, client?: WeComClient): Promise<{ data: Buffer; filename: string } | undefined> {
+async function recordingBytes(id: string, mediaDir: string, client?: WeComClient): Promise<{ data: Buffer; filename: string } | undefined> {
   const isFile = /\.[A-Za-z0-9]{2,5}$/.test(id) && !id.includes('/');
   const name = isFile ? path.basename(id) : keptVoiceName(id);
   try {

@@ -7,7 +7,7 @@ import { OutboundMessage, PermanentSendError } from '../channel';
 import { WeComPermanentError } from './errors';
 
 /** message/send text limit (D90236). */
-export const TEXT_MAX_BYTES = 2048;
+const TEXT_MAX_BYTES = 2048;
 
 /** Splits text into pieces of at most `maxBytes` UTF-8 bytes, preferring line breaks. */
 export function splitBytes(text: string, maxBytes = TEXT_MAX_BYTES): string[] {

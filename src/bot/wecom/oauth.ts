@@ -26,8 +26,8 @@
 import type { Logger } from '../../log';
 import type { WeComClient } from './client';
 
-export const DEFAULT_OAUTH_BASE = 'https://open.weixin.qq.com';
-export const DEFAULT_SSO_BASE = 'https://login.work.weixin.qq.com';
+const DEFAULT_OAUTH_BASE = 'https://open.weixin.qq.com';
+const DEFAULT_SSO_BASE = 'https://login.work.weixin.qq.com';
 
 /** What the sign-in route needs from WeCom (src/web/wecomLoginRoutes.ts). */
 export interface WeComLogin {

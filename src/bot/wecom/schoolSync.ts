@@ -98,7 +98,7 @@ function sameRelation(a: string | null | undefined, b: string): boolean {
 }
 
 /** 11-digit mainland mobile from "+86 138-0013-8001" and the like. */
-export function normalizeMobile(m: string | null | undefined): string {
+function normalizeMobile(m: string | null | undefined): string {
   const digits = (m ?? '').replace(/\D/g, '');
   return digits.length > 11 && digits.startsWith('86') ? digits.slice(-11) : digits;
 }
