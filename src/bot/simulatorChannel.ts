@@ -68,7 +68,7 @@ export class SimulatorChannel implements Channel {
 }
 
 /** Where the simulator serves a recording (src/web/simRoutes.ts). */
-export function speechUrl(hash: string): string {
+function speechUrl(hash: string): string {
   return `/media/speech/${hash}.amr`;
 }
 

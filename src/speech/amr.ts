@@ -2,13 +2,13 @@
  * AMR-NB in its file form (RFC 4867 §5, the storage format WeCom's media/upload?type=voice takes): the magic
  * `#!AMR\n`, then frames of 20 ms, each a header byte (frame type in bits 3–6) and the frame's speech bits.
  */
-export const AMR_MAGIC = Buffer.from('#!AMR\n', 'latin1');
-export const AMR_FRAME_SECONDS = 0.02;
+const AMR_MAGIC = Buffer.from('#!AMR\n', 'latin1');
+const AMR_FRAME_SECONDS = 0.02;
 /**
  * Bytes after the header byte, by frame type (3GPP TS 26.101): the eight modes 4.75…12.2 kbit/s, SID (silence
  * description, sent with DTX), four reserved types (-1: not valid in a file), NO_DATA (nothing; DTX's pauses).
  */
-export const AMR_NB_FRAME_BYTES = [12, 13, 15, 17, 19, 20, 26, 31, 5, -1, -1, -1, -1, -1, -1, 0] as const;
+const AMR_NB_FRAME_BYTES = [12, 13, 15, 17, 19, 20, 26, 31, 5, -1, -1, -1, -1, -1, -1, 0] as const;
 
 /** WeCom's limits for a voice message: AMR only, at most 60 s and 2 MB. */
 export const VOICE_MAX_SECONDS = 60;

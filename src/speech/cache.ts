@@ -98,7 +98,7 @@ function describe(file: string, hash: string, amr: Buffer): Recording {
   return { file, hash, seconds: info.seconds, bytes: amr.length };
 }
 
-export function sha256(parts: unknown[]): string {
+function sha256(parts: unknown[]): string {
   return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 

@@ -8,7 +8,7 @@ import { toTonedPinyin } from './pinyin';
 import { probe, run } from './process';
 import type { SpeechEngine } from './synthesizer';
 
-export const ESPEAK_VOICE = 'cmn-latn-pinyin';
+const ESPEAK_VOICE = 'cmn-latn-pinyin';
 /** espeak's words a minute at speed 1: a Chinese syllable counts as a word (≈ 3 characters a second). */
 const WPM = 160;
 

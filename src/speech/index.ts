@@ -10,7 +10,6 @@ import { EspeakEngine, EspeakOptions } from './espeak';
 import type { Recording, SpeechOptions, Synthesizer } from './synthesizer';
 import { TencentEngine } from './tencent';
 
-export type { Recording, SpeechOptions, Synthesizer } from './synthesizer';
 export { CachedSynthesizer, NoSpeech } from './cache';
 
 /** What delivery and the routes need: a recording per message, and the file behind a recording's hash. */

@@ -21,7 +21,7 @@ export interface TencentOptions {
 /** Tencent's Speed: -2 = 0.6×, -1 = 0.8×, 0 = 1×, 1 = 1.2×, 2 = 1.5×, up to 6 = 2.5×. */
 const SPEEDS: Array<[number, number]> = [[0.6, -2], [0.8, -1], [1, 0], [1.2, 1], [1.5, 2], [2, 4]];
 
-export function tencentSpeed(speed: number): number {
+function tencentSpeed(speed: number): number {
   return SPEEDS.reduce((best, s) => (Math.abs(s[0] - speed) < Math.abs(best[0] - speed) ? s : best))[1];
 }
 
