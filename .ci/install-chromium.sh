@@ -23,7 +23,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "installing Debian's chromium, fonts-noto-cjk, poppler-utils, espeak-ng and sox for the browser, PDF and speech tests (once)…" >&2
 $SUDO apt-get update -qq >&2
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk poppler-utils \
+# With its recommended packages: Chromium was tried here (headless, driven by playwright-core) installed that way.
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk poppler-utils \
   espeak-ng sox libsox-fmt-base >&2
 if ! command -v pdftotext >/dev/null 2>&1; then
   echo "pdftotext is still missing after installing poppler-utils" >&2
