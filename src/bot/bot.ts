@@ -34,7 +34,9 @@ export class Bot {
       await this.handle(ctx);
     } catch (err) {
       log.error({ err, platformId: msg.platformId }, 'handler failed');
-      await ctx.reply('error.internal').catch(() => undefined);
+      // Only when they have no answer yet: a handler that replied and then failed (the database went away after the
+      // reply was queued) must not add "something went wrong" to an answer the sender already has.
+      if (!ctx.answered) await ctx.reply('error.internal').catch(() => undefined);
     }
     return true;
   }

@@ -34,6 +34,8 @@ export class BotContext {
   readonly t: T;
   readonly now: Date;
   private replyCount = 0;
+  /** Replies that reached the outbox (a failed enqueue still used its number). */
+  private enqueued = 0;
   /** The sender's open multi-step dialog, loaded once per message. */
   dialog?: { kind: string; data: Record<string, unknown> };
 
@@ -69,7 +71,13 @@ export class BotContext {
         inReplyTo: this.msg.platformId,
         dueAt: this.now,
       });
+      this.enqueued++;
     }
+  }
+
+  /** Whether the sender already has an answer to this message on its way. */
+  get answered(): boolean {
+    return this.enqueued > 0;
   }
 
   /** Sends a message to someone else, rendered in their language and style (held in quiet hours unless urgent). */
