@@ -35,6 +35,7 @@ import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter } from './callbackRouter';
 import type { WeComClient } from './client';
 import { WeComPermanentError } from './errors';
+import { speechMediaId } from './speechMedia';
 
 export interface WeComKfChannelOptions {
   orgId: string;
@@ -277,15 +278,20 @@ export class WeComKfChannel implements Channel, RouteProbe {
 
   async send(msg: OutboundMessage): Promise<SendResult> {
     if (msg.room) throw new PermanentSendError(`wecom-kf sends 1:1 only; room "${msg.room}" needs another route`);
-    const parts: Part[] = [];
-    if (msg.text.trim()) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
-    if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
-    if (!parts.length) throw new PermanentSendError('wecom-kf: empty message');
-
+    if (!msg.text.trim() && !msg.voice?.mediaId) throw new PermanentSendError('wecom-kf: empty message');
     const { orgId, openKfId } = this.opts;
     const to = msg.to;
     const window = await this.windowOf(to);
     if (!window) throw new FallbackSendError('kf_window_closed', `wecom-kf: ${to} has not written within 48 hours; 微信客服 may not send until they write again`);
+
+    // 微信客服 allows 5 messages per 48 hours after the person last wrote: a voice-style person (msg.audio) gets
+    // the recording ALONE (one of the 5), not the text and then the recording (two). If the recording could not be
+    // uploaded, the text goes instead.
+    const speechId = msg.audio ? await speechMediaId(this.opts.client, msg.audio, { channel: this.name, key: msg.key, log: this.opts.log }) : undefined;
+    const parts: Part[] = [];
+    if (msg.text.trim() && !speechId) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
+    if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
+    if (speechId) parts.push({ kind: 'voice', mediaId: speechId });
 
     const partKeys = parts.map((_, i) => `${msg.key}#${i}`);
     const mine = await KfQuotaSlot.find({ orgId, partKey: { $in: partKeys } }).lean();

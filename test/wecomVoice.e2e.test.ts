@@ -1,0 +1,131 @@
+/**
+ * Recordings for guardians who cannot read (issue 12) over WeCom: a voice-style guardian reached by 学校通知 or a
+ * member reached by the self-built app gets the text AND its recording (media/upload?type=voice once, then a voice
+ * message with that media_id); the same recording is uploaded once for its 3 days; a failing upload still delivers
+ * the text; a text-style parent gets no voice — the whole bot (espeak-ng recordings) against the fake WeCom server.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { enqueue } from '../src/bot/outbox';
+import { wecomPlugins } from '../src/bot/wecom';
+import { TokenCache } from '../src/bot/wecom/client';
+import { SpeechMedia } from '../src/models/speechMedia';
+import { message } from './helpers/messages';
+import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
+import { FakeSchool, sunshineDirectory } from './fakeWecom/school';
+import { FakeWeCom, randomAesKey } from './fakeWecom/server';
+
+const CORP = 'wwvoicee2e';
+const APP = { secret: 'voice-e2e-app-secret', agentId: 1000002 };
+const SCHOOL = { secret: 'voice-e2e-school-secret', agentId: 1000005 };
+
+let fake: FakeWeCom;
+let school: FakeSchool;
+let t: TestApp;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wecom-voice-'));
+  fake = await FakeWeCom.start({ corpId: CORP, apps: [APP, SCHOOL] });
+  school = new FakeSchool(fake, { agentId: SCHOOL.agentId, ...sunshineDirectory() });
+  const env = {
+    WECOM_CORP_ID: CORP, WECOM_API_BASE: fake.url,
+    WECOM_APP_AGENT_ID: String(APP.agentId), WECOM_APP_SECRET: APP.secret, WECOM_APP_TOKEN: 'AppToken1', WECOM_APP_AES_KEY: randomAesKey(),
+    WECOM_SCHOOL_AGENT_ID: String(SCHOOL.agentId), WECOM_SCHOOL_SECRET: SCHOOL.secret,
+    SPEECH_PROVIDER: 'espeak', DATA_DIR: dataDir,
+  };
+  const plugins = wecomPlugins(env, { orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, dataDir });
+  t = await startWithSchool(env, { channels: plugins });
+  // A weekday morning in Shanghai: pushes are not held for quiet hours.
+  await t.setClock('2026-12-01T02:00:00Z');
+  // 王奶奶 (不识字: voice style) and 李小红's father (text style) bind with their codes, then the 家校通讯录 sync.
+  await t.say('gm', await t.code('王小明', 'guardian'));
+  await t.say('lidad', await t.code('李小红', 'father'));
+  expect((await t.http.post('/api/wecom/school-sync').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({})).status).toBe(200);
+});
+afterAll(async () => {
+  await t?.stop();
+  await fake?.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const now = () => t.app.context.clock.now();
+const uploads = () => fake.callsTo('media/upload');
+
+async function deliver(key: string, to: string, text: string, style: 'voice' | 'text', channel = 'auto'): Promise<void> {
+  await enqueue({ orgId: 'default', key, to, text, style, kind: 'test', channel, dueAt: now() });
+  await t.app.context.delivery.deliverDue();
+}
+
+describe('学校通知', () => {
+  let firstMediaId = '';
+  it('a voice-style guardian gets the text and then the recording, by the uploaded media_id', async () => {
+    const before = school.noticesTo('p_wangnainai').length;
+    const up = uploads().length;
+    await deliver('test:voice:school1', 'gm', '明天上午学校开家长会', 'voice');
+    const sent = school.noticesTo('p_wangnainai').slice(before);
+    expect(sent.map((s) => s.msgtype)).toEqual(['text', 'voice']);
+    expect(sent[0].body.text.content).toBe('明天上午学校开家长会');
+    const calls = uploads().slice(up);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].query.type).toBe('voice');
+    expect(calls[0].errcode).toBe(0);
+    const mediaId = sent[1].body.voice.media_id as string;
+    firstMediaId = mediaId;
+    const media = fake.media.get(mediaId)!;
+    expect(media.type).toBe('voice');
+    expect(media.data.subarray(0, 6).toString('latin1')).toBe('#!AMR\n');
+    expect(await message({ key: 'test:voice:school1' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-school' }));
+    const kept = await SpeechMedia.find({ mediaId }).lean();
+    expect(kept).toHaveLength(1);
+    expect(kept[0].expiresAt.getTime()).toBeGreaterThan(Date.now() + 2 * 86_400_000);
+  });
+
+  it('the same recording sent again is not uploaded again', async () => {
+    // To another person (WeCom's duplicate check would drop the very same notice to her within 30 minutes).
+    const before = school.noticesTo('p_liqiang').length;
+    const up = uploads().length;
+    await deliver('test:voice:school2', 'lidad', '明天上午学校开家长会', 'voice');
+    const sent = school.noticesTo('p_liqiang').slice(before);
+    expect(sent.map((s) => s.msgtype)).toEqual(['text', 'voice']);
+    expect(uploads().length).toBe(up);
+    expect(sent[1].body.voice.media_id).toBe(firstMediaId);
+  });
+
+  it('an upload that fails never loses the message: the text goes alone', async () => {
+    const before = school.noticesTo('p_wangnainai').length;
+    fake.failNext('media/upload', 301017);
+    await deliver('test:voice:school3', 'gm', '本周五下午放学提前', 'voice');
+    const sent = school.noticesTo('p_wangnainai').slice(before);
+    expect(sent.map((s) => s.msgtype)).toEqual(['text']);
+    expect(sent[0].body.text.content).toBe('本周五下午放学提前');
+    expect(await message({ key: 'test:voice:school3' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-school' }));
+  });
+
+  it('a text-style parent gets no voice', async () => {
+    const before = school.noticesTo('p_liqiang').length;
+    const up = uploads().length;
+    await deliver('test:voice:school4', 'lidad', '下周一学校体检', 'text');
+    expect(school.noticesTo('p_liqiang').slice(before).map((s) => s.msgtype)).toEqual(['text']);
+    expect(uploads().length).toBe(up);
+  });
+});
+
+describe('the self-built app', () => {
+  it('a voice-style message gets the text and the recording; the recording is uploaded once', async () => {
+    const sends = () => fake.succeeded('message/send').filter((c) => c.body.touser === 'zhang');
+    const before = sends().length;
+    const up = uploads().length;
+    await deliver('test:voice:app1', 'zhang', '王小明今天没有到校', 'voice', 'wecom-app');
+    await deliver('test:voice:app2', 'zhang', '王小明今天没有到校', 'voice', 'wecom-app');
+    const sent = sends().slice(before);
+    expect(sent.map((c) => c.body.msgtype)).toEqual(['text', 'voice', 'text', 'voice']);
+    expect(sent[0].body.text.content).toBe('王小明今天没有到校');
+    expect(uploads().length - up).toBe(1);
+    const mediaId = sent[1].body.voice.media_id as string;
+    expect(sent[3].body.voice.media_id).toBe(mediaId);
+    expect(fake.media.get(mediaId)!.data.subarray(0, 6).toString('latin1')).toBe('#!AMR\n');
+    expect(await message({ key: 'test:voice:app2' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-app' }));
+  });
+});
