@@ -2,40 +2,50 @@
  * Recordings for guardians who cannot read (issue 12) over WeCom: a voice-style guardian reached by 学校通知 or a
  * member reached by the self-built app gets the text AND its recording (media/upload?type=voice once, then a voice
  * message with that media_id); the same recording is uploaded once for its 3 days; a failing upload still delivers
- * the text; a text-style parent gets no voice — the whole bot (espeak-ng recordings) against the fake WeCom server.
+ * the text; a text-style parent gets no voice; 微信客服 sends the recording alone (its 5-per-48h quota) — the whole
+ * bot (espeak-ng recordings) against the fake WeCom server.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { enqueue } from '../src/bot/outbox';
-import { wecomPlugins } from '../src/bot/wecom';
+import { KF_CALLBACK_PATH, wecomPlugins } from '../src/bot/wecom';
 import { TokenCache } from '../src/bot/wecom/client';
+import type { WeComKfChannel } from '../src/bot/wecom/kfChannel';
 import { SpeechMedia } from '../src/models/speechMedia';
 import { message } from './helpers/messages';
 import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
+import { FakeKf } from './fakeWecom/kf';
 import { FakeSchool, sunshineDirectory } from './fakeWecom/school';
-import { FakeWeCom, randomAesKey } from './fakeWecom/server';
+import { FakeWeCom, randomAesKey, signedCallback } from './fakeWecom/server';
 
 const CORP = 'wwvoicee2e';
-const APP = { secret: 'voice-e2e-app-secret', agentId: 1000002 };
-const SCHOOL = { secret: 'voice-e2e-school-secret', agentId: 1000005 };
+const KF_SECRET = 'voice-e2e-kf-secret';
+const OPEN_KFID = 'wkFAKEvoice01';
+const kfKeys = { token: 'KfVoiceToken', encodingAESKey: randomAesKey(), receiveId: CORP };
 
 let fake: FakeWeCom;
 let school: FakeSchool;
+let kf: FakeKf;
+let kfChannel: WeComKfChannel;
 let t: TestApp;
 let dataDir: string;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wecom-voice-'));
-  fake = await FakeWeCom.start({ corpId: CORP, apps: [APP, SCHOOL] });
-  school = new FakeSchool(fake, { agentId: SCHOOL.agentId, ...sunshineDirectory() });
+  const app = { secret: 'voice-e2e-app-secret', agentId: 1000002 };
+  const schoolApp = { secret: 'voice-e2e-school-secret', agentId: 1000005 };
+  fake = await FakeWeCom.start({ corpId: CORP, apps: [app, { secret: KF_SECRET }, schoolApp] });
+  kf = new FakeKf(fake, { openKfId: OPEN_KFID, corpId: CORP, now: () => now().getTime() });
+  school = new FakeSchool(fake, { agentId: schoolApp.agentId, ...sunshineDirectory() });
   const env = {
-    WECOM_CORP_ID: CORP, WECOM_API_BASE: fake.url,
-    WECOM_APP_AGENT_ID: String(APP.agentId), WECOM_APP_SECRET: APP.secret, WECOM_APP_TOKEN: 'AppToken1', WECOM_APP_AES_KEY: randomAesKey(),
-    WECOM_SCHOOL_AGENT_ID: String(SCHOOL.agentId), WECOM_SCHOOL_SECRET: SCHOOL.secret,
-    SPEECH_PROVIDER: 'espeak', DATA_DIR: dataDir,
+    WECOM_CORP_ID: CORP, WECOM_API_BASE: fake.url, SPEECH_PROVIDER: 'espeak', DATA_DIR: dataDir,
+    WECOM_APP_AGENT_ID: String(app.agentId), WECOM_APP_SECRET: app.secret, WECOM_APP_TOKEN: 'AppToken1', WECOM_APP_AES_KEY: randomAesKey(),
+    WECOM_KF_SECRET: KF_SECRET, WECOM_KF_TOKEN: kfKeys.token, WECOM_KF_AES_KEY: kfKeys.encodingAESKey, WECOM_KF_OPEN_KFID: OPEN_KFID,
+    WECOM_SCHOOL_AGENT_ID: String(schoolApp.agentId), WECOM_SCHOOL_SECRET: schoolApp.secret,
   };
-  const plugins = wecomPlugins(env, { orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, dataDir });
+  const plugins = wecomPlugins(env, { orgId: 'default', client: { backoffMs: 5, tokens: new TokenCache() }, clock: { now }, dataDir });
+  kfChannel = plugins.find((p) => p.channel.name === 'wecom-kf')!.channel as WeComKfChannel;
   t = await startWithSchool(env, { channels: plugins });
   // A weekday morning in Shanghai: pushes are not held for quiet hours.
   await t.setClock('2026-12-01T02:00:00Z');
@@ -127,5 +137,37 @@ describe('the self-built app', () => {
     expect(sent[3].body.voice.media_id).toBe(mediaId);
     expect(fake.media.get(mediaId)!.data.subarray(0, 6).toString('latin1')).toBe('#!AMR\n');
     expect(await message({ key: 'test:voice:app2' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-app' }));
+  });
+});
+
+describe('微信客服', () => {
+  /** A guardian writes in WeChat: the kf callback, the pull, the bot's answers delivered. */
+  async function kfSays(from: string, content: string): Promise<void> {
+    kf.customerSays(from, content);
+    const seconds = Math.floor(now().getTime() / 1000);
+    const cb = signedCallback(KF_CALLBACK_PATH, kfKeys, kf.callbackXml(seconds), { timestamp: seconds });
+    expect((await t.http.post(cb.url).set('Content-Type', 'text/xml').send(cb.body)).status).toBe(200);
+    await kfChannel.idle();
+    await t.app.context.delivery.deliverDue();
+  }
+
+  it('a voice-style guardian gets the recording alone: one of the 5 messages, not two', async () => {
+    await kfSays('wmGrandma', await t.code('王小华', 'guardian'));
+    const sent = kf.deliveredTo('wmGrandma');
+    expect(sent.length).toBeGreaterThan(0);
+    for (const d of sent) {
+      expect(d.msgtype).toBe('voice');
+      expect(fake.media.get(d.body.voice.media_id)!.data.subarray(0, 6).toString('latin1')).toBe('#!AMR\n');
+    }
+  });
+
+  it('a failed upload: the text goes instead of the recording', async () => {
+    const before = kf.deliveredTo('wmGrandma').length;
+    fake.failNext('media/upload', 301017);
+    await deliver('test:voice:kf1', 'wmGrandma', '今天下午四点接孩子', 'voice');
+    const sent = kf.deliveredTo('wmGrandma').slice(before);
+    expect(sent.map((d) => d.msgtype)).toEqual(['text']);
+    expect(sent[0].body.text.content).toBe('今天下午四点接孩子');
+    expect(await message({ key: 'test:voice:kf1' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-kf' }));
   });
 });
