@@ -122,6 +122,9 @@ describe('学校通知', () => {
   });
 });
 
+/** The media_id of the app test's recording (王小明今天没有到校), for the tests that make it stale. */
+let appMediaId = '';
+
 describe('the self-built app', () => {
   it('a voice-style message gets the text and the recording; the recording is uploaded once', async () => {
     const sends = () => fake.succeeded('message/send').filter((c) => c.body.touser === 'zhang');
@@ -134,9 +137,30 @@ describe('the self-built app', () => {
     expect(sent[0].body.text.content).toBe('王小明今天没有到校');
     expect(uploads().length - up).toBe(1);
     const mediaId = sent[1].body.voice.media_id as string;
+    appMediaId = mediaId;
     expect(sent[3].body.voice.media_id).toBe(mediaId);
     expect(fake.media.get(mediaId)!.data.subarray(0, 6).toString('latin1')).toBe('#!AMR\n');
     expect(await message({ key: 'test:voice:app2' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-app' }));
+  });
+});
+
+describe('a media_id WeCom no longer knows', () => {
+  it('the text is the delivery, and the next message uploads the recording again', async () => {
+    const sends = () => fake.succeeded('message/send').filter((c) => c.body.touser === 'zhang');
+    expect((await SpeechMedia.updateOne({ mediaId: appMediaId }, { $set: { mediaId: 'media_gone_from_wecom' } })).modifiedCount).toBe(1);
+    const before = sends().length;
+    const up = uploads().length;
+    await deliver('test:voice:stale1', 'zhang', '王小明今天没有到校', 'voice', 'wecom-app');
+    expect(sends().slice(before).map((c) => c.body.msgtype)).toEqual(['text']);
+    expect(fake.callsTo('message/send').at(-1)!.errcode).toBe(40007);
+    expect(await message({ key: 'test:voice:stale1' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-app' }));
+    expect(uploads().length).toBe(up);
+    await deliver('test:voice:stale2', 'zhang', '王小明今天没有到校', 'voice', 'wecom-app');
+    const sent = sends().slice(before + 1);
+    expect(sent.map((c) => c.body.msgtype)).toEqual(['text', 'voice']);
+    expect(uploads().length).toBe(up + 1);
+    expect(sent[1].body.voice.media_id).not.toBe(appMediaId);
+    appMediaId = sent[1].body.voice.media_id as string;
   });
 });
 
@@ -169,5 +193,20 @@ describe('微信客服', () => {
     expect(sent.map((d) => d.msgtype)).toEqual(['text']);
     expect(sent[0].body.text.content).toBe('今天下午四点接孩子');
     expect(await message({ key: 'test:voice:kf1' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-kf' }));
+  });
+
+  it('a recording WeCom refuses: the retry sends the text instead, and the stale media_id is forgotten', async () => {
+    await kfSays('wmAunt', '你好');
+    const before = kf.deliveredTo('wmAunt').length;
+    expect((await SpeechMedia.updateOne({ mediaId: appMediaId }, { $set: { mediaId: 'media_gone_again' } })).modifiedCount).toBe(1);
+    await deliver('test:voice:kf2', 'wmAunt', '王小明今天没有到校', 'voice');
+    expect(kf.deliveredTo('wmAunt').slice(before)).toEqual([]);
+    expect(await SpeechMedia.countDocuments({ mediaId: 'media_gone_again' })).toBe(0);
+    await t.setClock(new Date(now().getTime() + 10 * 60_000).toISOString());
+    await t.app.context.delivery.deliverDue();
+    const sent = kf.deliveredTo('wmAunt').slice(before);
+    expect(sent.map((d) => d.msgtype)).toEqual(['text']);
+    expect(sent[0].body.text.content).toBe('王小明今天没有到校');
+    expect(await message({ key: 'test:voice:kf2' })).toEqual(expect.objectContaining({ status: 'sent', route: 'wecom-kf' }));
   });
 });

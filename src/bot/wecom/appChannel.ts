@@ -15,7 +15,7 @@ import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter, dedupeKey } from './callbackRouter';
 import type { WeComClient } from './client';
 import { PartProgress, partsOf } from './messageParts';
-import { speechMediaId } from './speechMedia';
+import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
 
 export interface WeComAppChannelOptions {
   orgId: string;
@@ -109,7 +109,10 @@ export class WeComAppChannel implements Channel {
     const speechId = msg.audio ? await speechMediaId(this.opts.client, msg.audio, { channel: this.name, key: msg.key, log: this.opts.log }) : undefined;
     const platformMsgId = await this.parts.send(msg.key, partsOf(msg, this.name, speechId), (part) => (part.kind === 'text'
       ? this.opts.client.sendText(msg.to, part.content)
-      : this.opts.client.sendVoice(msg.to, part.mediaId)));
+      : this.opts.client.sendVoice(msg.to, part.mediaId).catch(async (err: unknown) => {
+        if (part.mediaId === speechId) await forgetRefusedSpeech(this.opts.client, msg.audio, err);
+        throw err;
+      })));
     return { route: this.name, platformMsgId };
   }
 }

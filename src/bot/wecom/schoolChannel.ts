@@ -22,7 +22,7 @@ import { FallbackSendError, Reach, RouteProbe } from '../router';
 import { PartProgress, partsOf } from './messageParts';
 import type { WeComClient } from './client';
 import { VoiceMedia } from './kfChannel';
-import { speechMediaId } from './speechMedia';
+import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
 
 export interface WeComSchoolChannelOptions {
   orgId: string;
@@ -119,7 +119,10 @@ export class WeComSchoolChannel implements Channel, RouteProbe {
     const speechId = msg.audio ? await speechMediaId(this.opts.client, msg.audio, { channel: this.name, key: msg.key, log: this.opts.log }) : undefined;
     const platformMsgId = await this.parts.send(msg.key, partsOf(msg, this.name, speechId), (part) => (part.kind === 'text'
       ? this.post(ids, { msgtype: 'text', text: { content: part.content } })
-      : this.voice.withMediaId(part.mediaId, (mediaId) => this.post(ids, { msgtype: 'voice', voice: { media_id: mediaId } }))));
+      : this.voice.withMediaId(part.mediaId, (mediaId) => this.post(ids, { msgtype: 'voice', voice: { media_id: mediaId } })).catch(async (err: unknown) => {
+        if (part.mediaId === speechId) await forgetRefusedSpeech(this.opts.client, msg.audio, err);
+        throw err;
+      })));
     return { route: this.name, platformMsgId };
   }
 

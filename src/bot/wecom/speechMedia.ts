@@ -10,6 +10,7 @@ import type { Logger } from '../../log';
 import { SpeechMedia } from '../../models/speechMedia';
 import type { OutboundMessage } from '../channel';
 import type { WeComClient } from './client';
+import { WeComPermanentError } from './errors';
 
 /** 3 days less 12 hours: a media_id is not used near its end, when a queued send could find it expired. */
 const MEDIA_ID_USE_MS = (3 * 24 - 12) * 3_600_000;
@@ -33,3 +34,12 @@ export async function speechMediaId(client: WeComClient, audio: Audio, ctx: { ch
   }
 }
 
+
+/**
+ * After WeCom refused a voice message by its media_id: on 40007 (the media_id expired or is unknown, e.g. the corp's
+ * media were cleared) the kept one is forgotten, so the next message uploads the recording again.
+ */
+export async function forgetRefusedSpeech(client: WeComClient, audio: Audio | undefined, err: unknown): Promise<void> {
+  if (!audio || !(err instanceof WeComPermanentError) || err.errcode !== 40007) return;
+  await SpeechMedia.deleteOne({ _id: `${client.corpId}:${audio.hash}` }).catch(() => undefined);
+}
