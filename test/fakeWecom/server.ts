@@ -15,7 +15,8 @@
  *   message/send       agentid must be the token's app's (else 301002); text content 1..2048 bytes (44004/45002);
  *                      voice media_id must be known (40007); `users` (if given) are the members in the app's
  *                      visible range: all recipients unknown → 81013, some → `invaliduser`. Answers { msgid }.
- *   media/upload       multipart field `media` → { type, media_id, created_at }; stored in `fake.media`.
+ *   media/upload       multipart field `media` → { type, media_id, created_at }; stored in `fake.media`. A voice must be
+ *                      AMR (`#!AMR\n` header) of at most 2 MB, else 301017.
  *   media/get          a stored media → the bytes with Content-Type and Content-disposition; unknown → JSON 40007.
  *   auth/getuserinfo   a sign-in code (below) → { userid } for a member, { openid, external_userid? } for anyone else;
  *                      unknown, used or older than 5 minutes → 40029. Each code answers once.
@@ -391,6 +392,7 @@ export class FakeWeCom {
     if (isUpload) {
       const file = parseMultipart(req);
       if (!file || file.data.length <= 5) return error(40006, 'invalid file size');
+      if (query.type === 'voice' && (file.data.length > 2 * 1024 * 1024 || !file.data.subarray(0, 6).equals(Buffer.from('#!AMR\n')))) return error(301017, 'voice must be AMR, at most 2 MB');
       call.body = { filename: file.filename, size: file.data.length };
       const id = this.addMedia(file.data, { type: query.type, contentType: file.contentType, filename: file.filename });
       return answer({ type: query.type, media_id: id, created_at: String(Math.floor(Date.now() / 1000)) });

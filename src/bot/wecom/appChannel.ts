@@ -15,6 +15,7 @@ import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter, dedupeKey } from './callbackRouter';
 import type { WeComClient } from './client';
 import { PartProgress, partsOf } from './messageParts';
+import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
 
 export interface WeComAppChannelOptions {
   orgId: string;
@@ -104,9 +105,14 @@ export class WeComAppChannel implements Channel {
 
   async send(msg: OutboundMessage): Promise<SendResult> {
     if (msg.room) throw new PermanentSendError(`wecom-app sends 1:1 only; room "${msg.room}" needs the group adapter`);
-    const platformMsgId = await this.parts.send(msg.key, partsOf(msg, this.name), (part) => (part.kind === 'text'
+    // A voice-style person gets the text and its recording (uploaded once per 3 days; if not, the text alone).
+    const speechId = msg.audio ? await speechMediaId(this.opts.client, msg.audio, { channel: this.name, key: msg.key, log: this.opts.log }) : undefined;
+    const platformMsgId = await this.parts.send(msg.key, partsOf(msg, this.name, speechId), (part) => (part.kind === 'text'
       ? this.opts.client.sendText(msg.to, part.content)
-      : this.opts.client.sendVoice(msg.to, part.mediaId)));
+      : this.opts.client.sendVoice(msg.to, part.mediaId).catch(async (err: unknown) => {
+        if (part.mediaId === speechId) await forgetRefusedSpeech(this.opts.client, msg.audio, err);
+        throw err;
+      })));
     return { route: this.name, platformMsgId };
   }
 }

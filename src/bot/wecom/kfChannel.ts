@@ -28,13 +28,14 @@ import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { loadKfCursor, saveKfCursor, KfCursor } from '../../models/kfCursor';
 import { claimKfSlot, KF_QUOTA, KF_WINDOW_MS, KfQuotaSlot, KfSession, noteKfInbound } from '../../models/kfSession';
-import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, SendResult } from '../channel';
+import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../channel';
 import { FallbackSendError, Reach, RouteProbe } from '../router';
 import { splitBytes } from './appChannel';
 import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter } from './callbackRouter';
 import type { WeComClient } from './client';
 import { WeComPermanentError } from './errors';
+import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
 
 export interface WeComKfChannelOptions {
   orgId: string;
@@ -106,6 +107,8 @@ export class WeComKfChannel implements Channel, RouteProbe {
   private dirty = false;
   private token?: { value: string; at: number };
   private readonly voice: VoiceMedia;
+  /** Outbox keys whose recording WeCom refused: their retry sends the text (bounded). */
+  private readonly speechRefused = new Set<string>();
 
   constructor(private readonly opts: WeComKfChannelOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -277,15 +280,20 @@ export class WeComKfChannel implements Channel, RouteProbe {
 
   async send(msg: OutboundMessage): Promise<SendResult> {
     if (msg.room) throw new PermanentSendError(`wecom-kf sends 1:1 only; room "${msg.room}" needs another route`);
-    const parts: Part[] = [];
-    if (msg.text.trim()) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
-    if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
-    if (!parts.length) throw new PermanentSendError('wecom-kf: empty message');
-
+    if (!msg.text.trim() && !msg.voice?.mediaId) throw new PermanentSendError('wecom-kf: empty message');
     const { orgId, openKfId } = this.opts;
     const to = msg.to;
     const window = await this.windowOf(to);
     if (!window) throw new FallbackSendError('kf_window_closed', `wecom-kf: ${to} has not written within 48 hours; 微信客服 may not send until they write again`);
+
+    // 微信客服 allows 5 messages per 48 hours after the person last wrote: a voice-style person (msg.audio) gets
+    // the recording ALONE (one of the 5), not the text and then the recording (two). If the recording could not be
+    // uploaded, the text goes instead.
+    const speechId = msg.audio && !this.speechRefused.has(msg.key) ? await speechMediaId(this.opts.client, msg.audio, { channel: this.name, key: msg.key, log: this.opts.log }) : undefined;
+    const parts: Part[] = [];
+    if (msg.text.trim() && !speechId) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
+    if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
+    if (speechId) parts.push({ kind: 'voice', mediaId: speechId });
 
     const partKeys = parts.map((_, i) => `${msg.key}#${i}`);
     const mine = await KfQuotaSlot.find({ orgId, partKey: { $in: partKeys } }).lean();
@@ -323,6 +331,14 @@ export class WeComKfChannel implements Channel, RouteProbe {
           throw new FallbackSendError('kf_quota', `wecom-kf: WeCom says the messages allowed for ${to} are used up (${err.message})`);
         }
         if (err.errcode === KF_SESSION_STATE) throw new FallbackSendError('kf_session_state', `wecom-kf: ${err.message}`);
+        // The recording of the text (sent instead of it) refused: forget a stale media_id and retry soon — with
+        // fresh upload, or with the text if the upload fails — so the message is not lost.
+        if (part.kind === 'voice' && part.mediaId === speechId && !textSent && [40007, 301017, 45007].includes(err.errcode ?? 0)) {
+          await forgetRefusedSpeech(this.opts.client, msg.audio, err);
+          this.speechRefused.add(msg.key);
+          if (this.speechRefused.size > 1000) this.speechRefused.delete(this.speechRefused.values().next().value as string);
+          throw new RetryableSendError(`wecom-kf: recording refused (${err.message}); the retry sends the text`, 1_000);
+        }
         // An expired or rejected recording after its caption went out: the caption is the fallback.
         if (part.kind === 'voice' && textSent && [40007, 301017, 45007].includes(err.errcode ?? 0)) {
           this.opts.log?.warn({ channel: this.name, key: msg.key, err: err.message }, 'voice not forwarded; the text went alone');

@@ -33,11 +33,15 @@ export function splitBytes(text: string, maxBytes = TEXT_MAX_BYTES): string[] {
 
 export type Part = { kind: 'text'; content: string } | { kind: 'voice'; mediaId: string };
 
-/** The caption first, so the recording arrives with its context. */
-export function partsOf(msg: OutboundMessage, channel: string): Part[] {
+/**
+ * The caption first, so the recording arrives with its context; then the forwarded voice, then the recording of
+ * the text itself (`speechId`: the media_id of msg.audio, uploaded by speechMedia.ts; undefined if it could not be).
+ */
+export function partsOf(msg: OutboundMessage, channel: string, speechId?: string): Part[] {
   const parts: Part[] = [];
   if (msg.text.trim()) for (const content of splitBytes(msg.text)) parts.push({ kind: 'text', content });
   if (msg.voice?.mediaId) parts.push({ kind: 'voice', mediaId: msg.voice.mediaId });
+  if (speechId) parts.push({ kind: 'voice', mediaId: speechId });
   if (!parts.length) throw new PermanentSendError(`${channel}: empty message`);
   return parts;
 }

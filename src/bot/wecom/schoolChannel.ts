@@ -22,6 +22,7 @@ import { FallbackSendError, Reach, RouteProbe } from '../router';
 import { PartProgress, partsOf } from './messageParts';
 import type { WeComClient } from './client';
 import { VoiceMedia } from './kfChannel';
+import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
 
 export interface WeComSchoolChannelOptions {
   orgId: string;
@@ -114,9 +115,14 @@ export class WeComSchoolChannel implements Channel, RouteProbe {
     if (!ids.length) {
       throw new FallbackSendError('school_unknown_parent', `wecom-school: no parent_userid known for ${msg.to}; run the school sync (POST /api/wecom/school-sync)`);
     }
-    const platformMsgId = await this.parts.send(msg.key, partsOf(msg, this.name), (part) => (part.kind === 'text'
+    // A voice-style parent gets the text and its recording (uploaded once per 3 days; if not, the text alone).
+    const speechId = msg.audio ? await speechMediaId(this.opts.client, msg.audio, { channel: this.name, key: msg.key, log: this.opts.log }) : undefined;
+    const platformMsgId = await this.parts.send(msg.key, partsOf(msg, this.name, speechId), (part) => (part.kind === 'text'
       ? this.post(ids, { msgtype: 'text', text: { content: part.content } })
-      : this.voice.withMediaId(part.mediaId, (mediaId) => this.post(ids, { msgtype: 'voice', voice: { media_id: mediaId } }))));
+      : this.voice.withMediaId(part.mediaId, (mediaId) => this.post(ids, { msgtype: 'voice', voice: { media_id: mediaId } })).catch(async (err: unknown) => {
+        if (part.mediaId === speechId) await forgetRefusedSpeech(this.opts.client, msg.audio, err);
+        throw err;
+      })));
     return { route: this.name, platformMsgId };
   }
 
