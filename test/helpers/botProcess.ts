@@ -85,7 +85,11 @@ export class BotProcess {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'liushou-fault-'));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, LOG_LEVEL: 'warn',
-      PORT: String(port), MONGODB_URI: opts.mongoUri, SIMULATOR: '1', ADMIN_TOKEN: 'fault-admin-token-0123456789', ...opts.env,
+      PORT: String(port), MONGODB_URI: opts.mongoUri, SIMULATOR: '1', ADMIN_TOKEN: 'fault-admin-token-0123456789',
+      // The fault scenarios count each message once by its text; recordings (a voice part beside the text) have
+      // their own tests (speech*, wecomVoice), as in startTestApp.
+      SPEECH_PROVIDER: 'none',
+      ...opts.env,
     };
     // `node --import tsx` rather than the tsx launcher: the launcher runs the bot in a child process of its own and
     // cannot pass a SIGKILL on, so killing it left the bot running. One process, in a group of its own (killed whole).
