@@ -5,6 +5,7 @@
  */
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import { setAndUnset } from '../models/bulk';
 import { Child } from '../models/child';
 import { Pairing } from '../models/pairing';
 import { Staff } from '../models/staff';
@@ -28,16 +29,8 @@ export async function updateChildRecord(orgId: string, childId: Types.ObjectId, 
   const current = child as unknown as Record<string, unknown>;
   const changed = Object.entries(changes).filter(([k, v]) => (current[k] ?? null) !== (v ?? null)).map(([k]) => k);
   if (!changed.length) return [];
-  const set: Record<string, unknown> = {};
-  const unset: Record<string, 1> = {};
-  for (const k of changed) {
-    const v = (changes as Record<string, unknown>)[k];
-    if (v === null) unset[k] = 1;
-    else set[k] = v;
-  }
   await Child.updateOne({ _id: childId }, {
-    ...(Object.keys(set).length ? { $set: set } : {}),
-    ...(Object.keys(unset).length ? { $unset: unset } : {}),
+    ...setAndUnset(changes, changed),
     $push: { history: { at: now, source: `console:${by}`, changed } },
   } as never);
   return changed;

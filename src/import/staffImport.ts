@@ -11,7 +11,7 @@ import { Classroom } from '../models/classroom';
 import { Identity } from '../models/identity';
 import { defaultTeacherRoom, School } from '../models/school';
 import { postsOf, Staff, type StaffPost } from '../models/staff';
-import { bulkWriteChunked, insertManyTolerant } from '../models/bulk';
+import { bulkWriteChunked, insertManyTolerant, setAndUnset } from '../models/bulk';
 import { withoutUndefined } from './columns';
 import { changedFields, ImportOptions, ImportResult, withinSchools } from './result';
 import { parseStaff } from './staffRows';
@@ -107,15 +107,9 @@ export async function importStaff(table: string[][], opts: ImportOptions): Promi
       staffInserts.push({ _id: staffId, orgId, wecomUserId: first.wecomUserId, ...fields });
     } else {
       staffId = existing._id;
-      // Cleared fields are unset: a $set of undefined would leave the old value (a class, a school, a post) behind.
-      const set: Record<string, unknown> = {};
-      const unset: Record<string, 1> = {};
-      for (const k of changed) {
-        const v = (fields as Record<string, unknown>)[k];
-        if (v === undefined) unset[k] = 1;
-        else set[k] = v;
-      }
-      if (changed.length) staffUpdates.push({ updateOne: { filter: { _id: staffId }, update: { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) } } });
+      // Cleared fields are unset (a class, a school, a post), not left behind.
+      const update = setAndUnset(fields, changed);
+      if (update) staffUpdates.push({ updateOne: { filter: { _id: staffId }, update } });
     }
     // The identity for their address; written only when missing or different, so an unchanged re-import changes nothing.
     const identity = identityOf.get(first.wecomUserId);

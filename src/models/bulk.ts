@@ -63,3 +63,20 @@ export async function bulkWriteChunked(model: Model<any>, ops: AnyBulkWriteOpera
     await model.bulkWrite(ops.slice(i, i + WRITE_CHUNK), { ordered: true });
   }
 }
+
+/**
+ * The update that makes `keys` of a record equal to `values`: cleared ones (null or undefined) are unset, since a
+ * $set of undefined would leave the old value behind. Undefined when there is nothing to change.
+ */
+export function setAndUnset(values: Record<string, unknown>, keys: string[]): { $set?: Record<string, unknown>; $unset?: Record<string, 1> } | undefined {
+  const set: Record<string, unknown> = {};
+  const unset: Record<string, 1> = {};
+  for (const k of keys) {
+    const v = values[k];
+    if (v === null || v === undefined) unset[k] = 1;
+    else set[k] = v;
+  }
+  if (!keys.length) return undefined;
+  return { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(unset).length ? { $unset: unset } : {}) };
+}
+
