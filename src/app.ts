@@ -25,6 +25,8 @@ import type { WeComLogin } from './bot/wecom/oauth';
 import { WECOM_API_PATH, wecomRoutes } from './web/wecomRoutes';
 import { createHttpApp } from './web/server';
 import { createSpeech, type Speech } from './speech';
+import { createRecognizer, type Recognizer } from './speech/recognizer';
+import { hearing } from './bot/hearing';
 import { allJobs } from './scheduler/jobs';
 import { Scheduler } from './scheduler/scheduler';
 
@@ -58,6 +60,8 @@ export interface StartOptions {
   simulator?: boolean;
   /** Recordings for voice-style messages; default: the provider SPEECH_PROVIDER names (src/speech). */
   speech?: Speech;
+  /** Recognition of voice messages; default: the provider SPEECH_RECOGNITION names (none: recordings go on as they are). */
+  recognizer?: Recognizer;
 }
 
 export interface ChannelPlugin {
@@ -102,7 +106,8 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
     quietHours: org!.quietHours ?? config.QUIET_HOURS,
     publicUrl: config.PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`,
   };
-  const bot = new Bot(services, handleMessage);
+  const recognizer = opts.recognizer ?? createRecognizer(config);
+  const bot = new Bot(services, handleMessage, recognizer.provider === 'none' ? undefined : hearing(channels, recognizer, log));
   const defaultChannel = opts.defaultChannel ?? simulator?.name ?? [...channels.keys()][0];
   if (!defaultChannel) throw new Error('no channel: turn the simulator on or configure WeCom or Wechaty');
   const router = new Router(channels, defaultChannel, config.ORG_ID);

@@ -52,11 +52,16 @@ const schema = z.object({
   TENCENTCLOUD_REGION: z.string().regex(/^[a-z]+(-[a-z]+)+$/, 'a region such as ap-guangzhou').default('ap-guangzhou'),
   SPEECH_TENCENT_VOICE_TYPE: z.coerce.number().int().min(0).default(101001),
   SPEECH_TENCENT_ENDPOINT: z.string().regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d+)?\/?$/, 'a host (tts.tencentcloudapi.com) or http(s)://host:port').optional(),
+  /** Understanding guardians' voice messages: tencent = Tencent Cloud 一句话识别; none = forwarded as recordings. */
+  SPEECH_RECOGNITION: z.enum(['tencent', 'none']).default('none'),
+  /** Tencent's recognition engine: 8k_zh suits WeCom's 8 kHz AMR voice messages. */
+  SPEECH_ASR_ENGINE: z.string().regex(/^(8k|16k)_[a-z_]+$/, 'an engine such as 8k_zh or 16k_zh_dialect').default('8k_zh'),
+  SPEECH_ASR_ENDPOINT: z.string().regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d+)?\/?$/, 'a host (asr.tencentcloudapi.com) or http(s)://host:port').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((c, ctx) => {
-  if (c.SPEECH_PROVIDER !== 'tencent') return;
+  if (c.SPEECH_PROVIDER !== 'tencent' && c.SPEECH_RECOGNITION !== 'tencent') return;
   for (const name of ['TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY'] as const) {
-    if (!c[name]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: 'required with SPEECH_PROVIDER=tencent' });
+    if (!c[name]) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: 'required with SPEECH_PROVIDER=tencent or SPEECH_RECOGNITION=tencent' });
   }
 });
 

@@ -5,17 +5,22 @@ import { noteRoute } from '../models/route';
 import { BotContext, Services } from './context';
 import { InboundMessage } from './channel';
 import { MAX_INBOUND_CHARS, normaliseInbound } from './inbound';
+import { cleanText } from '../humanInput';
 import { resolvePerson } from './sender';
+import type { Hear } from './hearing';
 
 export type Handle = (ctx: BotContext) => Promise<void>;
 
 export class Bot {
-  constructor(private readonly services: Services, private readonly handle: Handle) {}
+  /** `hear`: speech recognition of voice messages (bot/hearing.ts), when a recognizer is configured. */
+  constructor(private readonly services: Services, private readonly handle: Handle, private readonly hear?: Hear) {}
 
   /** Returns false when the message was a repeat and was dropped. */
   async receive(raw: InboundMessage): Promise<boolean> {
     const { orgId, log } = this.services;
-    const { msg, issue } = normaliseInbound(raw);
+    const normalised = normaliseInbound(raw);
+    const { issue } = normalised;
+    let { msg } = normalised;
     if (!(await firstSighting(orgId, msg.channel, msg.platformId, msg.from, msg.at)) && !(await this.neverAnswered(msg))) {
       log.info({ channel: msg.channel, platformId: msg.platformId }, 'duplicate inbound message dropped');
       return false;
@@ -24,6 +29,11 @@ export class Bot {
     const person = await resolvePerson(orgId, msg.from, this.services.orgLang);
     // Who and where, never what: message text stays out of the logs.
     log.info({ channel: msg.channel, from: msg.from, room: msg.room, platformId: msg.platformId, sender: person.kind }, 'inbound message');
+    // Families and people not yet bound (a grandparent saying the code on their card); staff answer in writing.
+    if (msg.voice && !issue && this.hear && person.kind !== 'staff') {
+      const transcript = await this.hear(msg);
+      if (transcript !== undefined) msg = { ...msg, voice: { ...msg.voice, transcript: cleanText(transcript) } };
+    }
     const ctx = new BotContext(msg, person, this.services);
     try {
       if (issue) {

@@ -1,5 +1,6 @@
 /** One interface for every channel (simulator, WeCom, Wechaty), in the spirit of Wechaty's Puppet. */
 import type { Style } from '../locales';
+import type { VoiceAudio } from '../speech/recognizer';
 
 export interface InboundMessage {
   /** Adapter name, e.g. `simulator`. */
@@ -10,7 +11,13 @@ export interface InboundMessage {
   /** Set when the message was said in a group chat. */
   room?: string;
   text: string;
-  voice?: { mediaId?: string; format?: string; url?: string };
+  voice?: {
+    mediaId?: string; format?: string; url?: string;
+    /** The recording's bytes when the adapter has them at hand (the simulator); else `Channel.voiceAudio` fetches them. */
+    data?: Buffer;
+    /** What recognition heard (src/speech/recognizer.ts), set by the bot before the handlers; '' = nothing understood. */
+    transcript?: string;
+  };
   /** Addresses @-mentioned in the message. */
   mentions: string[];
   quotedId?: string;
@@ -51,6 +58,8 @@ export interface Channel {
   start(onMessage: InboundHandler): Promise<void>;
   stop(): Promise<void>;
   send(msg: OutboundMessage): Promise<SendResult>;
+  /** The bytes of an inbound voice message, for recognition; a channel that cannot fetch them leaves this out. */
+  voiceAudio?(msg: InboundMessage): Promise<VoiceAudio | undefined>;
 }
 
 /** A send that may work later (throttled, token expired, network): the outbox retries it with backoff. */

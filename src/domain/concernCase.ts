@@ -79,12 +79,18 @@ export function caseParams(view: CaseView, t: T, extra: Record<string, string | 
   const p: Record<string, string | number> = {
     number: c.number, child: view.child.name, className: view.className, school: view.schoolName,
     role: raiserLabel(view, t), category: t(`concern.category.${c.category}`), status: t(`concern.status.${c.status}`),
-    teacher: view.teacher?.name ?? t('concern.noTeacher'), text: c.messages[0]?.text || t('concern.voiceOnly'), ...extra,
+    teacher: view.teacher?.name ?? t('concern.noTeacher'), text: messageText(c.messages[0] ?? {}, t), ...extra,
   };
   if (opts.room && typeof p.text === 'string') p.text = maskPhones(p.text);
   return p;
 }
 const params = caseParams;
+
+/** A family's message as the teacher reads it: a recording's text is what recognition heard, and says so. */
+export function messageText(m: { text?: string | null; voiceMediaId?: string | null }, t: T): string {
+  if (!m.text) return t('concern.voiceOnly');
+  return m.voiceMediaId ? t('concern.heard', { text: m.text }) : m.text;
+}
 
 export async function pushCase(aud: Audience, now: Date, view: CaseView, to: string, key: string, msgKey: string, opts: { urgent?: boolean; extra?: Record<string, string | number>; voice?: boolean } = {}): Promise<boolean> {
   return notify(aud, now, {

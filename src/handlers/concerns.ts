@@ -12,9 +12,9 @@ import { nextNumber } from '../models/counter';
 import { settingsOf } from './settings';
 import { childInfo } from './childInfo';
 import { classifyConcern } from './concernClassify';
-import { announceCase, caseParams, loadCase, recordStep, tellFamily, tellUnreachable } from '../domain/concernCase';
+import { announceCase, caseParams, loadCase, messageText, recordStep, tellFamily, tellUnreachable } from '../domain/concernCase';
 import { clearDialog, setDialog } from './dialog';
-import { childNamedIn, detectIntent } from './intent';
+import { childNamedIn, concernHasContent, detectIntent } from './intent';
 import { namesOtherChild, refuseOtherChild } from './otherChild';
 
 /** Follow-ups reach an open case for this long after it was opened. */
@@ -78,7 +78,7 @@ async function followUp(ctx: BotContext, concern: ConcernDoc, text: string, voic
       to: view.teacher?.wecomUserId ?? view.room, key: `concern:${concern.number}:followUp:${seq}`, kind: 'concern',
       urgent: concern.urgency === 'urgent', voiceMediaId,
       ...(inRoom ? { room: view.room, style: 'text' as const } : {}),
-      render: (t) => t('concern.followUpToTeacher', caseParams(view, t, { text: text || t('concern.voiceOnly') }, { room: inRoom })),
+      render: (t) => t('concern.followUpToTeacher', caseParams(view, t, { text: messageText({ text, voiceMediaId }, t) }, { room: inRoom })),
     });
   }
   return ctx.reply('concern.followUp', { number: concern.number });
@@ -96,6 +96,9 @@ export const concernVoice: Middleware = async (ctx, next) => {
   if (!voice) {
     // Dialog answers and what the parser already files as a concern go their usual way.
     if (!text || ctx.dialog || detectIntent(text) === 'concern' || !(await classify(ctx, text)).urgent) return next();
+  } else if (ctx.msg.voice?.transcript && answeredLikeText(ctx, text)) {
+    // Understood: answered as the same words typed. What reports something, or was not understood, goes on below.
+    return next();
   }
   const children = ctx.person.children;
   let child: ChildDoc | undefined;
@@ -117,6 +120,13 @@ export const concernVoice: Middleware = async (ctx, next) => {
   const list = children.map((c, i) => ctx.t('choose.item', { n: i + 1, child: c.name }));
   return ctx.reply('choose.child', { count: children.length, list: list.join(ctx.person.style === 'voice' ? '，' : '\n') });
 };
+
+/** A recognised recording that answers the open question, picks from the menu or asks something (not a report). */
+function answeredLikeText(ctx: BotContext, text: string): boolean {
+  if (ctx.dialog) return ctx.dialog.kind !== 'concernText';
+  const intent = detectIntent(text);
+  return intent !== undefined && (intent !== 'concern' || !concernHasContent(text));
+}
 
 export const concernFollowUp: Middleware = async (ctx, next) => {
   if (ctx.person.kind !== 'family') return next();

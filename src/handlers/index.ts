@@ -9,6 +9,7 @@ import { familyCall } from './familyCall';
 import { noteReplies, notes } from './notes';
 import { loadDialog } from './dialog';
 import { familyFallback, familyQuestions } from './familyQuestions';
+import { heardVoice } from './heard';
 import { registration } from './registration';
 import { signIn } from './signIn';
 import { staffHelp } from './staffHelp';
@@ -16,6 +17,7 @@ import { styleSwitch } from './styleSwitch';
 
 export const handleMessage = compose([
   loadDialog,
+  heardVoice,
   signIn,
   styleSwitch,
   approval,

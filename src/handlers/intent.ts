@@ -5,8 +5,11 @@ const DIGITS: Record<string, Intent> = { '1': 'status', '2': 'teacher', '3': 'ca
 
 /** Asking to report something, with nothing reported yet: we ask what happened. */
 const CONCERN_TRIGGER = /^(4|反映情况|反映问题|我要反映|我有事|有事|有事情|求助|投诉|report( a)? concern|concern|i have a concern)[。.!！]?$/i;
-/** Words that already describe a problem: the message itself is the concern. */
-const CONCERN_WORDS = /发烧|高烧|烧到|生病|病了|咳嗽|受伤|打伤|摔|打架|欺负|被打|找不到|找不着|没找到|失踪|不见了|走丢|没回家|没回来|联系不上|溺水|不想上学|逃学|逃课|不想活|自杀|哭|害怕|担心|不开心|难过|不舒服|肚子疼|头疼|住院|写不完|跟不上|fever|sick|hurt|injur|bull(y|ied)|missing|worried|afraid/i;
+/** Words that already describe a problem: the message itself is the concern (the Chinese ones also guide speech, spoken.ts). */
+export const CONCERN_WORDS_ZH = ['发烧', '高烧', '烧到', '生病', '病了', '咳嗽', '受伤', '打伤', '摔', '打架', '欺负', '被打', '找不到', '找不着',
+  '没找到', '失踪', '不见了', '走丢', '没回家', '没回来', '联系不上', '溺水', '不想上学', '逃学', '逃课', '不想活', '自杀', '哭', '害怕', '担心',
+  '不开心', '难过', '不舒服', '肚子疼', '头疼', '住院', '写不完', '跟不上'];
+const CONCERN_WORDS = new RegExp([...CONCERN_WORDS_ZH, 'fever', 'sick', 'hurt', 'injur', 'bull(y|ied)', 'missing', 'worried', 'afraid'].join('|'), 'i');
 const HELP = /^(帮助|菜单|help|menu|\?|？|你好|您好|hi|hello)[!！。.]?$/i;
 // Questions about the teacher, not every sentence with 老师 in it ("谢谢老师" is a reply to a note).
 const TEACHER = /老师是谁|哪个老师|哪位老师|什么老师|帮扶老师|代理家长|班主任|老师.*(电话|手机|号码|叫什么|名字|联系)|who.*teacher|teacher'?s? (name|phone|number)|^teacher\??$/i;

@@ -200,6 +200,8 @@ export const en: Messages = {
     noTeacher_voice: 'not yet assigned',
     voiceOnly: '(voice message)',
     voiceOnly_voice: 'a voice message',
+    heard: '(voice message, heard as) {{text}}',
+    heard_voice: 'a voice message saying: {{text}}',
     urgentLabel: 'URGENT ',
     urgentLabel_voice: 'urgent',
     normalLabel: '',

@@ -201,6 +201,8 @@ export const zhCN = {
     noTeacher_voice: '还没安排',
     voiceOnly: '（语音消息）',
     voiceOnly_voice: '一条语音',
+    heard: '（语音，识别为）{{text}}',
+    heard_voice: '语音说：{{text}}',
     urgentLabel: '【紧急】',
     urgentLabel_voice: '紧急',
     normalLabel: '',

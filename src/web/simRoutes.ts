@@ -16,6 +16,8 @@ const messageBody = z.object({
   mentions: z.array(z.string()).max(50).optional(),
   /** A voice message: its media id (text may then be empty or a transcript). */
   voice: z.string().min(1).max(256).optional(),
+  /** The voice message's recording, AMR-NB in base64 (≤ 60 s is under 100 KB), for speech recognition. */
+  voiceData: z.string().max(400_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64').optional(),
   /** The id of an inbox message being quoted (as returned by /sim/inbox). */
   quotedId: z.string().min(1).max(128).optional(),
 });
@@ -24,7 +26,7 @@ const clockBody = z.object({ now: z.string().datetime({ offset: true }) });
 export function simRoutes(app: AppContext): Router {
   const sim = app.simulator!;
   const r = Router();
-  r.use(express.json({ limit: '100kb' }));
+  r.use(express.json({ limit: '512kb' }));
 
   r.post('/messages', async (req, res) => {
     const parsed = messageBody.safeParse(req.body);
@@ -33,7 +35,7 @@ export function simRoutes(app: AppContext): Router {
     const platformId = b.id ?? crypto.randomUUID();
     await sim.channel.receive({
       channel: 'simulator', orgId: app.orgId, from: b.from, room: b.room, text: b.text, mentions: b.mentions ?? [],
-      voice: b.voice ? { mediaId: b.voice } : undefined, quotedId: b.quotedId,
+      voice: b.voice ? { mediaId: b.voice, format: 'amr', ...(b.voiceData ? { data: Buffer.from(b.voiceData, 'base64') } : {}) } : undefined, quotedId: b.quotedId,
       platformId, displayName: b.name, at: app.clock.now(),
     });
     // In the background, the replies went out with the message (app.ts); only a test's app sends here.
