@@ -181,7 +181,7 @@ describe('a parent in WeChat', () => {
     const spy = jest.spyOn(t.app.context.bot, 'receive');
     const toZhang = fake.succeeded('message/send').filter((c) => c.body.touser === 'zhang').length;
     await says('wmDad', { voice: mediaId });
-    expect(spy.mock.calls[0][0]).toEqual(expect.objectContaining({ channel: 'wecom-kf', from: 'wmDad', voice: { mediaId, format: 'amr' } }));
+    expect(spy.mock.calls[0][0]).toEqual(expect.objectContaining({ channel: 'wecom-kf', from: 'wmDad', voice: { mediaId, format: 'amr', data: amr } }));
     spy.mockRestore();
     expect(fake.succeeded('media/get').map((c) => c.query.media_id)).toContain(mediaId);
     expect(fs.readFileSync(path.join(dataDir, 'media', keptVoiceName(mediaId)))).toEqual(amr);

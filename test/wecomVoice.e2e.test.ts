@@ -18,6 +18,7 @@ import { ADMIN_TOKEN, startWithSchool, TestApp } from './helpers/testApp';
 import { FakeKf } from './fakeWecom/kf';
 import { FakeSchool, sunshineDirectory } from './fakeWecom/school';
 import { FakeWeCom, randomAesKey, signedCallback } from './fakeWecom/server';
+import { FakeTencentAsr } from './helpers/fakeTencentAsr';
 
 const CORP = 'wwvoicee2e';
 const KF_SECRET = 'voice-e2e-kf-secret';
@@ -30,6 +31,7 @@ let kf: FakeKf;
 let kfChannel: WeComKfChannel;
 let t: TestApp;
 let dataDir: string;
+let asr: FakeTencentAsr;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wecom-voice-'));
@@ -38,7 +40,9 @@ beforeAll(async () => {
   fake = await FakeWeCom.start({ corpId: CORP, apps: [app, { secret: KF_SECRET }, schoolApp] });
   kf = new FakeKf(fake, { openKfId: OPEN_KFID, corpId: CORP, now: () => now().getTime() });
   school = new FakeSchool(fake, { agentId: schoolApp.agentId, ...sunshineDirectory() });
+  asr = await FakeTencentAsr.start();
   const env = {
+    SPEECH_RECOGNITION: 'tencent', SPEECH_ASR_ENDPOINT: asr.endpoint, TENCENTCLOUD_SECRET_ID: 'AKIDtest', TENCENTCLOUD_SECRET_KEY: 'secret',
     WECOM_CORP_ID: CORP, WECOM_API_BASE: fake.url, SPEECH_PROVIDER: 'espeak', DATA_DIR: dataDir,
     WECOM_APP_AGENT_ID: String(app.agentId), WECOM_APP_SECRET: app.secret, WECOM_APP_TOKEN: 'AppToken1', WECOM_APP_AES_KEY: randomAesKey(),
     WECOM_KF_SECRET: KF_SECRET, WECOM_KF_TOKEN: kfKeys.token, WECOM_KF_AES_KEY: kfKeys.encodingAESKey, WECOM_KF_OPEN_KFID: OPEN_KFID,
@@ -57,6 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
   await fake?.stop();
+  await asr?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -166,7 +171,7 @@ describe('a media_id WeCom no longer knows', () => {
 
 describe('微信客服', () => {
   /** A guardian writes in WeChat: the kf callback, the pull, the bot's answers delivered. */
-  async function kfSays(from: string, content: string): Promise<void> {
+  async function kfSays(from: string, content: string | { voice: string }): Promise<void> {
     kf.customerSays(from, content);
     const seconds = Math.floor(now().getTime() / 1000);
     const cb = signedCallback(KF_CALLBACK_PATH, kfKeys, kf.callbackXml(seconds), { timestamp: seconds });
@@ -183,6 +188,23 @@ describe('微信客服', () => {
       expect(d.msgtype).toBe('voice');
       expect(fake.media.get(d.body.voice.media_id)!.data.subarray(0, 6).toString('latin1')).toBe('#!AMR\n');
     }
+  });
+
+  it("a guardian's voice message is fetched, recognised and understood: 回忆 for menu 1, 发骚 for 发烧", async () => {
+    const casesNow = async () => (await t.http.get('/api/concerns?status=all').set('Authorization', `Bearer ${ADMIN_TOKEN}`)).body as Array<{ messages: Array<{ text?: string; voice: boolean }> }>;
+    const said = (id: string, heard: string) => fake.media.set(id, { type: 'voice', data: asr.recording(heard), contentType: 'audio/amr', filename: `${id}.amr` });
+    const before = { sent: kf.deliveredTo('wmGrandma').length, cases: (await casesNow()).length, asr: asr.calls.length };
+    said('kfvoice-1', '回忆');
+    await kfSays('wmGrandma', { voice: 'kfvoice-1' });
+    // media/get gave the AMR to recognition; the answer is menu 1's (王小华's note), not a new case.
+    expect(asr.calls.length).toBe(before.asr + 1);
+    expect(Buffer.from(asr.calls.at(-1)!.body.Data!, 'base64')).toEqual(fake.media.get('kfvoice-1')!.data);
+    expect(kf.deliveredTo('wmGrandma').length).toBeGreaterThan(before.sent);
+    expect((await casesNow()).length).toBe(before.cases);
+    said('kfvoice-2', '孩子发骚了');
+    await kfSays('wmGrandma', { voice: 'kfvoice-2' });
+    const opened = (await casesNow()).find((c) => c.messages.some((m) => m.text === '孩子发烧了'));
+    expect(opened?.messages[0]).toMatchObject({ voice: true, text: '孩子发烧了' });
   });
 
   it('a failed upload: the text goes instead of the recording', async () => {

@@ -10,13 +10,14 @@ import type { Channel, InboundMessage } from './channel';
 /** What was said in `msg`, or undefined when it is not a voice message or could not be heard. */
 export type Hear = (msg: InboundMessage) => Promise<string | undefined>;
 
-const FORMATS = new Set<VoiceAudio['format']>(['amr', 'silk', 'mp3', 'wav']);
+/** The adapters' format names → the recognizer's (Wechaty keeps WeChat's SILK files as .sil). */
+const FORMATS: Record<string, VoiceAudio['format']> = { amr: 'amr', silk: 'silk', sil: 'silk', slk: 'silk', mp3: 'mp3', wav: 'wav' };
 
 export function hearing(channels: ReadonlyMap<string, Channel>, recognizer: Recognizer, log: Logger): Hear {
   return async (msg) => {
     if (!msg.voice) return undefined;
     try {
-      const format = FORMATS.has(msg.voice.format as VoiceAudio['format']) ? (msg.voice.format as VoiceAudio['format']) : 'amr';
+      const format = FORMATS[msg.voice.format?.toLowerCase() ?? 'amr'] ?? 'amr';
       const audio = msg.voice.data ? { data: msg.voice.data, format } : await channels.get(msg.channel)?.voiceAudio?.(msg);
       if (!audio) return undefined;
       const started = Date.now(); // how long the service took, for the log: not business time

@@ -134,9 +134,10 @@ export class WechatyChannel implements Channel {
       const mediaId = `wechaty-${m.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}${ext.replace(/[^.a-z0-9]/g, '')}`;
       await fs.mkdir(this.mediaDir, { recursive: true });
       const tmp = path.join(this.mediaDir, `.${mediaId}.tmp`);
-      await fs.writeFile(tmp, await box.toBuffer());
+      const data = await box.toBuffer();
+      await fs.writeFile(tmp, data);
       await fs.rename(tmp, path.join(this.mediaDir, mediaId));
-      return { mediaId, format: ext.slice(1) };
+      return { mediaId, format: ext.slice(1), data };
     } catch (err) {
       // The message still reaches the bot (as an empty voice message) rather than vanishing.
       this.opts.log.error({ err, platformId: m.id }, 'wechaty: could not keep a voice message');

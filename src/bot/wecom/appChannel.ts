@@ -13,6 +13,7 @@ import type { Logger } from '../../log';
 import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, SendResult } from '../channel';
 import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter, dedupeKey } from './callbackRouter';
+import type { VoiceAudio } from '../../speech/recognizer';
 import type { WeComClient } from './client';
 import { PartProgress, partsOf } from './messageParts';
 import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
@@ -70,6 +71,12 @@ export class WeComAppChannel implements Channel {
   /** Resolves when every accepted callback has gone through the bot. */
   idle(): Promise<void> {
     return this.callback.idle();
+  }
+
+  /** A voice message's recording (media/get, AMR), for recognition while WeCom keeps it (3 days). */
+  async voiceAudio(msg: InboundMessage): Promise<VoiceAudio | undefined> {
+    if (!msg.voice?.mediaId) return undefined;
+    return { data: (await this.opts.client.getMedia(msg.voice.mediaId)).data, format: 'amr' };
   }
 
   /** The decrypted callback → an InboundMessage (text or voice); other types and events are logged and skipped. */

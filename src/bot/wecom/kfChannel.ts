@@ -222,8 +222,9 @@ export class WeComKfChannel implements Channel, RouteProbe {
     if (m.msgtype === 'text') {
       msg = { ...base, text: m.text?.content ?? '' };
     } else if (m.msgtype === 'voice' && m.voice?.media_id) {
-      await this.keepVoice(m.voice.media_id);
-      msg = { ...base, text: '', voice: { mediaId: m.voice.media_id, format: 'amr' } };
+      const data = await this.keepVoice(m.voice.media_id);
+      // voice_format 0 in sync_msg: AMR. The bytes go along for recognition (bot/hearing.ts).
+      msg = { ...base, text: '', voice: { mediaId: m.voice.media_id, format: 'amr', ...(data ? { data } : {}) } };
     } else {
       this.opts.log?.info({ channel: this.name, type: m.msgtype }, 'wecom-kf message type not handled');
       return;
@@ -235,14 +236,16 @@ export class WeComKfChannel implements Channel, RouteProbe {
     await this.onMessage(msg);
   }
 
-  /** media/get → DATA_DIR/media/wecom-<media_id>.amr. A failure is logged: the media_id still works for 3 days. */
-  private async keepVoice(mediaId: string): Promise<void> {
+  /** media/get → DATA_DIR/media/wecom-<media_id>.amr (and its bytes). A failure is logged: the media_id still works for 3 days. */
+  private async keepVoice(mediaId: string): Promise<Buffer | undefined> {
     try {
       const file = await this.opts.client.getMedia(mediaId);
       await fs.mkdir(this.voice.mediaDir, { recursive: true });
       await fs.writeFile(path.join(this.voice.mediaDir, keptVoiceName(mediaId)), file.data);
+      return file.data;
     } catch (err) {
       this.opts.log?.warn({ channel: this.name, err: (err as Error).message }, 'wecom-kf voice not downloaded; its media_id stays usable for 3 days');
+      return undefined;
     }
   }
 
