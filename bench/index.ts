@@ -7,7 +7,8 @@
  * Order: 1. roster import (300 / 2,000 / 20,000 children) → 2. binding codes through the simulator → 3. a family's
  * question in → reply delivered with the outbox seeded to 0 / 100k / 1M documents (and after the archive step, if
  * the project has one) → 4. the monthly note fan-out for 20,000 children through the fake WeCom server at WeCom's
- * published limits → 5. peak memory (VmHWM) of the bot and of the database processes.
+ * published limits → 5. recordings for guardians (espeak-ng synthesis, cold and cached; phases/speech.ts) → 6. peak
+ * memory (VmHWM) of the bot and of the database processes.
  *
  * The bot runs as its own process, as `npm start` runs it (`src/index.ts` under tsx, simulator on, the database
  * given by MONGODB_URI); the bench only drives it over HTTP and seeds the database directly. The database is the
@@ -19,7 +20,7 @@
  *   BENCH_OUTBOX_SIZES=0,100000,1000000
  *   BENCH_FANOUT_CHILDREN=20000
  *   BENCH_FANOUT_MINUTES=15      time bound of the fan-out from the clock move (quick: 5)
- *   BENCH_PHASES=import,binding,question,fanout   a subset, e.g. while working on one
+ *   BENCH_PHASES=import,binding,question,fanout,speech   a subset, e.g. while working on one
  *   BENCH_LOOP_SECONDS=180      time bound of each measuring loop (quick: 60)
  *   BENCH_OUT=bench/last-run.json
  */
@@ -102,6 +103,10 @@ async function main(): Promise<void> {
     if (settings.phases.has('fanout')) {
       const { fanoutPhase } = await import('./phases/fanout');
       await fanoutPhase(bench);
+    }
+    if (settings.phases.has('speech')) {
+      const { speechPhase } = await import('./phases/speech');
+      await speechPhase(bench);
     }
   } catch (err) {
     failed = err;

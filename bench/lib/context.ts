@@ -39,7 +39,7 @@ function list(v: string | undefined, dflt: number[]): number[] {
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings {
   const quick = ['1', 'true', 'yes'].includes(env.BENCH_QUICK ?? '');
-  const phases = new Set((env.BENCH_PHASES ?? 'import,binding,question,fanout').split(',').map((s) => s.trim()).filter(Boolean));
+  const phases = new Set((env.BENCH_PHASES ?? 'import,binding,question,fanout,speech').split(',').map((s) => s.trim()).filter(Boolean));
   return {
     quick,
     phases,
