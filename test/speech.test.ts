@@ -2,7 +2,7 @@
  * src/speech: recordings for guardians. espeak-ng and sox are installed by .ci/install-chromium.sh (test setup);
  * these tests need them and fail without them. Tencent's TextToVoice is a fake on 127.0.0.1.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -15,6 +15,8 @@ import { EspeakEngine } from '../src/speech/espeak';
 import { toTonedPinyin } from '../src/speech/pinyin';
 import { splitForSpeech } from '../src/speech/split';
 import { TencentEngine } from '../src/speech/tencent';
+import { readAmr } from '../src/speech/amr';
+import { wavToAmr } from '../src/speech/encode';
 import { checkAmr, decodedSeconds } from './helpers/amr';
 
 const SENTENCE = '王小明的成长记录：本月学习认真。';
@@ -43,6 +45,33 @@ describe('pinyin for espeak-ng', () => {
     const viaPinyin = phonemes('cmn-latn-pinyin', toTonedPinyin(SENTENCE));
     expect(viaPinyin).not.toContain('(en)');
     expect(viaPinyin).toMatch(/S;j'Au21/); // xiao3
+  });
+});
+
+describe('AMR encoding without DTX frames', () => {
+  it('a pause inside a recording is coded as 12.2 kbit/s frames of silence, not SID/NO_DATA, at the same length', async () => {
+    // Tone 0.5 s, silence 1 s, tone 0.5 s (the last silence is trimmed): sox's encoder codes the pause as SID/NO_DATA.
+    const wav = execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', '-t', 'wav', '-',
+      'synth', '0.5', 'sine', '440', 'pad', '0', '1', 'repeat', '1']);
+    const withDtx = readAmr(execFileSync('sox', ['-q', '-t', 'wav', '-', '-t', 'amr-nb', '-C', '7', '-'], { input: wav }));
+    expect((withDtx.types[8] ?? 0) + (withDtx.types[15] ?? 0)).toBeGreaterThan(10);
+    const amr = await wavToAmr(wav);
+    const info = readAmr(amr);
+    expect(info.types).toEqual({ 7: info.frames });
+    // Tone, pause, tone: 2 s (the trailing second trimmed), the pause kept at its length.
+    expect(info.seconds).toBeCloseTo(2, 1);
+    const file = path.join(os.tmpdir(), `nodtx-${process.pid}.amr`);
+    fs.writeFileSync(file, amr);
+    try {
+      expect(decodedSeconds(file)).toBeCloseTo(info.seconds, 1);
+      // The middle second decodes to silence: its peak is far below the tone's.
+      const peak = (from: number, len: number) => Number(/Maximum amplitude:\s+([\d.]+)/.exec(
+        spawnSync('sox', ['-t', 'amr-nb', file, '-n', 'trim', String(from), String(len), 'stat'], { encoding: 'utf8' }).stderr)![1]);
+      expect(peak(0.1, 0.3)).toBeGreaterThan(0.5);
+      expect(peak(0.75, 0.6)).toBeLessThan(0.01);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 });
 

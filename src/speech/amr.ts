@@ -39,6 +39,31 @@ export function readAmr(buf: Buffer): AmrInfo {
   return { frames, seconds: Math.round(frames * AMR_FRAME_SECONDS * 100) / 100, types };
 }
 
+/**
+ * One 12.2 kbit/s frame of digital silence, as opencore's encoder writes it once its state has settled (the 7th
+ * frame of `sox -n -r 8000 -c 1 -t amr-nb -C 7 - trim 0 1`); it decodes to silence (RMS ≈ 3 of 32767).
+ */
+const SILENT_FRAME_12K2 = Buffer.from('3c4a909a9e612001202d4a0a6086834cc95464e2577cd8827ec35e4572f2dc90', 'hex');
+const SID = 8;
+const NO_DATA = 15;
+
+/**
+ * The file with its DTX frames (SID and NO_DATA, what opencore writes for pauses) replaced by 12.2 kbit/s frames of
+ * silence: same length, every frame a speech frame, which every player decodes — some handle DTX frames badly, and
+ * sox offers no way to turn DTX off. A pause costs 32 bytes a frame instead of 1–6 (a few hundred bytes a message).
+ */
+export function withoutDtx(buf: Buffer): Buffer {
+  readAmr(buf);
+  const out: Buffer[] = [AMR_MAGIC];
+  for (let p = AMR_MAGIC.length; p < buf.length;) {
+    const type = (buf[p] >> 3) & 0x0f;
+    const size = 1 + AMR_NB_FRAME_BYTES[type];
+    out.push(type === SID || type === NO_DATA ? SILENT_FRAME_12K2 : buf.subarray(p, p + size));
+    p += size;
+  }
+  return Buffer.concat(out);
+}
+
 /** Several AMR-NB files as one (each frame stands alone, so the frames simply follow each other). */
 export function joinAmr(files: Buffer[]): Buffer {
   return Buffer.concat([AMR_MAGIC, ...files.map((f) => f.subarray(AMR_MAGIC.length))]);
