@@ -1,7 +1,7 @@
 /** The embedded default channel: inbound from HTTP `/sim/messages`, outbound recorded as inboxes in the database. */
 import { SimMessage } from '../models/simMessage';
 import type { Clock } from '../clock';
-import { Channel, InboundHandler, InboundMessage, OutboundMessage, SendResult } from './channel';
+import { Channel, ChannelCapabilities, InboundHandler, InboundMessage, OutboundMessage, SendResult } from './channel';
 
 export interface SimInboxMessage {
   id: string;
@@ -18,6 +18,8 @@ export interface SimInboxMessage {
 
 export class SimulatorChannel implements Channel {
   readonly name = 'simulator';
+  /** Anyone, any room; keeps the quoted id, the forwarded recording and the recording of the text as they came. */
+  readonly capabilities: ChannelCapabilities = { reaches: ['family', 'staff', 'room'], quotes: true, voice: true, audio: true };
   private onMessage?: InboundHandler;
 
   constructor(private readonly orgId: string, private readonly clock: Clock) {}

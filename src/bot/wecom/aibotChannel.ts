@@ -23,7 +23,7 @@
  */
 import { systemClock, type Clock } from '../../clock';
 import { maskPhones, type Logger } from '../../log';
-import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../channel';
+import { Channel, ChannelCapabilities, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../channel';
 import { createAibotCallback, AibotCallbackRouter } from './aibotCallback';
 import { AibotMessage, isAibotMessage, messageText, quoteText, RoomBook, stripMentions, toMarkdown } from './aibotProtocol';
 import { outboxQuoteResolver, QuoteResolver } from './aibotQuote';
@@ -100,10 +100,19 @@ export class WeComAibotChannel implements Channel {
   private readonly progress = new Map<string, Set<number>>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly unnamedChats = new Set<string>();
+  /**
+   * Teachers' groups; quotes traced by their words (aibotQuote.ts). On the long connection also members 1:1
+   * (aibot_send_msg to a userid); in callback mode a person can only be answered, and a recording reaches a group
+   * through its webhook.
+   */
+  readonly capabilities: ChannelCapabilities;
 
   constructor(private readonly opts: WeComAibotChannelOptions) {
     if (Boolean(opts.callback) === Boolean(opts.connection)) throw new Error('wecom-aibot: give either `callback` or `connection`');
     this.mode = opts.connection ? 'long-connection' : 'callback';
+    this.capabilities = this.mode === 'long-connection'
+      ? { reaches: ['staff', 'room'], quotes: true, voice: false, audio: false }
+      : { reaches: ['room'], quotes: true, voice: !!opts.recording, audio: false };
     this.clock = opts.clock ?? systemClock;
     this.now = opts.now ?? Date.now;
     this.pacer = opts.webhookLimits === false ? undefined : new Pacer(opts.webhookLimits ?? WEBHOOK_LIMITS);

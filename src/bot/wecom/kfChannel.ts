@@ -28,8 +28,8 @@ import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { loadKfCursor, saveKfCursor, KfCursor } from '../../models/kfCursor';
 import { claimKfSlot, KF_QUOTA, KF_WINDOW_MS, KfQuotaSlot, KfSession, noteKfInbound } from '../../models/kfSession';
-import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../channel';
-import { FallbackSendError, Reach, RouteProbe } from '../router';
+import { Channel, ChannelCapabilities, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, Reach, RetryableSendError, SendResult } from '../channel';
+import { FallbackSendError } from '../router';
 import { splitBytes } from './appChannel';
 import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter } from './callbackRouter';
@@ -98,8 +98,13 @@ export function keptVoiceName(mediaId: string): string {
   return `wecom-${mediaId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 150)}.amr`;
 }
 
-export class WeComKfChannel implements Channel, RouteProbe {
+export class WeComKfChannel implements Channel {
   readonly name = 'wecom-kf';
+  /** Families in WeChat, first while their window is open (`reach`): 5 messages within 48 h of their last one. */
+  readonly capabilities: ChannelCapabilities = {
+    reaches: ['family'], prefers: { family: 0 }, quotes: false, voice: true, audio: true,
+    sendWindow: { hours: KF_WINDOW_MS / 3_600_000, messages: KF_QUOTA },
+  };
   readonly callback: CallbackRouter;
   private onMessage?: InboundHandler;
   private readonly clock: Clock;

@@ -17,8 +17,8 @@
 import path from 'node:path';
 import type { Logger } from '../../log';
 import { FamilyMember } from '../../models/familyMember';
-import { Channel, InboundHandler, OutboundMessage, PermanentSendError, SendResult } from '../channel';
-import { FallbackSendError, Reach, RouteProbe } from '../router';
+import { Channel, ChannelCapabilities, InboundHandler, OutboundMessage, PermanentSendError, Reach, SendResult } from '../channel';
+import { FallbackSendError } from '../router';
 import { PartProgress, partsOf } from './messageParts';
 import type { WeComClient } from './client';
 import { VoiceMedia } from './kfChannel';
@@ -44,8 +44,10 @@ interface SchoolSendResult {
 }
 
 
-export class WeComSchoolChannel implements Channel, RouteProbe {
+export class WeComSchoolChannel implements Channel {
   readonly name = 'wecom-school';
+  /** Parents with a known parent_userid (`reach`), after 微信客服; outbound only. */
+  readonly capabilities: ChannelCapabilities = { reaches: ['family'], prefers: { family: 1 }, quotes: false, voice: true, audio: true };
   private readonly voice: VoiceMedia;
   /** Parent ids read for a page of deliveries (reachMany), for its sends a moment later. */
   private readonly known = new Map<string, { ids: string[]; at: number }>();
