@@ -195,10 +195,11 @@ describe('the SDK mapping (stub connection)', () => {
     const frame = stub.push(groupText('zhang', '@教师助手\u2005你好'));
     await channel.idle();
     const key = `reply:wecom-aibot:${got[0].platformId}`;
-    const res = await channel.send({ key: `${key}:0`, to: 'zhang', room: 'teachers', text: '# 菜单\n1. 查看', style: 'text' });
+    const replyTo = { channel: 'wecom-aibot', platformId: got[0].platformId };
+    const res = await channel.send({ key: `${key}:0`, to: 'zhang', room: 'teachers', text: '# 菜单\n1. 查看', style: 'text', replyTo });
     expect(res).toEqual({ route: 'wecom-aibot', platformMsgId: `wecom-aibot:${key}:0` });
     expect(stub.streams).toEqual([{ reqId: frame.headers.req_id, streamId: expect.stringMatching(/^stream_/), content: '\u200b# 菜单\n\u200b1. 查看', finish: true }]);
-    await channel.send({ key: `${key}:1`, to: 'zhang', room: 'teachers', text: '第二段', style: 'text' });
+    await channel.send({ key: `${key}:1`, to: 'zhang', room: 'teachers', text: '第二段', style: 'text', replyTo });
     expect(stub.sends).toEqual([{ chatid: CHAT, body: { msgtype: 'markdown', markdown: { content: '第二段' } } }]);
   });
 
@@ -207,11 +208,11 @@ describe('the SDK mapping (stub connection)', () => {
     stub.push(groupText('zhang', '@b 二'));
     await channel.idle();
     nowMs += 7 * 60_000;
-    await channel.send({ key: `reply:wecom-aibot:${got[0].platformId}:0`, to: 'zhang', room: 'teachers', text: '晚了', style: 'text' });
+    await channel.send({ key: `reply:wecom-aibot:${got[0].platformId}:0`, to: 'zhang', room: 'teachers', text: '晚了', style: 'text', replyTo: { channel: 'wecom-aibot', platformId: got[0].platformId } });
     expect(stub.streams).toEqual([]);
     nowMs -= 7 * 60_000;
     stub.replyAnswer = async () => { throw { headers: { req_id: 'x' }, errcode: 846604, errmsg: 'stream expired' }; };
-    await channel.send({ key: `reply:wecom-aibot:${got[1].platformId}:0`, to: 'zhang', room: 'teachers', text: '被拒', style: 'text' });
+    await channel.send({ key: `reply:wecom-aibot:${got[1].platformId}:0`, to: 'zhang', room: 'teachers', text: '被拒', style: 'text', replyTo: { channel: 'wecom-aibot', platformId: got[1].platformId } });
     expect(stub.streams).toHaveLength(1);
     expect(stub.sends.map((s) => [s.chatid, s.body.markdown.content])).toEqual([[CHAT, '晚了'], [CHAT, '被拒']]);
   });

@@ -296,6 +296,8 @@ export class DeliveryWorker {
       voice: doc.voiceMediaId ? { mediaId: doc.voiceMediaId } : undefined,
       ...(audio ? { audio } : {}),
       mentions: doc.mentions?.length ? doc.mentions : undefined,
+      // A reply names the message it answers; the channel it came from (a reply is enqueued for that channel).
+      ...(doc.inReplyTo ? { replyTo: { channel: doc.channel, platformId: doc.inReplyTo } } : {}),
     });
   }
 

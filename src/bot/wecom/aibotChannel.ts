@@ -258,10 +258,9 @@ export class WeComAibotChannel implements Channel {
     }
   }
 
-  /** The open reply context for `reply:wecom-aibot:MSGID:N` (context.ts's reply keys), if it can still be used. */
+  /** The open reply context of the message `msg` answers (OutboundMessage.replyTo), if it can still be used. */
   private replyContext(msg: OutboundMessage, chatid: string | undefined): ReplyContext | undefined {
-    const m = /^reply:wecom-aibot:(.+):\d+$/.exec(msg.key);
-    const ctx = m ? this.contexts.get(m[1]) : undefined;
+    const ctx = msg.replyTo?.channel === this.name ? this.contexts.get(msg.replyTo.platformId) : undefined;
     if (!ctx || ctx.used || ctx.chatid !== chatid || (!chatid && ctx.userid !== msg.to)) return undefined;
     const ttl = ctx.frame ? STREAM_TTL_MS : RESPONSE_URL_TTL_MS;
     if (this.now() - ctx.at > ttl || (!ctx.frame && !ctx.responseUrl)) return undefined;
