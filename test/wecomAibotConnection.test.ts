@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { InboundMessage, PermanentSendError, RetryableSendError } from '../src/bot/channel';
-import { WeComAibotChannel } from '../src/bot/wecom/aibotChannel';
+import type { WeComAibotChannel } from '../src/bot/wecom/aibotChannel';
+import { WeComAibotLongConnection } from '../src/bot/wecom/aibotLongConnection';
 import { normalizeForMatch, stripMentions, toMarkdown } from '../src/bot/wecom/aibotProtocol';
 import { createSdkConnection } from '../src/bot/wecom/aibotSdk';
 import type { AibotAck, AibotConnection, AibotFrame, AibotSendBody } from '../src/bot/wecom/aibotSdk';
@@ -113,7 +114,7 @@ describe('the real SDK client, never connected', () => {
     const conn = createSdkConnection({ botId: 'aib-1', secret: 'secret-secret-1' });
     for (const m of ['on', 'connect', 'disconnect', 'replyStream', 'sendMessage'] as const) expect(typeof conn[m]).toBe('function');
     expect(conn.isConnected).toBe(false);
-    const channel = new WeComAibotChannel({ orgId: 'default', connection: conn, rooms: { teachers: CHAT } });
+    const channel = new WeComAibotLongConnection({ orgId: 'default', connection: conn, rooms: { teachers: CHAT } });
     await expect(channel.send({ key: 'concern:1:room', to: 'teachers', room: 'teachers', text: 'x', style: 'text' }))
       .rejects.toThrow(RetryableSendError);
     await expect(channel.send({ key: 'concern:1:room', to: 'teachers', room: 'teachers', text: 'x', style: 'text' }))
@@ -150,7 +151,7 @@ describe('the SDK mapping (stub connection)', () => {
     nowMs = Date.UTC(2026, 8, 8, 2, 0, 0);
     got = [];
     quotes.length = 0;
-    channel = new WeComAibotChannel({
+    channel = new WeComAibotLongConnection({
       orgId: 'default', connection: stub, rooms: { teachers: CHAT }, now: () => nowMs,
       resolveQuote: async (room, text) => { quotes.push([room, text]); return text.includes('#7') ? 'wecom-aibot:concern:7:room' : undefined; },
     });

@@ -28,10 +28,6 @@ export interface WeComAppChannelOptions {
   replayWindowMs?: number;
 }
 
-// Kept here for the adapters that import them from this module.
-export { splitBytes } from './messageParts';
-
-
 export class WeComAppChannel implements Channel {
   readonly name = 'wecom-app';
   /** Members of the corp 1:1, first for staff; text, forwarded recordings and the recording of the text. */

@@ -21,8 +21,7 @@ import { Channel, ChannelCapabilities, InboundHandler, OutboundMessage, Permanen
 import { FallbackSendError } from '../router';
 import { PartProgress, partsOf } from './messageParts';
 import type { WeComClient } from './client';
-import { VoiceMedia } from './kfChannel';
-import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
+import { forgetRefusedSpeech, speechMediaId, VoiceMedia } from './speechMedia';
 
 export interface WeComSchoolChannelOptions {
   orgId: string;
