@@ -113,6 +113,7 @@ export class DeliveryWorker {
    */
   private async drainSince(since: Types.ObjectId): Promise<number> {
     let sent = 0;
+    // Real time: how long this caller waits for another run's send, whatever the bot's clock says.
     const until = Date.now() + SINCE_WAIT_MS;
     while (!this.stopping) {
       sent += await this.drain(since);

@@ -81,7 +81,7 @@ const WINDOW_MARGIN_MS = 5 * 60_000;
  * third-party kf SDKs; what WeCom answers past the 48 hours is unconfirmed, so our own count decides first. */
 const KF_QUOTA_USED = 95001;
 const KF_SESSION_STATE = 95018;
-/** The callback's sync token is valid 10 minutes (D94670). */
+/** The callback's sync token is valid 10 minutes (D94670): WeCom's real minutes, so measured with Date.now. */
 const SYNC_TOKEN_TTL_MS = 9 * 60_000;
 
 /** `msgid` of kf/send_msg: ≤ 32 bytes of [0-9a-zA-Z_-], the same for every attempt of one message part. */

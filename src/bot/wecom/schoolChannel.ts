@@ -32,7 +32,7 @@ export interface WeComSchoolChannelOptions {
   log?: Logger;
 }
 
-/** How long parent ids read for a page serve its sends: the page's seconds, not a cache of the directory. */
+/** How long parent ids read for a page serve its sends: the page's seconds, not a cache of the directory (real time). */
 const KNOWN_MS = 30_000;
 
 interface SchoolSendResult {
