@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
 import { findMongo } from './models/mongoServer';
 import { ChannelPlugin, startApp } from './app';
+import { defaultRoute } from './bot/router';
 import { wechatyPlugin } from './bot/wechatyConfig';
 import { wecomPlugins } from './bot/wecom';
 import { loadDemo } from './demo';
@@ -49,10 +50,9 @@ async function main(): Promise<void> {
     config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true,
     channels: plugins,
     simulator,
-    // A push goes where the person last wrote from; failing that, through the staff app (or the first real channel).
-    // The group robot is never the default: it cannot reach a person.
-    defaultChannel: plugins.find((p) => p.channel.name === 'wecom-app')?.channel.name
-      ?? plugins.find((p) => p.channel.name !== 'wecom-aibot')?.channel.name,
+    // A push goes where the person last wrote from; failing that, through the channel that prefers staff, else the
+    // first that reaches families (router.ts). A group robot is never the default: it cannot reach a family.
+    defaultChannel: defaultRoute(plugins.map((p) => p.channel)),
     beforeListen: demo
       ? async (ctx) => {
         await loadDemo(config.ORG_ID, ctx.clock.now(), config.TIME_ZONE);

@@ -1,6 +1,6 @@
 /** The outbox and delivery worker on the real database: idempotency keys, retries with backoff, two workers, crash recovery. */
 import crypto from 'node:crypto';
-import { Channel, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../src/bot/channel';
+import { Channel, ChannelCapabilities, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../src/bot/channel';
 import { DeliveryWorker } from '../src/bot/delivery';
 import { enqueue, enqueueMany } from '../src/bot/outbox';
 import { ManualClock } from '../src/clock';
@@ -17,6 +17,7 @@ import mongoose, { Types } from 'mongoose';
 /** A channel that records what it sent and fails as told: a stand-in for a platform, not for the database. */
 class RecordingChannel implements Channel {
   readonly name = 'rec';
+  readonly capabilities: ChannelCapabilities = { reaches: ['family', 'staff', 'room'], quotes: false, voice: false, audio: false };
   sent: OutboundMessage[] = [];
   failures: Array<Error> = [];
   /** Fails the first send of these keys. */

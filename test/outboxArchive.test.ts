@@ -1,7 +1,7 @@
 /** The hot outbox stays small: sent messages move to the archive, their keys stay used, crashed enqueues are finished. */
 import crypto from 'node:crypto';
 import mongoose, { Types } from 'mongoose';
-import { Channel, OutboundMessage, SendResult } from '../src/bot/channel';
+import { Channel, ChannelCapabilities, OutboundMessage, SendResult } from '../src/bot/channel';
 import { DeliveryWorker } from '../src/bot/delivery';
 import { enqueue, usedKeys } from '../src/bot/outbox';
 import { archiveOutbox, pruneLeases, SWEEP_AFTER_MS } from '../src/bot/outboxArchive';
@@ -17,6 +17,7 @@ import { Outbox, OutboxArchive, OutboxKey } from '../src/models/outbox';
 
 class Recorder implements Channel {
   readonly name = 'rec';
+  readonly capabilities: ChannelCapabilities = { reaches: ['family', 'staff', 'room'], quotes: false, voice: false, audio: false };
   sent: OutboundMessage[] = [];
   async start(): Promise<void> {}
   async stop(): Promise<void> {}

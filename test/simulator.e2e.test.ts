@@ -83,7 +83,7 @@ describe('simulator off', () => {
     const uri = process.env.MONGODB_URI!;
     const { withDatabase } = await import('../src/models/mongoServer');
     const quiet: import('../src/bot/channel').Channel = {
-      name: 'quiet', start: async () => undefined, stop: async () => undefined, send: async () => ({ route: 'quiet' }),
+      name: 'quiet', capabilities: { reaches: ['family', 'staff'], quotes: false, voice: false, audio: false }, start: async () => undefined, stop: async () => undefined, send: async () => ({ route: 'quiet' }),
     };
     const app = await startApp({
       config: loadConfig({ ADMIN_TOKEN: 'test-admin-token-0123456789', LOG_LEVEL: 'silent' }), log: createLogger('silent'),

@@ -219,7 +219,7 @@ describe('sending rules of the callback mode', () => {
   it('a second reply to the same message (response_url used up) goes through the room\'s webhook', async () => {
     const { message } = await inGroup('zhang', `${AT_BOT}你好`);
     const hooks = webhooks().length;
-    await aibot.send({ key: `reply:wecom-aibot:${message.msgid}:1`, to: 'zhang', room: 'teachers', text: '第二段', style: 'text' });
+    await aibot.send({ key: `reply:wecom-aibot:${message.msgid}:1`, to: 'zhang', room: 'teachers', text: '第二段', style: 'text', replyTo: { channel: 'wecom-aibot', platformId: String(message.msgid) } });
     expect(webhooks().length - hooks).toBe(1);
     expect(webhooks().at(-1)!.body.text.content).toBe('第二段');
   });

@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { InboundMessage, PermanentSendError, RetryableSendError } from '../src/bot/channel';
-import { WeComAibotChannel } from '../src/bot/wecom/aibotChannel';
+import type { WeComAibotChannel } from '../src/bot/wecom/aibotChannel';
+import { WeComAibotLongConnection } from '../src/bot/wecom/aibotLongConnection';
 import { normalizeForMatch, stripMentions, toMarkdown } from '../src/bot/wecom/aibotProtocol';
 import { createSdkConnection } from '../src/bot/wecom/aibotSdk';
 import type { AibotAck, AibotConnection, AibotFrame, AibotSendBody } from '../src/bot/wecom/aibotSdk';
@@ -113,7 +114,7 @@ describe('the real SDK client, never connected', () => {
     const conn = createSdkConnection({ botId: 'aib-1', secret: 'secret-secret-1' });
     for (const m of ['on', 'connect', 'disconnect', 'replyStream', 'sendMessage'] as const) expect(typeof conn[m]).toBe('function');
     expect(conn.isConnected).toBe(false);
-    const channel = new WeComAibotChannel({ orgId: 'default', connection: conn, rooms: { teachers: CHAT } });
+    const channel = new WeComAibotLongConnection({ orgId: 'default', connection: conn, rooms: { teachers: CHAT } });
     await expect(channel.send({ key: 'concern:1:room', to: 'teachers', room: 'teachers', text: 'x', style: 'text' }))
       .rejects.toThrow(RetryableSendError);
     await expect(channel.send({ key: 'concern:1:room', to: 'teachers', room: 'teachers', text: 'x', style: 'text' }))
@@ -150,7 +151,7 @@ describe('the SDK mapping (stub connection)', () => {
     nowMs = Date.UTC(2026, 8, 8, 2, 0, 0);
     got = [];
     quotes.length = 0;
-    channel = new WeComAibotChannel({
+    channel = new WeComAibotLongConnection({
       orgId: 'default', connection: stub, rooms: { teachers: CHAT }, now: () => nowMs,
       resolveQuote: async (room, text) => { quotes.push([room, text]); return text.includes('#7') ? 'wecom-aibot:concern:7:room' : undefined; },
     });
@@ -195,10 +196,11 @@ describe('the SDK mapping (stub connection)', () => {
     const frame = stub.push(groupText('zhang', '@教师助手\u2005你好'));
     await channel.idle();
     const key = `reply:wecom-aibot:${got[0].platformId}`;
-    const res = await channel.send({ key: `${key}:0`, to: 'zhang', room: 'teachers', text: '# 菜单\n1. 查看', style: 'text' });
+    const replyTo = { channel: 'wecom-aibot', platformId: got[0].platformId };
+    const res = await channel.send({ key: `${key}:0`, to: 'zhang', room: 'teachers', text: '# 菜单\n1. 查看', style: 'text', replyTo });
     expect(res).toEqual({ route: 'wecom-aibot', platformMsgId: `wecom-aibot:${key}:0` });
     expect(stub.streams).toEqual([{ reqId: frame.headers.req_id, streamId: expect.stringMatching(/^stream_/), content: '\u200b# 菜单\n\u200b1. 查看', finish: true }]);
-    await channel.send({ key: `${key}:1`, to: 'zhang', room: 'teachers', text: '第二段', style: 'text' });
+    await channel.send({ key: `${key}:1`, to: 'zhang', room: 'teachers', text: '第二段', style: 'text', replyTo });
     expect(stub.sends).toEqual([{ chatid: CHAT, body: { msgtype: 'markdown', markdown: { content: '第二段' } } }]);
   });
 
@@ -207,11 +209,11 @@ describe('the SDK mapping (stub connection)', () => {
     stub.push(groupText('zhang', '@b 二'));
     await channel.idle();
     nowMs += 7 * 60_000;
-    await channel.send({ key: `reply:wecom-aibot:${got[0].platformId}:0`, to: 'zhang', room: 'teachers', text: '晚了', style: 'text' });
+    await channel.send({ key: `reply:wecom-aibot:${got[0].platformId}:0`, to: 'zhang', room: 'teachers', text: '晚了', style: 'text', replyTo: { channel: 'wecom-aibot', platformId: got[0].platformId } });
     expect(stub.streams).toEqual([]);
     nowMs -= 7 * 60_000;
     stub.replyAnswer = async () => { throw { headers: { req_id: 'x' }, errcode: 846604, errmsg: 'stream expired' }; };
-    await channel.send({ key: `reply:wecom-aibot:${got[1].platformId}:0`, to: 'zhang', room: 'teachers', text: '被拒', style: 'text' });
+    await channel.send({ key: `reply:wecom-aibot:${got[1].platformId}:0`, to: 'zhang', room: 'teachers', text: '被拒', style: 'text', replyTo: { channel: 'wecom-aibot', platformId: got[1].platformId } });
     expect(stub.streams).toHaveLength(1);
     expect(stub.sends.map((s) => [s.chatid, s.body.markdown.content])).toEqual([[CHAT, '晚了'], [CHAT, '被拒']]);
   });

@@ -60,6 +60,7 @@ export class Bot {
   private async neverAnswered(msg: InboundMessage): Promise<boolean> {
     const { orgId, log } = this.services;
     const seen = await sightedAt(orgId, msg.channel, msg.platformId);
+    // Real time, as `seenAt` is: how long ago an instance started on it, not a time of the (simulated) business day.
     if (!seen || Date.now() - seen.getTime() < REPROCESS_AFTER_MS) return false;
     const replied = await usedKeys(orgId, [`reply:${msg.channel}:${msg.platformId}:0`]);
     if (replied.size) return false;

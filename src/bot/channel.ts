@@ -42,6 +42,11 @@ export interface OutboundMessage {
   audio?: { file: string; seconds: number; hash: string };
   /** Addresses to @-mention in a room. */
   mentions?: string[];
+  /**
+   * The inbound message this answers (filled by delivery from the outbox's `channel` and `inReplyTo`), for a channel
+   * that answers a message in its own way (the AI bot's stream or response_url); absent for pushes.
+   */
+  replyTo?: { channel: string; platformId: string };
 }
 
 export interface SendResult {
@@ -53,13 +58,57 @@ export interface SendResult {
 
 export type InboundHandler = (msg: InboundMessage) => Promise<void>;
 
+/** Whom an address belongs to, as the router sees it: a family member, a staff member, a group chat. */
+export type Audience = 'family' | 'staff' | 'room';
+
+/** Whether a route can take a message to an address right now (see `Channel.reach`). */
+export type Reach = 'open' | 'closed' | 'unknown';
+
+/**
+ * What a channel can do, declared once by each channel; the router (src/bot/router.ts) and start-up decide from these,
+ * never from a channel's name.
+ */
+export interface ChannelCapabilities {
+  /** The addresses it can send to without being asked (a group robot in callback mode only rooms; 学校通知 only parents). */
+  reaches: readonly Audience[];
+  /**
+   * Audiences for whom pushes go through this channel first (while `reach` does not say 'closed'), before the routes
+   * they last wrote from; among several channels the lower number first (微信客服 0, then 学校通知 1 for families).
+   */
+  prefers?: Partial<Record<Audience, number>>;
+  /** A quote of one of our posts comes back as InboundMessage.quotedId. */
+  quotes: boolean;
+  /** Forwards a recording (OutboundMessage.voice) as a voice message; else its caption goes alone. */
+  voice: boolean;
+  /** Sends the recording of the text (OutboundMessage.audio); else the text alone. */
+  audio: boolean;
+  /**
+   * The platform allows only so many messages after a person's last one (微信客服: 5 within 48 hours): such a channel
+   * implements `reach`, and its `send` throws a FallbackSendError outside the window.
+   */
+  sendWindow?: { hours: number; messages: number };
+}
+
 export interface Channel {
   readonly name: string;
+  readonly capabilities: ChannelCapabilities;
   start(onMessage: InboundHandler): Promise<void>;
   stop(): Promise<void>;
   send(msg: OutboundMessage): Promise<SendResult>;
   /** The bytes of an inbound voice message, for recognition; a channel that cannot fetch them leaves this out. */
   voiceAudio?(msg: InboundMessage): Promise<VoiceAudio | undefined>;
+  /**
+   * For a channel that reaches rooms: whether it can post to `room` before anyone spoke there since the start (a group
+   * robot configured for that chat). Without it, a room is reached where it was last heard.
+   */
+  servesRoom?(room: string): boolean;
+  /**
+   * For a channel whose reach depends on the recipient (the 微信客服 window, a known parent_userid): whether `address`
+   * can get a message now. A channel answering 'closed' is skipped by the router.
+   */
+  reach?(address: string): Promise<Reach>;
+  /** `reach` for many addresses in a few queries (a page of deliveries). */
+  reachMany?(addresses: string[]): Promise<Map<string, Reach>>;
 }
 
 /** A send that may work later (throttled, token expired, network): the outbox retries it with backoff. */

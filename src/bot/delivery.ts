@@ -113,6 +113,7 @@ export class DeliveryWorker {
    */
   private async drainSince(since: Types.ObjectId): Promise<number> {
     let sent = 0;
+    // Real time: how long this caller waits for another run's send, whatever the bot's clock says.
     const until = Date.now() + SINCE_WAIT_MS;
     while (!this.stopping) {
       sent += await this.drain(since);
@@ -265,10 +266,12 @@ export class DeliveryWorker {
     // Routes that refused this message as closed (kf window, quota, unknown parent): the next route gets it.
     const tried: string[] = [];
     const refusals: string[] = [];
-    const audio = await this.audioFor(doc);
+    // Made once, and only for a route that sends recordings (`capabilities.audio`).
+    let audio: Promise<OutboundMessage['audio']> | undefined;
+    const recording = () => (audio ??= this.audioFor(doc));
     for (;;) {
       tried.push(name);
-      const res = await this.tryChannel(doc, name, audio).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      const res = await this.tryChannel(doc, name, recording).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
       if (!(res instanceof Error)) {
         await this.retire(doc, {
           status: 'sent', sentAt: this.opts.clock.now(), route: res.route, attempts: doc.attempts + 1, claimedBy: this.workerId,
@@ -288,21 +291,24 @@ export class DeliveryWorker {
     }
   }
 
-  private async tryChannel(doc: Candidate, name: string, audio: OutboundMessage['audio']): Promise<SendResult> {
+  private async tryChannel(doc: Candidate, name: string, recording: () => Promise<OutboundMessage['audio']>): Promise<SendResult> {
     const channel = this.opts.channels.get(name);
     if (!channel) throw new PermanentSendError(`no channel "${name}" is running`);
+    const audio = channel.capabilities.audio ? await recording() : undefined;
     return channel.send({
       key: doc.key, to: doc.to, room: doc.room ?? undefined, text: doc.text, style: doc.style as 'text' | 'voice',
       voice: doc.voiceMediaId ? { mediaId: doc.voiceMediaId } : undefined,
       ...(audio ? { audio } : {}),
       mentions: doc.mentions?.length ? doc.mentions : undefined,
+      // A reply names the message it answers; the channel it came from (a reply is enqueued for that channel).
+      ...(doc.inReplyTo ? { replyTo: { channel: doc.channel, platformId: doc.inReplyTo } } : {}),
     });
   }
 
   /**
-   * A recording of a voice-style message to a person (rooms are text): made here, at sending, so every kind of
-   * message (replies, notices, notes, a teacher's answer, emergencies) gets one from one place, and a retry finds it
-   * in the speech cache. A synthesis failure never holds the message back: the text goes alone, the failure is logged.
+   * A recording of a voice-style message to a person (rooms are text), for a route that sends recordings: made here,
+   * at sending, so every kind of message (replies, notices, notes, a teacher's answer, emergencies) gets one from one
+   * place, and a retry finds it in the speech cache. A synthesis failure never holds the message back: the text goes alone, the failure is logged.
    */
   private async audioFor(doc: Candidate): Promise<OutboundMessage['audio']> {
     if (doc.style !== 'voice' || doc.room || !this.opts.speech) return undefined;

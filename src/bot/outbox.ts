@@ -45,6 +45,7 @@ export async function enqueueMany(items: OutboxItem[]): Promise<boolean[]> {
   }));
   const refused = await insertManyTolerant(Outbox, docs);
   const inserted = docs.filter((d) => !refused.has(String(d._id)));
+  // `at`: when the key was taken, real time (a bookkeeping stamp for operators; no rule reads it).
   const keys = inserted.map((d) => ({ _id: outboxKeyId(d.orgId, d.key), outboxId: d._id, at: new Date() }));
   const taken = await insertManyTolerant(OutboxKey, keys, (held, k) => String(held.outboxId) === String(k.outboxId), { outboxId: 1 });
   const lost = inserted.filter((d) => taken.has(outboxKeyId(d.orgId, d.key)));

@@ -23,6 +23,7 @@ export async function archiveOutbox(now: Date, maxBatches = 20): Promise<Archive
   const before = new Date(now.getTime() - SWEEP_AFTER_MS);
   const stages = [
     { status: 'sent', sentAt: { $lt: before } },
+    // updatedAt is mongoose's stamp, real time: compared with real time.
     { status: 'failed', updatedAt: { $lt: new Date(Date.now() - SWEEP_AFTER_MS) } },
   ];
   for (const filter of stages) {
@@ -54,7 +55,10 @@ export async function retire(docs: Finished[], now: Date): Promise<void> {
   else await Outbox.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
 }
 
-/** Finishes what a crashed enqueue() left: reserve the key and release the message, or drop it if the key was taken. */
+/**
+ * Finishes what a crashed enqueue() left: reserve the key and release the message, or drop it if the key was taken.
+ * Real time, as createdAt is: how long ago an enqueue stopped, not a time of the business day.
+ */
 async function recoverNew(realNow = new Date()): Promise<number> {
   const stale = await Outbox.find({ status: 'new', createdAt: { $lt: new Date(realNow.getTime() - NEW_STALE_MS) } }).limit(BATCH).lean();
   let recovered = 0;

@@ -1,20 +1,22 @@
 /**
- * Picks the channel for a push (`channel: 'auto'` in the outbox) and the next one when a route turns out closed.
+ * Picks the channel for a push (`channel: 'auto'` in the outbox) and the next one when a route turns out closed,
+ * from what each channel declares (`Channel.capabilities`, src/bot/channel.ts), never from its name:
  *
- * - A family member: `wecom-kf` while their 48-hour window is open with quota left, else `wecom-school`
- *   (学校通知, when their parent_userid is known), else the channels they last wrote from, else the default.
- * - Staff: `wecom-app` when it runs, else the channels they last wrote from, else the default.
- * - A room: a channel configured to serve it (the group robot), then the channels it was last heard on, else the default.
+ * - A family member or staff: the channels that prefer their audience (`capabilities.prefers`, lower first — e.g.
+ *   微信客服 while the 48-hour window is open with quota left, then 学校通知 when their parent_userid is known; the
+ *   staff app), then the channels they last wrote from, else the default.
+ * - A room: a channel configured to serve it (`servesRoom`, the group robot), then the channels it was last heard on,
+ *   else the default.
  * - Anyone unknown: the channels they were last heard on, else the default.
  *
- * Channels that can tell whether an address is reachable right now implement `RouteProbe.reach` (the kf window,
- * a known parent_userid); a channel that answers 'closed' is skipped. A send that finds its route closed after
- * all (the window closed meanwhile, WeCom counted the quota differently, the parent left the school's directory)
- * throws a FallbackSendError, and the delivery worker asks `next()` for the following route.
+ * Channels that can tell whether an address is reachable right now implement `Channel.reach` (the kf window, a known
+ * parent_userid); a channel that answers 'closed' is skipped. A send that finds its route closed after all (the
+ * window closed meanwhile, WeCom counted the quota differently, the parent left the school's directory) throws a
+ * FallbackSendError, and the delivery worker asks `next()` for the following route.
  */
 import { Identity } from '../models/identity';
 import { Route } from '../models/route';
-import { Channel, PermanentSendError } from './channel';
+import { Audience, Channel, PermanentSendError, Reach } from './channel';
 
 /** Why a route cannot take a message now; each lets delivery try the next route. */
 export type FallbackReason =
@@ -36,27 +38,23 @@ export function canFallBack(err: unknown): err is FallbackSendError {
   return err instanceof FallbackSendError;
 }
 
-export type Reach = 'open' | 'closed' | 'unknown';
-
-/** Implemented by channels whose reach depends on the recipient (kf window, 学校通知 parent id). */
-export interface RouteProbe {
-  reach(address: string): Promise<Reach>;
-  /** The same for many addresses in a few queries (a page of deliveries). */
-  reachMany?(addresses: string[]): Promise<Map<string, Reach>>;
+/** Running channels that prefer `audience`, in their order of preference (ties: the order they were started in). */
+function preferredFor(channels: Map<string, Channel>, audience: Audience): string[] {
+  return [...channels.entries()]
+    .filter(([, ch]) => ch.capabilities.prefers?.[audience] !== undefined)
+    .sort(([, a], [, b]) => a.capabilities.prefers![audience]! - b.capabilities.prefers![audience]!)
+    .map(([name]) => name);
 }
 
-function servesRoom(ch: Channel, room: string): boolean {
-  const fn = (ch as Partial<{ servesRoom(room: string): boolean }>).servesRoom;
-  return typeof fn === 'function' && fn.call(ch, room);
+/**
+ * The route for whoever has no better one (never wrote, no preferred channel open): the channel that prefers staff
+ * (they are the ones written to unasked), else the first that reaches families (who register by writing). A channel
+ * that reaches neither (a group robot) is never the default. Undefined when none qualifies.
+ */
+export function defaultRoute(channels: Channel[]): string | undefined {
+  const byName = new Map(channels.map((ch) => [ch.name, ch]));
+  return preferredFor(byName, 'staff')[0] ?? channels.find((ch) => ch.capabilities.reaches.includes('family'))?.name;
 }
-
-function isProbe(ch: Channel | undefined): ch is Channel & RouteProbe {
-  return typeof (ch as Partial<RouteProbe> | undefined)?.reach === 'function';
-}
-
-/** Family routes in order of preference, before the ones they wrote from. */
-const FAMILY_PREFERRED = ['wecom-kf', 'wecom-school'];
-const STAFF_PREFERRED = ['wecom-app'];
 
 export interface PickOptions {
   /** The address is a room (group chat), not a person. */
@@ -93,12 +91,11 @@ export class Router {
   async preload(people: string[], rooms: string[] = []): Promise<Known> {
     const persons = [...new Set(people)];
     const wanted = [...new Set([...persons, ...rooms])];
-    const probes = [...this.channels.entries()].filter((e): e is [string, Channel & Required<RouteProbe>] =>
-      isProbe(e[1]) && typeof (e[1] as Partial<RouteProbe>).reachMany === 'function');
+    const probes = [...this.channels.entries()].filter(([, ch]) => ch.reachMany);
     const [identities, heard, reaches] = await Promise.all([
       Identity.find({ orgId: this.orgId, address: { $in: persons } }, { address: 1, kind: 1 }).lean(),
       Route.find({ orgId: this.orgId, address: { $in: wanted } }).sort({ lastInboundAt: -1 }).lean(),
-      Promise.all(probes.map(async ([name, ch]) => [name, persons.length ? await ch.reachMany(persons) : new Map()] as const)),
+      Promise.all(probes.map(async ([name, ch]) => [name, persons.length ? await ch.reachMany!(persons) : new Map<string, Reach>()] as const)),
     ]);
     const kinds = new Map<string, string | undefined>(wanted.map((a) => [a, undefined]));
     for (const i of identities) kinds.set(i.address, i.kind);
@@ -116,7 +113,7 @@ export class Router {
       if (!reachOf.has(name)) {
         const ch = this.channels.get(name);
         const read = known?.reach.get(name)?.get(address);
-        reachOf.set(name, read ?? (isProbe(ch) ? await ch.reach(address) : 'unknown'));
+        reachOf.set(name, read ?? (ch?.reach ? await ch.reach(address) : 'unknown'));
       }
       return reachOf.get(name)!;
     };
@@ -126,14 +123,12 @@ export class Router {
 
     const kind = opts.room ? undefined
       : known ? known.kinds.get(address) : (await Identity.findOne({ orgId: this.orgId, address }, { kind: 1 }).lean())?.kind;
-    if (kind === 'family') {
-      for (const name of FAMILY_PREFERRED) if (this.channels.has(name) && (await reach(name)) === 'open') add(name);
-    } else if (kind === 'staff') {
-      for (const name of STAFF_PREFERRED) if (this.channels.has(name) && (await reach(name)) !== 'closed') add(name);
+    if (kind === 'family' || kind === 'staff') {
+      for (const name of preferredFor(this.channels, kind)) if ((await reach(name)) !== 'closed') add(name);
     }
     if (opts.room) {
       // A group robot configured for this room can post there even before anyone spoke in it since the start.
-      for (const [name, ch] of this.channels) if (servesRoom(ch, address)) add(name);
+      for (const [name, ch] of this.channels) if (ch.capabilities.reaches.includes('room') && ch.servesRoom?.(address)) add(name);
     }
     const heard = known?.routes.get(address) ?? await Route.find({ orgId: this.orgId, address }).sort({ lastInboundAt: -1 }).lean();
     for (const r of heard) if (this.channels.has(r.channel) && (await reach(r.channel)) !== 'closed') add(r.channel);

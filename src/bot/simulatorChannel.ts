@@ -1,7 +1,18 @@
-/** The embedded default channel: inbound from HTTP `/sim/messages`, outbound recorded as inboxes in the database. */
+/**
+ * The embedded default channel: inbound from HTTP `/sim/messages`, outbound recorded as inboxes in the database.
+ *
+ * The template for a new channel (docs/ARCHITECTURE.md "How to add… a channel"): a `name` (the outbox's route and
+ * the routes people write from), `capabilities` (whom it reaches and prefers, rooms, quotes, recordings, a send
+ * window — the router decides from these), `start(onMessage)` handing each platform message to the bot as an
+ * InboundMessage, `stop`, and `send` turning an OutboundMessage into one platform call, idempotent per `msg.key`
+ * (a retry after a crash must not send twice) and returning the platform's message id. A real platform adds: errors
+ * as RetryableSendError / PermanentSendError (FallbackSendError when the route is closed for this person), `reach`
+ * when whether an address can be reached depends on the person, `servesRoom` for rooms it can post to unasked, and
+ * `msg.replyTo` when it answers a message in its own way.
+ */
 import { SimMessage } from '../models/simMessage';
 import type { Clock } from '../clock';
-import { Channel, InboundHandler, InboundMessage, OutboundMessage, SendResult } from './channel';
+import { Channel, ChannelCapabilities, InboundHandler, InboundMessage, OutboundMessage, SendResult } from './channel';
 
 export interface SimInboxMessage {
   id: string;
@@ -18,6 +29,8 @@ export interface SimInboxMessage {
 
 export class SimulatorChannel implements Channel {
   readonly name = 'simulator';
+  /** Anyone, any room; keeps the quoted id, the forwarded recording and the recording of the text as they came. */
+  readonly capabilities: ChannelCapabilities = { reaches: ['family', 'staff', 'room'], quotes: true, voice: true, audio: true };
   private onMessage?: InboundHandler;
 
   constructor(private readonly orgId: string, private readonly clock: Clock) {}

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { FileBox } from 'file-box';
 import { qrcodeValueToImageUrl, types, type Wechaty, type Message, type Contact, type Room } from 'wechaty';
 import type { Logger } from '../log';
-import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from './channel';
+import { Channel, ChannelCapabilities, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from './channel';
 
 export type WechatyPuppet = Wechaty['puppet'];
 
@@ -34,6 +34,11 @@ const VOICE_EXT: Record<string, string> = { 'audio/silk': '.sil', 'audio/amr': '
 
 export class WechatyChannel implements Channel {
   readonly name = 'wechaty';
+  /**
+   * The account's contacts and rooms. A quote arrives as text (dropped, no id); kept recordings are forwarded, the
+   * recording of a text is not sent (yet).
+   */
+  readonly capabilities: ChannelCapabilities = { reaches: ['family', 'staff', 'room'], quotes: false, voice: true, audio: false };
   private onMessage?: InboundHandler;
   /** One chain per conversation+sender: a person's messages are handled in the order they were said. */
   private readonly queues = new Map<string, Promise<void>>();

@@ -6,7 +6,7 @@
  * - POST: query msg_signature/timestamp/nonce, body `{"encrypt":"…"}`; the decrypted text is the message JSON
  *   (aibotProtocol.ts). D101033 allows answering with an empty body ("可以选择直接回复空包") instead of an encrypted
  *   passive reply `{encrypt, msgsignature, timestamp, nonce}`; we always answer empty AT ONCE and process after, and
- *   reply through the message's response_url (aibotChannel.ts), because our handlers run after the answer.
+ *   reply through the message's response_url (aibotCallbackChannel.ts), because our handlers run after the answer.
  * - Refused and never processed: a bad signature, a ReceiveId other than "", a timestamp outside the replay window
  *   (403); a malformed query or body (400).
  * - A repeat (WeCom re-sends when it got no answer) is dropped on `msgid` ("本次回调的唯一性标志，用于事件排重");

@@ -10,7 +10,7 @@
  */
 import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
-import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, SendResult } from '../channel';
+import { Channel, ChannelCapabilities, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, SendResult } from '../channel';
 import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter, dedupeKey } from './callbackRouter';
 import type { VoiceAudio } from '../../speech/recognizer';
@@ -29,12 +29,10 @@ export interface WeComAppChannelOptions {
   replayWindowMs?: number;
 }
 
-// Kept here for the adapters that import them from this module.
-export { splitBytes } from './messageParts';
-
-
 export class WeComAppChannel implements Channel {
   readonly name = 'wecom-app';
+  /** Members of the corp 1:1, first for staff; text, forwarded recordings and the recording of the text. */
+  readonly capabilities: ChannelCapabilities = { reaches: ['staff'], prefers: { staff: 0 }, quotes: false, voice: true, audio: true };
   readonly callback: CallbackRouter;
   private onMessage?: InboundHandler;
   private readonly clock: Clock;

@@ -137,6 +137,7 @@ export interface SignedEnvelope {
  * to play WeCom, and by anyone who needs to sign a message the same way.
  */
 export function sealCallback(keys: CallbackKeys, plaintextXml: string, opts: { timestamp?: string | number; nonce?: string; agentId?: string | number } = {}): SignedEnvelope {
+  // A signature's timestamp is real time: WeCom's receiver checks it against its own clock.
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = opts.nonce ?? String(crypto.randomInt(1e9, 1e10));
   const enc = encrypt(keys, plaintextXml);

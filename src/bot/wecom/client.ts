@@ -14,7 +14,9 @@
  * - Every other error code throws a WeComPermanentError whose message tells an operator what to fix (errors.ts).
  *
  * Other adapters (kf, 学校通知, school contacts) call `client.post('/cgi-bin/kf/sync_msg', body)` or
- * `client.get('/cgi-bin/school/user/get', { userid })` and get the same token, retry and error handling.
+ * `client.get('/cgi-bin/school/user/get', { userid })` and get the same token, retry and error handling. URLs that
+ * carry their own key instead of a token (the AI bot's response_url, a group robot's webhook) go through
+ * `postToKeyedUrl`, over the same HTTP exchange.
  */
 import crypto from 'node:crypto';
 import type { Logger } from '../../log';
@@ -316,21 +318,11 @@ export class WeComClient {
     const url = new URL(this.apiBase + spec.path);
     if (spec.path !== '/cgi-bin/gettoken' && token) url.searchParams.set('access_token', token);
     for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method: spec.method,
-        headers: spec.json !== undefined ? { 'Content-Type': 'application/json; charset=utf-8' } : undefined,
-        body: spec.json !== undefined ? JSON.stringify(spec.json) : spec.form?.(),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-      });
-    } catch (err) {
-      const reason = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
-      throw new WeComRetryableError(api, undefined, `wecom ${api}: network error (${reason}); check that this server reaches ${this.apiBase}`);
-    }
-    if (res.status >= 500) throw new WeComRetryableError(api, undefined, `wecom ${api}: HTTP ${res.status}`);
+    const { res, buf } = await exchange(url, {
+      method: spec.method,
+      ...(spec.json !== undefined ? jsonBody(spec.json) : { body: spec.form?.() }),
+    }, api, this.opts.timeoutMs, `check that this server reaches ${this.apiBase}`);
     const type = res.headers.get('content-type') ?? '';
-    const buf = Buffer.from(await res.arrayBuffer());
     const looksJson = /json/i.test(type) || (/text\/plain/i.test(type) && buf[0] === 0x7b);
     if (spec.binary && !looksJson && res.ok) {
       const disposition = res.headers.get('content-disposition') ?? '';
@@ -350,4 +342,46 @@ export class WeComClient {
     if (!res.ok) throw new WeComPermanentError(api, undefined, `wecom ${api}: HTTP ${res.status}`);
     return { body };
   }
+}
+
+function jsonBody(body: unknown): { headers: Record<string, string>; body: string } {
+  return { headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
+}
+
+/**
+ * One HTTP exchange with WeCom: network trouble, timeouts and HTTP 5xx become a WeComRetryableError (not retried
+ * here: a send that timed out may have been delivered, so the outbox decides). `hint` ends the network error's
+ * message; the URL itself never goes into an error (a webhook's holds its key).
+ */
+async function exchange(url: URL | string, init: { method: string; headers?: Record<string, string>; body?: string | FormData }, api: string,
+  timeoutMs = 10_000, hint = 'retried later'): Promise<{ res: Response; buf: Buffer }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    // The cause's code (ECONNREFUSED…) or the error's name, not its message: a message may quote the URL, and with it
+    // an access token or a webhook key.
+    const e = err as Error & { cause?: { code?: unknown } };
+    const reason = e.name === 'TimeoutError' ? 'timed out' : typeof e.cause?.code === 'string' ? e.cause.code : e.name;
+    throw new WeComRetryableError(api, undefined, `wecom ${api}: network error (${reason}); ${hint}`);
+  }
+  if (res.status >= 500) throw new WeComRetryableError(api, undefined, `wecom ${api}: HTTP ${res.status}; retried later`);
+  return { res, buf: Buffer.from(await res.arrayBuffer()) };
+}
+
+/**
+ * POSTs to a WeCom URL that carries its own key instead of an access token (the AI bot's response_url, a group
+ * robot's webhook): JSON, or a multipart form for an upload. Returns WeCom's answer with its errcode, for the caller
+ * to judge; an answer that is not WeCom's JSON is a WeComPermanentError.
+ */
+export async function postToKeyedUrl(url: string, body: unknown, api: string, timeoutMs?: number): Promise<WeComResult & Record<string, unknown>> {
+  const { res, buf } = await exchange(url, { method: 'POST', ...(body instanceof FormData ? { body } : jsonBody(body)) }, api, timeoutMs);
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(buf.toString('utf8')) as Record<string, unknown>;
+  } catch { /* judged below */ }
+  if (!json || typeof json.errcode !== 'number') {
+    throw new WeComPermanentError(api, undefined, `wecom ${api}: unexpected answer (HTTP ${res.status}); is the URL a WeCom one?`);
+  }
+  return { ...json, errcode: json.errcode, errmsg: typeof json.errmsg === 'string' ? json.errmsg : '' };
 }

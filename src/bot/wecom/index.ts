@@ -5,21 +5,21 @@
  * `wecom-kf` (parents in WeChat through 微信客服), callback at `/wecom/kf/callback`; `wecom-school` (学校通知 to parents
  * by parent_userid), with the 家校通讯录 sync at `POST /api/wecom/school-sync`.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ChannelPlugin } from '../../app';
 import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
-import { WeComAibotChannel } from './aibotChannel';
+import { WeComAibotCallbackChannel } from './aibotCallbackChannel';
+import { WeComAibotLongConnection } from './aibotLongConnection';
 import { createSdkConnection } from './aibotSdk';
 import { WeComAppChannel } from './appChannel';
-import { keptVoiceName, WeComKfChannel } from './kfChannel';
-import { WeComRetryableError } from './errors';
+import { WeComKfChannel } from './kfChannel';
 import { WeComOAuth } from './oauth';
 import { WeComSchoolChannel } from './schoolChannel';
 import { syncSchoolDirectory } from './schoolSync';
 import { WeComClient, WeComClientOptions } from './client';
 import { loadWeComConfig, WeComConfig } from './config';
+import { recordingBytes } from './speechMedia';
 
 export interface WeComDeps {
   orgId: string;
@@ -71,14 +71,18 @@ export function wecomPlugins(env: Record<string, string | undefined>, deps: WeCo
     // `wecom-aibot` (teachers' groups): the long connection needs no URL; callback mode mounts /wecom/aibot/callback.
     const a = cfg.aibot;
     const log = deps.log?.child({ channel: 'wecom-aibot' });
-    const channel = new WeComAibotChannel({
-      orgId: deps.orgId, log, clock: deps.clock, rooms: a.rooms, webhooks: a.webhooks, ...(deps.pacing === false ? { webhookLimits: false as const } : {}),
-      recording: (id) => recordingBytes(id, path.resolve(dataDir, 'media'), mediaClient),
-      ...(a.mode === 'long-connection'
-        ? { connection: (deps.aibotConnection ?? createSdkConnection)({ botId: a.botId!, secret: a.secret!, wsUrl: a.wsUrl, log }) }
-        : { callback: { token: a.token!, encodingAESKey: a.encodingAESKey! } }),
-    });
-    plugins.push({ channel, mount: a.mode === 'callback' ? (http) => { http.use(AIBOT_CALLBACK_PATH, channel.router); } : undefined });
+    const base = { orgId: deps.orgId, log, clock: deps.clock, rooms: a.rooms };
+    if (a.mode === 'long-connection') {
+      const connection = (deps.aibotConnection ?? createSdkConnection)({ botId: a.botId!, secret: a.secret!, wsUrl: a.wsUrl, log });
+      plugins.push({ channel: new WeComAibotLongConnection({ ...base, connection }) });
+    } else {
+      const channel = new WeComAibotCallbackChannel({
+        ...base, callback: { token: a.token!, encodingAESKey: a.encodingAESKey! }, webhooks: a.webhooks,
+        ...(deps.pacing === false ? { webhookLimits: false as const } : {}),
+        recording: (id) => recordingBytes(id, path.resolve(dataDir, 'media'), mediaClient),
+      });
+      plugins.push({ channel, mount: (http) => { http.use(AIBOT_CALLBACK_PATH, channel.router); } });
+    }
   }
   if (cfg.kf && cfg.corpId) {
     // `wecom-kf` (parents in WeChat): its own client, as the kf secret may be another app's than wecom-app's.
@@ -101,25 +105,4 @@ export function wecomPlugins(env: Record<string, string | undefined>, deps: WeCo
     plugins.push({ channel, schoolSync: ({ dryRun }) => syncSchoolDirectory(client, { orgId: deps.orgId, now: clock.now(), dryRun, log }) });
   }
   return plugins;
-}
-
-/**
- * A recording's bytes for the group webhook: a local file (a name such as `wechaty-…amr` in DATA_DIR/media), the kept
- * copy of a WeCom media_id (`wecom-<media_id>.amr`, kf voice), else media/get while WeCom still has it (3 days).
- */
-async function recordingBytes(id: string, mediaDir: string, client?: WeComClient): Promise<{ data: Buffer; filename: string } | undefined> {
-  const isFile = /\.[A-Za-z0-9]{2,5}$/.test(id) && !id.includes('/');
-  const name = isFile ? path.basename(id) : keptVoiceName(id);
-  try {
-    return { data: await fs.readFile(path.join(mediaDir, name)), filename: name };
-  } catch {
-    if (isFile || !client) return undefined;
-  }
-  try {
-    const file = await client.getMedia(id);
-    return { data: file.data, filename: file.filename ?? name };
-  } catch (err) {
-    if (err instanceof WeComRetryableError) throw err;
-    return undefined; // expired or unknown: the caption goes alone
-  }
 }

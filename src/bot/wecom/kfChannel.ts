@@ -28,14 +28,14 @@ import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { loadKfCursor, saveKfCursor, KfCursor } from '../../models/kfCursor';
 import { claimKfSlot, KF_QUOTA, KF_WINDOW_MS, KfQuotaSlot, KfSession, noteKfInbound } from '../../models/kfSession';
-import { Channel, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../channel';
-import { FallbackSendError, Reach, RouteProbe } from '../router';
-import { splitBytes } from './appChannel';
+import { Channel, ChannelCapabilities, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, Reach, RetryableSendError, SendResult } from '../channel';
+import { FallbackSendError } from '../router';
 import { CallbackKeys, field, XmlFields } from './callbackCrypto';
 import { CallbackRouter, createCallbackRouter } from './callbackRouter';
 import type { WeComClient } from './client';
+import { Part, splitBytes } from './messageParts';
 import { WeComPermanentError } from './errors';
-import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
+import { forgetRefusedSpeech, keptVoiceName, speechMediaId, VoiceMedia } from './speechMedia';
 
 export interface WeComKfChannelOptions {
   orgId: string;
@@ -75,17 +75,13 @@ interface SyncPage {
   msg_list?: KfMessage[];
 }
 
-type Part = { kind: 'text'; content: string } | { kind: 'voice'; mediaId: string };
-
 /** Sends stop this long before the 48 hours are over: a message queued at the edge would be refused. */
 const WINDOW_MARGIN_MS = 5 * 60_000;
 /** kf send_msg errcodes: 95001 "发送消息数量已达上限" (quota used up) and 95018 (session state). 95001 per
  * third-party kf SDKs; what WeCom answers past the 48 hours is unconfirmed, so our own count decides first. */
 const KF_QUOTA_USED = 95001;
 const KF_SESSION_STATE = 95018;
-/** A media_id lasts 3 days (D96484); a fresh upload is reused for a little less. */
-const UPLOAD_TTL_MS = 3 * 24 * 3600_000 - 3600_000;
-/** The callback's sync token is valid 10 minutes (D94670). */
+/** The callback's sync token is valid 10 minutes (D94670): WeCom's real minutes, so measured with Date.now. */
 const SYNC_TOKEN_TTL_MS = 9 * 60_000;
 
 /** `msgid` of kf/send_msg: ≤ 32 bytes of [0-9a-zA-Z_-], the same for every attempt of one message part. */
@@ -93,13 +89,13 @@ export function kfMsgId(partKey: string): string {
   return crypto.createHash('sha256').update(partKey).digest('base64url').slice(0, 32);
 }
 
-/** The kept copy of a WeCom media_id's recording. */
-export function keptVoiceName(mediaId: string): string {
-  return `wecom-${mediaId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 150)}.amr`;
-}
-
-export class WeComKfChannel implements Channel, RouteProbe {
+export class WeComKfChannel implements Channel {
   readonly name = 'wecom-kf';
+  /** Families in WeChat, first while their window is open (`reach`): 5 messages within 48 h of their last one. */
+  readonly capabilities: ChannelCapabilities = {
+    reaches: ['family'], prefers: { family: 0 }, quotes: false, voice: true, audio: true,
+    sendWindow: { hours: KF_WINDOW_MS / 3_600_000, messages: KF_QUOTA },
+  };
   readonly callback: CallbackRouter;
   private onMessage?: InboundHandler;
   private readonly clock: Clock;
@@ -362,49 +358,6 @@ export class WeComKfChannel implements Channel, RouteProbe {
     const base = { touser: to, open_kfid: this.opts.openKfId, msgid };
     if (part.kind === 'text') return this.opts.client.post('/cgi-bin/kf/send_msg', { ...base, msgtype: 'text', text: { content: part.content } });
     return this.voice.withMediaId(part.mediaId, (mediaId) => this.opts.client.post('/cgi-bin/kf/send_msg', { ...base, msgtype: 'voice', voice: { media_id: mediaId } }));
-  }
-}
-
-/**
- * The media_id to send for a recording: a WeCom media_id as is (unless `fresh`: it expired), else a local file (a
- * name such as `wechaty-…amr`, or the kept copy `wecom-<media_id>.amr`) uploaded with media/upload and reused for
- * almost the 3 days a media_id lasts. Shared by the kf and 学校通知 channels (media_ids are corp-wide).
- */
-export class VoiceMedia {
-  private readonly uploads = new Map<string, { mediaId: string; at: number }>();
-
-  constructor(private readonly client: WeComClient, readonly mediaDir: string, private readonly channel: string) {}
-
-  async mediaId(id: string, fresh = false): Promise<string> {
-    const isFile = /\.[A-Za-z0-9]{2,5}$/.test(id) && !id.includes('/');
-    if (!isFile && !fresh) return id;
-    const cached = this.uploads.get(id);
-    if (!fresh && cached && Date.now() - cached.at < UPLOAD_TTL_MS) return cached.mediaId;
-    const file = path.join(this.mediaDir, isFile ? path.basename(id) : keptVoiceName(id));
-    let data: Buffer;
-    try {
-      data = await fs.readFile(file);
-    } catch {
-      if (isFile) throw new PermanentSendError(`${this.channel}: recording ${id} is not in ${this.mediaDir}`);
-      return id; // no kept copy: nothing better to offer
-    }
-    const up = await this.client.uploadMedia('voice', data, path.basename(file), 'audio/amr');
-    this.uploads.set(id, { mediaId: up.media_id, at: Date.now() });
-    if (this.uploads.size > 1000) this.uploads.delete(this.uploads.keys().next().value as string);
-    return up.media_id;
-  }
-
-  /** Sends with the recording's media_id; on 40007 (expired) once more with a fresh upload of the kept copy. */
-  async withMediaId<T>(id: string, send: (mediaId: string) => Promise<T>): Promise<T> {
-    const first = await this.mediaId(id);
-    try {
-      return await send(first);
-    } catch (err) {
-      if (!(err instanceof WeComPermanentError && err.errcode === 40007)) throw err;
-      const again = await this.mediaId(id, true);
-      if (again === first) throw err;
-      return send(again);
-    }
   }
 }
 

@@ -54,14 +54,14 @@ export class PartProgress {
 
   constructor(private readonly channel: string, private readonly log?: Logger) {}
 
-  /** Sends the parts not sent yet for `key`; returns the last platform message id. */
-  async send(key: string, parts: Part[], sendOne: (part: Part) => Promise<{ msgid?: string }>): Promise<string | undefined> {
+  /** Sends the parts not sent yet for `key` (`sendOne` gets each with its index); returns the last platform message id. */
+  async send(key: string, parts: Part[], sendOne: (part: Part, index: number) => Promise<{ msgid?: string }>): Promise<string | undefined> {
     const done = this.done.get(key) ?? new Set<number>();
     let platformMsgId: string | undefined;
     for (const [i, part] of parts.entries()) {
       if (done.has(i)) continue;
       try {
-        platformMsgId = (await sendOne(part)).msgid ?? platformMsgId;
+        platformMsgId = (await sendOne(part, i)).msgid ?? platformMsgId;
       } catch (err) {
         if (part.kind === 'voice' && done.size && err instanceof WeComPermanentError && VOICE_REFUSED.includes(err.errcode ?? 0)) {
           this.log?.warn({ channel: this.channel, key, err: err.message }, 'voice not forwarded; the text went alone');

@@ -17,12 +17,11 @@
 import path from 'node:path';
 import type { Logger } from '../../log';
 import { FamilyMember } from '../../models/familyMember';
-import { Channel, InboundHandler, OutboundMessage, PermanentSendError, SendResult } from '../channel';
-import { FallbackSendError, Reach, RouteProbe } from '../router';
+import { Channel, ChannelCapabilities, InboundHandler, OutboundMessage, PermanentSendError, Reach, SendResult } from '../channel';
+import { FallbackSendError } from '../router';
 import { PartProgress, partsOf } from './messageParts';
 import type { WeComClient } from './client';
-import { VoiceMedia } from './kfChannel';
-import { forgetRefusedSpeech, speechMediaId } from './speechMedia';
+import { forgetRefusedSpeech, speechMediaId, VoiceMedia } from './speechMedia';
 
 export interface WeComSchoolChannelOptions {
   orgId: string;
@@ -33,7 +32,7 @@ export interface WeComSchoolChannelOptions {
   log?: Logger;
 }
 
-/** How long parent ids read for a page serve its sends: the page's seconds, not a cache of the directory. */
+/** How long parent ids read for a page serve its sends: the page's seconds, not a cache of the directory (real time). */
 const KNOWN_MS = 30_000;
 
 interface SchoolSendResult {
@@ -44,8 +43,10 @@ interface SchoolSendResult {
 }
 
 
-export class WeComSchoolChannel implements Channel, RouteProbe {
+export class WeComSchoolChannel implements Channel {
   readonly name = 'wecom-school';
+  /** Parents with a known parent_userid (`reach`), after 微信客服; outbound only. */
+  readonly capabilities: ChannelCapabilities = { reaches: ['family'], prefers: { family: 1 }, quotes: false, voice: true, audio: true };
   private readonly voice: VoiceMedia;
   /** Parent ids read for a page of deliveries (reachMany), for its sends a moment later. */
   private readonly known = new Map<string, { ids: string[]; at: number }>();
