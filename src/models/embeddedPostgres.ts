@@ -151,7 +151,10 @@ export interface PgProcess {
  * group so that a Ctrl-C at the terminal reaches the bot first, which then stops FerretDB and PostgreSQL in order.
  */
 export async function startPostgres(bin: PgBinaries, pgdata: string, port: number, prefix: string[], durable: boolean, logPath: string): Promise<PgProcess> {
+  // force_custom_plan: FerretDB's prepared statements name the field as a parameter (`_jsonb -> $1 @> $2`); only a
+  // plan made with its value can use the GIN indexes of ferretdbIndexes.ts.
   const args = [bin.postgres, '-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+    '-c', 'plan_cache_mode=force_custom_plan',
     ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'])];
   const logFd = fs.openSync(logPath, 'a');
   const child = spawn(prefix[0] ?? args.shift()!, prefix.length ? [...prefix.slice(1), ...args] : args,

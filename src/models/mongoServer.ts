@@ -23,6 +23,7 @@ import {
   stopOrphanPostmaster, stopPid,
 } from './embeddedPostgres';
 import { ensureFerretDb, findFerretDb, FERRETDB_VERSION } from './ferretdbBuild';
+import { ensureContainmentIndexes } from './ferretdbIndexes';
 
 type MongoSource = 'env' | 'running' | 'mongod' | 'ferretdb-postgresql' | 'ferretdb-sqlite' | 'memory-server';
 
@@ -207,6 +208,13 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<MongoHandl
   const state: State = { owner: process.pid, shared: opts.advertise ?? false, source: 'ferretdb-postgresql', postgres: { pid: pg.pid, pgdata } };
   writeState(dataDir, state);
 
+  try {
+    const gin = await ensureContainmentIndexes(`postgres://${PG_USER}@127.0.0.1:${pg.port}/postgres`);
+    log(`PostgreSQL: ${gin} GIN indexes serve FerretDB's equality filters`);
+  } catch (err) {
+    // Slower without them, never wrong: the bot still starts.
+    log(`PostgreSQL: could not add the GIN indexes FerretDB's filters use (${(err as Error).message}); queries scan their tables`);
+  }
   const stateDir = path.join(dataDir, 'ferretdb-state');
   fs.mkdirSync(stateDir, { recursive: true });
   const port = opts.port ?? await freePort();
