@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { insertManyTolerant } from '../models/bulk';
 import { Outbox, OutboxKey, outboxKeyId } from '../models/outbox';
 import type { Style } from '../locales';
+import { findByValues } from '../models/manyValues';
 
 export interface OutboxItem {
   orgId: string;
@@ -79,7 +80,7 @@ export async function noticeKeyUsed(orgId: string, key: string): Promise<boolean
 /** Keys among `keys` that were ever enqueued for this org. */
 export async function usedKeys(orgId: string, keys: string[]): Promise<Set<string>> {
   if (!keys.length) return new Set();
-  const rows = await OutboxKey.find({ _id: { $in: keys.map((k) => outboxKeyId(orgId, k)) } }, { _id: 1 }).lean();
+  const rows = await findByValues(OutboxKey, keys.map((k) => outboxKeyId(orgId, k)), (_id) => OutboxKey.find({ _id }, { _id: 1 }).lean());
   const prefix = `${orgId}/`.length;
   return new Set(rows.map((r) => String(r._id).slice(prefix)));
 }

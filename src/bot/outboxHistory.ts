@@ -4,6 +4,7 @@
  */
 import type { FilterQuery } from 'mongoose';
 import { Outbox, OutboxArchive } from '../models/outbox';
+import { findByValues } from '../models/manyValues';
 
 export interface SentMessage {
   _id: unknown;
@@ -22,10 +23,10 @@ type Filter = FilterQuery<SentMessage>;
 /** Messages with these keys, wherever they are now. */
 export async function messagesByKeys(orgId: string, keys: string[]): Promise<SentMessage[]> {
   if (!keys.length) return [];
-  const hot = (await Outbox.find({ orgId, key: { $in: keys } }).lean()) as SentMessage[];
+  const hot = (await findByValues(Outbox, keys, (key) => Outbox.find({ orgId, key }).lean())) as SentMessage[];
   const found = new Set(hot.map((m) => m.key));
   const rest = keys.filter((k) => !found.has(k));
-  const cold = rest.length ? ((await OutboxArchive.find({ orgId, key: { $in: rest } }).lean()) as SentMessage[]) : [];
+  const cold = (await findByValues(OutboxArchive, rest, (key) => OutboxArchive.find({ orgId, key }).lean())) as SentMessage[];
   return [...hot, ...cold];
 }
 

@@ -17,6 +17,7 @@
 import { Identity } from '../models/identity';
 import { Route } from '../models/route';
 import { Audience, Channel, PermanentSendError, Reach } from './channel';
+import { findByValues } from '../models/manyValues';
 
 /** Why a route cannot take a message now; each lets delivery try the next route. */
 export type FallbackReason =
@@ -93,8 +94,9 @@ export class Router {
     const wanted = [...new Set([...persons, ...rooms])];
     const probes = [...this.channels.entries()].filter(([, ch]) => ch.reachMany);
     const [identities, heard, reaches] = await Promise.all([
-      Identity.find({ orgId: this.orgId, address: { $in: persons } }, { address: 1, kind: 1 }).lean(),
-      Route.find({ orgId: this.orgId, address: { $in: wanted } }).sort({ lastInboundAt: -1 }).lean(),
+      findByValues(Identity, persons, (address) => Identity.find({ orgId: this.orgId, address }, { address: 1, kind: 1 }).lean()),
+      // Sorted per address, which is all that is read of the order.
+      findByValues(Route, wanted, (address) => Route.find({ orgId: this.orgId, address }).sort({ lastInboundAt: -1 }).lean()),
       Promise.all(probes.map(async ([name, ch]) => [name, persons.length ? await ch.reachMany!(persons) : new Map<string, Reach>()] as const)),
     ]);
     const kinds = new Map<string, string | undefined>(wanted.map((a) => [a, undefined]));

@@ -4,6 +4,7 @@ import { FamilyMember, FamilyMemberDoc, prefersVoice } from '../models/familyMem
 import { Identity, IdentityDoc } from '../models/identity';
 import { Staff, StaffDoc } from '../models/staff';
 import type { Lang, Style } from '../locales';
+import { findByValues } from '../models/manyValues';
 
 interface Base { address: string; lang: Lang; style: Style }
 export type Person =
@@ -18,16 +19,15 @@ export async function resolvePerson(orgId: string, address: string, orgLang: Lan
 /** `resolvePerson` for many addresses at once (a month's notes): four queries, whatever their number. */
 export async function resolvePeople(orgId: string, addresses: string[], orgLang: Lang): Promise<Map<string, Person>> {
   const wanted = [...new Set(addresses)];
-  const identities = new Map((await Identity.find({ orgId, address: { $in: wanted } })).map((i) => [i.address, i]));
+  const identities = new Map((await findByValues(Identity, wanted, (address) => Identity.find({ orgId, address }))).map((i) => [i.address, i]));
   const staffIds = [...identities.values()].filter((i) => i.kind === 'staff' && i.staffId).map((i) => i.staffId);
   const familyAddresses = [...identities.values()].filter((i) => i.kind === 'family').map((i) => i.address);
   const [staff, members] = await Promise.all([
-    staffIds.length ? Staff.find({ _id: { $in: staffIds }, orgId, active: true }) : [],
-    familyAddresses.length ? FamilyMember.find({ orgId, boundAddress: { $in: familyAddresses } }) : [],
+    findByValues(Staff, staffIds, (_id) => Staff.find({ _id, orgId, active: true })),
+    findByValues(FamilyMember, familyAddresses, (boundAddress) => FamilyMember.find({ orgId, boundAddress })),
   ]);
-  const children = members.length
-    ? await Child.find({ orgId, _id: { $in: [...new Set(members.map((m) => String(m.childId)))] }, status: 'active' }).sort({ name: 1 })
-    : [];
+  const children = (await findByValues(Child, [...new Set(members.map((m) => String(m.childId)))], (_id) => Child.find({ orgId, _id, status: 'active' })))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const staffById = new Map(staff.map((st) => [String(st._id), st]));
   const membersOf = new Map<string, FamilyMemberDoc[]>();
   for (const m of members) membersOf.set(m.boundAddress!, [...(membersOf.get(m.boundAddress!) ?? []), m]);

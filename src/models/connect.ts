@@ -3,6 +3,12 @@ import mongoose from 'mongoose';
 
 /** A client of its own for /healthz (see databaseUp). */
 let healthClient: MongoClient | undefined;
+/** Whether the server is FerretDB (buildInfo says so): a few queries are shaped for what it can push down. */
+let ferretDb = false;
+
+export function onFerretDb(): boolean {
+  return ferretDb;
+}
 
 /**
  * Connects mongoose and makes sure every unique index exists before anything is written.
@@ -18,6 +24,8 @@ export async function connectDatabase(uri: string): Promise<typeof mongoose> {
   // monitor from seeing the restarted one for the default 30 s.
   await mongoose.connect(uri, { serverSelectionTimeoutMS: 10_000, heartbeatFrequencyMS: 2000, connectTimeoutMS: 10_000, autoIndex: false });
   await Promise.all(Object.values(mongoose.models).map((m) => m.createIndexes()));
+  const info = await mongoose.connection.db!.admin().command({ buildInfo: 1 });
+  ferretDb = typeof info.ferretdbVersion === 'string';
   healthClient = new MongoClient(uri, { maxPoolSize: 1, serverSelectionTimeoutMS: 1500, heartbeatFrequencyMS: 2000, connectTimeoutMS: 1500 });
   return mongoose;
 }

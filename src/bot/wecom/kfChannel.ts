@@ -36,6 +36,7 @@ import type { WeComClient } from './client';
 import { Part, splitBytes } from './messageParts';
 import { WeComPermanentError } from './errors';
 import { forgetRefusedSpeech, keptVoiceName, speechMediaId, VoiceMedia } from './speechMedia';
+import { findByValues } from '../../models/manyValues';
 
 export interface WeComKfChannelOptions {
   orgId: string;
@@ -258,13 +259,12 @@ export class WeComKfChannel implements Channel {
   /** `reach` for a page of deliveries: two queries, whatever their number. */
   async reachMany(addresses: string[]): Promise<Map<string, Reach>> {
     const { orgId, openKfId } = this.opts;
-    const sessions = await KfSession.find({ orgId, openKfId, externalUserId: { $in: addresses } }).lean();
+    const sessions = await findByValues(KfSession, addresses, (externalUserId) => KfSession.find({ orgId, openKfId, externalUserId }).lean());
     const now = this.clock.now().getTime();
     const windows = new Map(sessions.filter((s) => now - s.lastInboundAt.getTime() < KF_WINDOW_MS - WINDOW_MARGIN_MS).map((s) => [s.externalUserId, s.windowId]));
     const used = new Map<string, number>();
     if (windows.size) {
-      const slots = await KfQuotaSlot.find({ orgId, openKfId, externalUserId: { $in: [...windows.keys()] }, windowId: { $in: [...windows.values()] } },
-        { externalUserId: 1, windowId: 1 }).lean();
+      const slots = await findByValues(KfQuotaSlot, [...windows.keys()], (externalUserId) => KfQuotaSlot.find({ orgId, openKfId, externalUserId }, { externalUserId: 1, windowId: 1 }).lean());
       for (const slot of slots) if (windows.get(slot.externalUserId) === slot.windowId) used.set(slot.externalUserId, (used.get(slot.externalUserId) ?? 0) + 1);
     }
     return new Map(addresses.map((a) => [a, windows.has(a) && (used.get(a) ?? 0) < KF_QUOTA ? 'open' : 'closed']));

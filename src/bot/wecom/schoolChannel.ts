@@ -22,6 +22,7 @@ import { FallbackSendError } from '../router';
 import { PartProgress, partsOf } from './messageParts';
 import type { WeComClient } from './client';
 import { forgetRefusedSpeech, speechMediaId, VoiceMedia } from './speechMedia';
+import { findByValues } from '../../models/manyValues';
 
 export interface WeComSchoolChannelOptions {
   orgId: string;
@@ -93,9 +94,9 @@ export class WeComSchoolChannel implements Channel {
   private async parentIdsOf(addresses: string[]): Promise<Map<string, string[]>> {
     const { orgId } = this.opts;
     const [bound, external, direct] = await Promise.all([
-      FamilyMember.find({ orgId, boundAddress: { $in: addresses }, wecomParentUserId: { $exists: true } }, { boundAddress: 1, wecomParentUserId: 1 }).lean(),
-      FamilyMember.find({ orgId, wecomExternalUserId: { $in: addresses }, wecomParentUserId: { $exists: true } }, { wecomExternalUserId: 1, wecomParentUserId: 1 }).lean(),
-      FamilyMember.find({ orgId, wecomParentUserId: { $in: addresses } }, { wecomParentUserId: 1 }).lean(),
+      findByValues(FamilyMember, addresses, (boundAddress) => FamilyMember.find({ orgId, boundAddress, wecomParentUserId: { $exists: true } }, { boundAddress: 1, wecomParentUserId: 1 }).lean()),
+      findByValues(FamilyMember, addresses, (wecomExternalUserId) => FamilyMember.find({ orgId, wecomExternalUserId, wecomParentUserId: { $exists: true } }, { wecomExternalUserId: 1, wecomParentUserId: 1 }).lean()),
+      findByValues(FamilyMember, addresses, (wecomParentUserId) => FamilyMember.find({ orgId, wecomParentUserId }, { wecomParentUserId: 1 }).lean()),
     ]);
     const idsBy = (rows: Array<{ wecomParentUserId?: string | null }>, address: string, key: (r: Record<string, unknown>) => unknown) => [
       ...new Set(rows.filter((r) => key(r as Record<string, unknown>) === address).map((r) => r.wecomParentUserId).filter((id): id is string => !!id)),

@@ -1,0 +1,50 @@
+/**
+ * Queries for "documents whose field is one of these values", written so that FerretDB 1.24 (the embedded default)
+ * can serve them. FerretDB hands PostgreSQL only top-level equalities: an `$in` reads the whole collection (a page
+ * of 200 deliveries read all 60,000 identities of a county), while each equality is served by the GIN indexes of
+ * ferretdbIndexes.ts in a few milliseconds. So on FerretDB, for a collection much larger than the list, one
+ * equality query per value (a few at a time); elsewhere, and for small collections, one `$in`. A single value is
+ * always a plain equality. Only for scalar fields: on an array field a document could match two values and come
+ * back twice.
+ */
+import { onFerretDb } from './connect';
+
+/** Per value, this many queries at once. */
+const PARALLEL = 4;
+/** Per-value queries pay off when the collection holds more than this many documents per value asked. */
+const DOCS_PER_VALUE = 20;
+const SIZE_TTL_MS = 60_000;
+const sizes = new Map<string, { n: number; at: number }>();
+
+/** What findByValues needs of a model. */
+interface Counted {
+  collection: { collectionName: string };
+  estimatedDocumentCount(): PromiseLike<number>;
+}
+
+async function sizeOf(model: Counted): Promise<number> {
+  const name = model.collection.collectionName;
+  const known = sizes.get(name);
+  // Real time: a cache of the collection's size, not business time.
+  if (known && Date.now() - known.at < SIZE_TTL_MS) return known.n;
+  const n = await model.estimatedDocumentCount();
+  sizes.set(name, { n, at: Date.now() });
+  return n;
+}
+
+/**
+ * `query(match)` with `match` one value, `{ $in: values }`, or each value in turn (results concatenated, so a sort
+ * inside `query` holds per value only: sort the result when order matters).
+ */
+export async function findByValues<V, R>(model: Counted, values: readonly V[], query: (match: V | { $in: V[] }) => Promise<R[]>): Promise<R[]> {
+  const unique = [...new Set(values)];
+  if (!unique.length) return [];
+  if (unique.length === 1) return query(unique[0]!);
+  if (!onFerretDb() || (await sizeOf(model)) < unique.length * DOCS_PER_VALUE) return query({ $in: unique });
+  const out: R[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, unique.length) }, async () => {
+    while (next < unique.length) out.push(...(await query(unique[next++]!)));
+  }));
+  return out;
+}
