@@ -7,6 +7,7 @@ import { Bot } from './bot/bot';
 import { Channel } from './bot/channel';
 import { Services } from './bot/context';
 import { DeliveryWorker } from './bot/delivery';
+import { withCause } from './bot/outbox';
 import { Router } from './bot/router';
 import { SimulatorChannel } from './bot/simulatorChannel';
 import { Clock, ManualClock, systemClock } from './clock';
@@ -126,9 +127,9 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   // With delivery in the background, a message's own replies go out as soon as it is handled, beside whatever
   // long run (a month's notes) the worker is in; the handler returns once they have.
   const receive = async (msg: Parameters<Bot['receive']>[0]): Promise<void> => {
-    const since = new Types.ObjectId();
-    await bot.receive(msg);
-    if (opts.autoDeliver) await delivery.deliverDue({ since }).catch((err) => log.error({ err }, 'delivering the replies to a message failed; the worker retries'));
+    const cause = new Types.ObjectId().toHexString();
+    await withCause(cause, () => bot.receive(msg));
+    if (opts.autoDeliver) await delivery.deliverDue({ cause }).catch((err) => log.error({ err }, 'delivering the replies to a message failed; the worker retries'));
   };
   for (const ch of channels.values()) await ch.start(receive);
   if (opts.autoDeliver) {

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import { Channel, ChannelCapabilities, OutboundMessage, PermanentSendError, RetryableSendError, SendResult } from '../src/bot/channel';
 import { DeliveryWorker } from '../src/bot/delivery';
-import { enqueue, enqueueMany } from '../src/bot/outbox';
+import { enqueue, enqueueMany, withCause } from '../src/bot/outbox';
 import { ManualClock } from '../src/clock';
 import { createLogger } from '../src/log';
 import '../src/models';
@@ -12,7 +12,7 @@ import { acquireLease } from '../src/models/lease';
 import { withDatabase } from '../src/models/mongoServer';
 import { findMessage } from '../src/bot/outboxHistory';
 import { Outbox, OutboxArchive, OutboxKey } from '../src/models/outbox';
-import mongoose, { Types } from 'mongoose';
+import mongoose from 'mongoose';
 
 /** A channel that records what it sent and fails as told: a stand-in for a platform, not for the database. */
 class RecordingChannel implements Channel {
@@ -280,9 +280,8 @@ describe('delivery at county size', () => {
     const fanOut = w.deliverDue();
     await new Promise((r) => setTimeout(r, 300));
 
-    const since = new Types.ObjectId();
-    await enqueue({ ...item('reply:sim:q1:0'), to: 'p399', kind: 'reply' });
-    expect(await w.deliverDue({ since })).toBe(1);
+    await withCause('q1', () => enqueue({ ...item('reply:sim:q1:0'), to: 'p399', kind: 'reply' }));
+    expect(await w.deliverDue({ cause: 'q1' })).toBe(1);
     const at = ch.sent.findIndex((m) => m.key === 'reply:sim:q1:0');
     expect(at).toBeGreaterThanOrEqual(0);
     expect(at).toBeLessThan(300); // long before the fan-out's end

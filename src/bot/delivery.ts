@@ -20,7 +20,6 @@
  *   passes it on to the router's next route within the same attempt; `route` records the one that delivered.
  */
 import crypto from 'node:crypto';
-import type { Types } from 'mongoose';
 import { Claim, claimOnce } from '../models/claim';
 import { Outbox, OutboxArchive, OutboxDoc } from '../models/outbox';
 import { retire } from './outboxArchive';
@@ -73,7 +72,7 @@ interface PageBook {
 export class DeliveryWorker {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
-  /** Runs for what one message caused (`deliverDue({ since })`). */
+  /** Runs for what one message caused (`deliverDue({ cause })`). */
   private readonly side = new Set<Promise<number>>();
   private stopping = false;
   private readonly workerId = crypto.randomBytes(6).toString('hex');
@@ -86,12 +85,13 @@ export class DeliveryWorker {
 
   /**
    * Sends everything due now; returns how many were sent. Calls made while a run is active join it, then run again.
-   * With `since`, sends only what was enqueued from that id on (the replies to a message just handled), at once and
-   * beside a long run — a reply must not wait for a month's fan-out to drain; the claims keep each send single.
+   * With `cause`, sends only what the handling of one inbound message enqueued (bot/outbox.ts withCause: its
+   * replies, the notices it raised), at once and beside a long run — a reply must not wait for a month's fan-out to
+   * drain; the claims keep each send single.
    */
-  async deliverDue(opts: { since?: Types.ObjectId } = {}): Promise<number> {
-    if (opts.since) {
-      const run = this.drainSince(opts.since);
+  async deliverDue(opts: { cause?: string } = {}): Promise<number> {
+    if (opts.cause) {
+      const run = this.drainCause(opts.cause);
       this.side.add(run);
       try {
         return await run;
@@ -110,16 +110,16 @@ export class DeliveryWorker {
   }
 
   /**
-   * What was enqueued from `since` on; then, while a reply among it is still due (the long run claimed it first
-   * and is sending it), waits for that run's send, a few seconds at most.
+   * What `cause` enqueued; then, while a reply among it is still due (the long run claimed it first and is sending
+   * it), waits for that run's send, a few seconds at most.
    */
-  private async drainSince(since: Types.ObjectId): Promise<number> {
+  private async drainCause(cause: string): Promise<number> {
     let sent = 0;
     // Real time: how long this caller waits for another run's send, whatever the bot's clock says.
     const until = Date.now() + SINCE_WAIT_MS;
     while (!this.stopping) {
-      sent += await this.drain(since);
-      const waiting = await Outbox.exists({ status: { $in: ['pending', 'sending'] }, kind: 'reply', dueAt: { $lte: this.opts.clock.now() }, _id: { $gte: since } });
+      sent += await this.drain(cause);
+      const waiting = await Outbox.exists({ cause, status: { $in: ['pending', 'sending'] }, kind: 'reply', dueAt: { $lte: this.opts.clock.now() } });
       if (!waiting || Date.now() > until) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -140,12 +140,12 @@ export class DeliveryWorker {
     await Promise.all([this.running, ...this.side].map((r) => r?.catch(() => undefined)));
   }
 
-  private async drain(since?: Types.ObjectId): Promise<number> {
+  private async drain(cause?: string): Promise<number> {
     let sent = 0;
     const skipped = new Set<string>();
     while (!this.stopping && sent < MAX_PER_RUN && skipped.size < MAX_SKIPPED) {
       const now = this.opts.clock.now();
-      const page = await this.duePage(now, skipped, since);
+      const page = await this.duePage(now, skipped, cause);
       if (!page.length) break;
       const lanes = new Map<string, Candidate[]>();
       for (const doc of page) {
@@ -186,15 +186,15 @@ export class DeliveryWorker {
 
   /**
    * Due pending messages (oldest first), plus `sending` ones left by a crash; skipping those passed over in this
-   * run; from `since` on, when given.
+   * run; only what `cause` enqueued, when given.
    */
-  private async duePage(now: Date, skipped: Set<string>, since?: Types.ObjectId): Promise<Candidate[]> {
-    const from = since ? { _id: { $gte: since } } : {};
+  private async duePage(now: Date, skipped: Set<string>, cause?: string): Promise<Candidate[]> {
+    const from = cause ? { cause } : {};
     // Plain queries rather than one $or: each is served by its index. Replies first: someone is waiting for the
     // answer, and a month's fan-out of notes must not stand between a parent's question and its reply.
     const replies = await Outbox.find({ status: 'pending', kind: 'reply', dueAt: { $lte: now }, ...from })
       .sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
-    const pending = !since && onFerretDb() ? await this.pendingWindow(now, skipped)
+    const pending = !cause && onFerretDb() ? await this.pendingWindow(now, skipped)
       : await Outbox.find({ status: 'pending', dueAt: { $lte: now }, ...from }).sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
     const seen = new Set<string>();
     const fresh = [...replies, ...pending].filter((d) => {
@@ -203,7 +203,7 @@ export class DeliveryWorker {
       seen.add(id);
       return true;
     }).slice(0, PAGE);
-    if (fresh.length >= PAGE || since) return fresh;
+    if (fresh.length >= PAGE || cause) return fresh;
     const crashed = await Outbox.find({ status: 'sending', lockedUntil: { $lte: now } })
       .sort({ lockedUntil: 1, _id: 1 }).limit(PAGE + skipped.size);
     return [...fresh, ...crashed.filter((d) => !skipped.has(String(d._id)))].slice(0, PAGE);

@@ -3,7 +3,8 @@ import { Types } from 'mongoose';
 import { insertManyTolerant } from '../models/bulk';
 import { Outbox, OutboxKey, outboxKeyId } from '../models/outbox';
 import type { Style } from '../locales';
-import { findByValues } from '../models/manyValues';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { findByValues, writeByValues } from '../models/manyValues';
 
 export interface OutboxItem {
   orgId: string;
@@ -31,6 +32,17 @@ export interface OutboxItem {
  * 3. mark it `pending`, which lets delivery see it.
  * A crash between the steps leaves a `new` message that outboxArchive.recoverNew() finishes or removes.
  */
+const causes = new AsyncLocalStorage<string>();
+
+/**
+ * Runs `fn` (the handling of one inbound message) with every message it enqueues marked as caused by `cause`, so
+ * that `DeliveryWorker.deliverDue({ cause })` sends exactly those at once: one indexed equality, where "enqueued
+ * since" was a range FerretDB reads the whole queue for.
+ */
+export function withCause<T>(cause: string, fn: () => Promise<T>): Promise<T> {
+  return causes.run(cause, fn);
+}
+
 export async function enqueue(item: OutboxItem): Promise<boolean> {
   return (await enqueueMany([item]))[0];
 }
@@ -41,8 +53,9 @@ export async function enqueue(item: OutboxItem): Promise<boolean> {
  */
 export async function enqueueMany(items: OutboxItem[]): Promise<boolean[]> {
   if (!items.length) return [];
+  const cause = causes.getStore();
   const docs = items.map((item) => ({
-    ...item, _id: new Types.ObjectId(), urgent: item.urgent ?? false, channel: item.channel ?? 'auto', status: 'new', attempts: 0,
+    ...item, ...(cause ? { cause } : {}), _id: new Types.ObjectId(), urgent: item.urgent ?? false, channel: item.channel ?? 'auto', status: 'new', attempts: 0,
   }));
   const refused = await insertManyTolerant(Outbox, docs);
   const inserted = docs.filter((d) => !refused.has(String(d._id)));
@@ -50,9 +63,9 @@ export async function enqueueMany(items: OutboxItem[]): Promise<boolean[]> {
   const keys = inserted.map((d) => ({ _id: outboxKeyId(d.orgId, d.key), outboxId: d._id, at: new Date() }));
   const taken = await insertManyTolerant(OutboxKey, keys, (held, k) => String(held.outboxId) === String(k.outboxId), { outboxId: 1 });
   const lost = inserted.filter((d) => taken.has(outboxKeyId(d.orgId, d.key)));
-  if (lost.length) await Outbox.deleteMany({ _id: { $in: lost.map((d) => d._id) }, status: 'new' });
+  await writeByValues(Outbox, lost.map((d) => d._id), (_id) => Outbox.deleteMany({ _id, status: 'new' }));
   const fresh = inserted.filter((d) => !taken.has(outboxKeyId(d.orgId, d.key)));
-  if (fresh.length) await Outbox.updateMany({ _id: { $in: fresh.map((d) => d._id) } }, { $set: { status: 'pending' } });
+  await writeByValues(Outbox, fresh.map((d) => d._id), (_id) => Outbox.updateMany({ _id }, { $set: { status: 'pending' } }));
   const ok = new Set(fresh.map((d) => String(d._id)));
   return docs.map((d) => ok.has(String(d._id)));
 }

@@ -27,6 +27,7 @@ export const HOT_QUERIES: HotQuery[] = [
   { path: 'enqueue: key unique in the queue (bot/outbox)', model: 'Outbox', index: { orgId: 1, key: 1 }, kept: 'sent messages archived after a day' },
   { path: 'delivery: page of due messages (bot/delivery)', model: 'Outbox', index: { status: 1, dueAt: 1 } },
   { path: 'delivery: due replies first (bot/delivery)', model: 'Outbox', index: { status: 1, kind: 1, dueAt: 1 } },
+  { path: "delivery: what one inbound message caused, sent at once (bot/delivery)", model: 'Outbox', index: { cause: 1, status: 1 } },
   { path: 'delivery: crashed sends to take over (bot/delivery)', model: 'Outbox', index: { status: 1, lockedUntil: 1 } },
   { path: 'delivery: an older message to the same address first (bot/delivery)', model: 'Outbox', index: { orgId: 1, to: 1, status: 1 } },
   { path: 'simulator replies to a message (web/simRoutes)', model: 'Outbox', index: { orgId: 1, inReplyTo: 1 } },

@@ -37,14 +37,23 @@ async function sizeOf(model: Counted): Promise<number> {
  * inside `query` holds per value only: sort the result when order matters).
  */
 export async function findByValues<V, R>(model: Counted, values: readonly V[], query: (match: V | { $in: V[] }) => Promise<R[]>): Promise<R[]> {
+  return (await eachValue(model, values, query)).flat();
+}
+
+/** The same for a write (updateMany, deleteMany) on the documents whose field is one of `values`. */
+export async function writeByValues<V>(model: Counted, values: readonly V[], write: (match: V | { $in: V[] }) => PromiseLike<unknown>): Promise<void> {
+  await eachValue(model, values, async (match) => { await write(match); });
+}
+
+async function eachValue<V, R>(model: Counted, values: readonly V[], run: (match: V | { $in: V[] }) => Promise<R>): Promise<R[]> {
   const unique = [...new Set(values)];
   if (!unique.length) return [];
-  if (unique.length === 1) return query(unique[0]!);
-  if (!onFerretDb() || (await sizeOf(model)) < unique.length * DOCS_PER_VALUE) return query({ $in: unique });
+  if (unique.length === 1) return [await run(unique[0]!)];
+  if (!onFerretDb() || (await sizeOf(model)) < unique.length * DOCS_PER_VALUE) return [await run({ $in: unique })];
   const out: R[] = [];
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(PARALLEL, unique.length) }, async () => {
-    while (next < unique.length) out.push(...(await query(unique[next++]!)));
+    while (next < unique.length) out.push(await run(unique[next++]!));
   }));
   return out;
 }

@@ -25,6 +25,8 @@ const fields = {
   kind: { type: String, default: 'reply' },
   /** The inbound platform message this answers, if any (the simulator returns these as `replies`). */
   inReplyTo: String,
+  /** The inbound message whose handling enqueued this one (bot/outbox.ts withCause): its answers go out at once. */
+  cause: String,
   urgent: { type: Boolean, default: false },
   /** `new`: inserted, its key not yet reserved in `outboxkeys` (see bot/outbox.ts); delivery ignores it. */
   status: { type: String, enum: ['new', 'pending', 'sending', 'sent', 'failed'], default: 'pending' },
@@ -46,6 +48,7 @@ outboxSchema.index({ status: 1, kind: 1, dueAt: 1 });
 outboxSchema.index({ status: 1, lockedUntil: 1 });
 outboxSchema.index({ orgId: 1, to: 1, status: 1 });
 outboxSchema.index({ orgId: 1, inReplyTo: 1 });
+outboxSchema.index({ cause: 1, status: 1 });
 outboxSchema.index({ orgId: 1, platformMsgId: 1 });
 // The archiver's "sent or failed before T".
 outboxSchema.index({ status: 1, sentAt: 1 });
