@@ -4,7 +4,7 @@ import { claimOnce } from '../models/claim';
 import { Child } from '../models/child';
 import { FamilyMember } from '../models/familyMember';
 import type { BotContext, Middleware } from '../bot/context';
-import { childInfo } from './childInfo';
+import { childInfo } from '../domain/childInfo';
 import { ensureFamilyIdentity } from './registration';
 
 const DECISION = /^(同意|批准|通过|拒绝|不同意|approve|reject)\s*[#＃]?\s*(\d+)?[。.!！]?$/i;

@@ -10,7 +10,7 @@ import { ChildDoc } from '../models/child';
 import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
 import { nextNumber } from '../models/counter';
 import { settingsOf } from './settings';
-import { childInfo } from './childInfo';
+import { childInfo } from '../domain/childInfo';
 import { classifyConcern } from './concernClassify';
 import { announceCase, caseParams, loadCase, recordStep, tellFamily, tellUnreachable } from '../domain/concernCase';
 import { clearDialog, setDialog } from './dialog';

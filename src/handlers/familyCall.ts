@@ -7,11 +7,11 @@ import type { BotContext, Middleware } from '../bot/context';
 import { codeText } from '../humanInput';
 import { audit } from '../models/auditLog';
 import { Child, ChildDoc } from '../models/child';
-import { ConversationState } from '../models/conversationState';
+import { updateDialogData } from '../domain/dialogs';
 import { CALL_CHECK, CallCheck, checkQuestion, recordCallOutcome, slotOf } from '../domain/calls';
 import { settingsOf } from './settings';
 import { memberFor } from '../bot/sender';
-import { childInfo } from './childInfo';
+import { childInfo } from '../domain/childInfo';
 import { clearDialog, setDialog } from './dialog';
 import { childNamedIn } from './intent';
 
@@ -214,7 +214,7 @@ async function answerCheck(ctx: Family, outcome: 'done' | 'missed'): Promise<boo
   }, schedule.calls.missedWeeksAlert);
   if (rest.length) {
     // Keep the original expiry: the remaining questions belong to the same day.
-    await ConversationState.updateOne({ orgId: ctx.orgId, address: ctx.msg.from }, { $set: { data: { checks: rest } } });
+    await updateDialogData(ctx.orgId, ctx.msg.from, { checks: rest });
   } else {
     await clearDialog(ctx);
   }

@@ -4,7 +4,7 @@ import { ProgressNote } from '../models/progressNote';
 import { settingsOf } from './settings';
 import { Staff } from '../models/staff';
 import type { BotContext, Middleware } from '../bot/context';
-import { childInfo } from './childInfo';
+import { childInfo } from '../domain/childInfo';
 import { raiseConcern } from './concerns';
 import { clearDialog, setDialog } from './dialog';
 import { fitVoice } from '../locales/voice';

@@ -4,7 +4,7 @@
  * quiet hours; each notice is recorded with its deadline and its delivery time comes from the outbox.
  */
 import type { BotContext, Middleware } from '../bot/context';
-import { Child } from '../models/child';
+import { pupilNames, pupilsNamed } from '../domain/roster';
 import { Concern } from '../models/concern';
 import { nextNumber } from '../models/counter';
 import { currentTeacherId } from '../models/pairing';
@@ -27,17 +27,16 @@ export const incidents: Middleware = async (ctx, next) => {
   const staff = ctx.person.staff;
   // The children of every school they hold a post in; county staff (no school) find none: a school reports.
   const ids = staffSchoolIds(staff);
-  const schoolId = ids.length === 1 ? ids[0] : { $in: ids };
   const token = /^[^\s:：，,、]+/.exec(rest)![0];
   let name = token;
-  let candidates = await Child.find({ orgId: ctx.orgId, schoolId, name, status: 'active' });
+  let candidates = await pupilsNamed(ctx.orgId, ids, name);
   if (candidates.length === 0) {
     // "紧急 王小明课间摔伤": the name ran into the words; the longest pupil name that starts them is meant.
-    const all = await Child.find({ orgId: ctx.orgId, schoolId, status: 'active' }, { name: 1 }).lean();
-    const longest = Math.max(0, ...all.filter((c) => token.startsWith(c.name)).map((c) => c.name.length));
+    const all = await pupilNames(ctx.orgId, ids);
+    const longest = Math.max(0, ...all.filter((n) => token.startsWith(n)).map((n) => n.length));
     if (longest) {
       name = token.slice(0, longest);
-      candidates = await Child.find({ orgId: ctx.orgId, schoolId, name, status: 'active' });
+      candidates = await pupilsNamed(ctx.orgId, ids, name);
     }
   }
   if (candidates.length === 0) return ctx.reply('concern.incidentNoChild', { name: token });

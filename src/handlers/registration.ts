@@ -17,7 +17,7 @@ import { Identity } from '../models/identity';
 import { Staff } from '../models/staff';
 import { notify } from '../bot/notify';
 import type { BotContext, Middleware } from '../bot/context';
-import { childInfo } from './childInfo';
+import { childInfo } from '../domain/childInfo';
 import { clearDialog, setDialog } from './dialog';
 import { formatLocalTime, maskPhone } from '../domain/format';
 import { parseDate, parsePhone } from '../humanInput';
