@@ -1,6 +1,7 @@
 /** Unit tests for the intricate pure pieces: binding codes, intents, date/phone parsing, masking, config. */
 import { afterQuietHours, fromLocal, localParts, shiftPeriod } from '../src/localTime';
-import { CODE_ALPHABET, generateCode, looksLikeCode, parseCodeAttempt } from '../src/models/bindingCode';
+import { CODE_ALPHABET, generateCode } from '../src/models/bindingCode';
+import { looksLikeCode, parseCodeAttempt } from '../src/handlers/codeAttempt';
 import { childNamedIn, concernHasContent, detectIntent } from '../src/handlers/intent';
 import { fitVoice, splitVoice } from '../src/locales/voice';
 import { parseDate as parseBirthDate, parsePhone as normalizePhone } from '../src/humanInput';
