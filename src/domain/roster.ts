@@ -1,5 +1,6 @@
 /** Finding pupils on the roster by the names people write: only active children, only of the org (or the schools) asked. */
 import { Child, ChildDoc } from '../models/child';
+import { StaffDoc, staffSchoolIds } from '../models/staff';
 
 /** True when one of `names` is an active pupil of the org who is not one of `ownIds` (one indexed lookup: {orgId, name}). */
 export async function namesAnotherPupil(orgId: string, names: string[], ownIds: unknown[]): Promise<boolean> {
@@ -9,17 +10,19 @@ export async function namesAnotherPupil(orgId: string, names: string[], ownIds: 
   return named.some((c) => !own.has(String(c._id)));
 }
 
-function schoolFilter(schoolIds: unknown[]): unknown {
-  return schoolIds.length === 1 ? schoolIds[0] : { $in: schoolIds };
+/** The schools a staff member holds a post in; county staff (no school) have none. */
+function schoolFilter(staff: StaffDoc): unknown {
+  const ids = staffSchoolIds(staff);
+  return ids.length === 1 ? ids[0] : { $in: ids };
 }
 
-/** The active pupils of these schools with exactly this name. */
-export function pupilsNamed(orgId: string, schoolIds: unknown[], name: string): Promise<ChildDoc[]> {
-  return Child.find({ orgId, schoolId: schoolFilter(schoolIds), name, status: 'active' });
+/** The active pupils with exactly this name in the schools where `staff` holds a post. */
+export function pupilsNamed(orgId: string, staff: StaffDoc, name: string): Promise<ChildDoc[]> {
+  return Child.find({ orgId, schoolId: schoolFilter(staff), name, status: 'active' });
 }
 
-/** The names of the active pupils of these schools. */
-export async function pupilNames(orgId: string, schoolIds: unknown[]): Promise<string[]> {
-  const all = await Child.find({ orgId, schoolId: schoolFilter(schoolIds), status: 'active' }, { name: 1 }).lean();
+/** The names of the active pupils in the schools where `staff` holds a post. */
+export async function pupilNames(orgId: string, staff: StaffDoc): Promise<string[]> {
+  const all = await Child.find({ orgId, schoolId: schoolFilter(staff), status: 'active' }, { name: 1 }).lean();
   return all.map((c) => c.name);
 }
