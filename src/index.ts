@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true,
     channels: plugins,
     simulator,
+    // A running bot keeps real time until someone moves the simulator's clock (tests start at a fixed instant).
+    simulatorClock: 'real',
     // A push goes where the person last wrote from; failing that, through the staff app (or the first real channel).
     // The group robot is never the default: it cannot reach a person.
     defaultChannel: plugins.find((p) => p.channel.name === 'wecom-app')?.channel.name
