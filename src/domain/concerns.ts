@@ -23,6 +23,11 @@ export interface NewCase {
   /** The first message. */
   text: string;
   voiceMediaId?: string;
+  /**
+   * An incident the school reports: already in hand (whoever reports it has it), so the ladder's "nobody
+   * acknowledged" steps do not apply.
+   */
+  incident?: boolean;
 }
 
 /** Opens a numbered case with its first message. */
@@ -31,6 +36,7 @@ export async function openCase(orgId: string, c: NewCase, now: Date): Promise<Co
   return Concern.create({
     orgId, number, childId: c.childId, schoolId: c.schoolId, raisedBy: c.raisedBy, raisedByRole: c.raisedByRole,
     teacherId: c.teacherId, category: c.category, urgency: c.urgent ? 'urgent' : 'normal', openedAt: now,
+    ...(c.incident ? { incident: true, status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: c.raisedBy } : {}),
     messages: [{ at: now, from: c.raisedBy, direction: c.raisedByRole === 'staff' ? 'staff' : 'family', text: c.text, voiceMediaId: c.voiceMediaId }],
   });
 }

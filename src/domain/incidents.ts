@@ -4,26 +4,9 @@
  * each notice is recorded on the case with its deadline, and its delivery time comes from the outbox.
  */
 import type { Audience } from '../bot/notify';
-import { Concern, ConcernDoc } from '../models/concern';
-import { nextNumber } from '../models/counter';
 import { currentTeacherId } from '../models/pairing';
 import { loadCase, pushCase, recordStep, RequiredNotice, tellFamily, tellLeadership } from './concernCase';
-import { addRequiredNotices, NewCase } from './concerns';
-
-/**
- * An incident the school reports: a case that is urgent and already in hand (whoever reports it has it), so the
- * ladder's "nobody acknowledged" steps do not apply.
- */
-async function openIncident(orgId: string, c: Omit<NewCase, 'raisedByRole' | 'urgent' | 'voiceMediaId' | 'teacherId'>, now: Date): Promise<ConcernDoc> {
-  const number = await nextNumber(orgId, 'concern', now);
-  const teacherId = await currentTeacherId(orgId, c.childId);
-  return Concern.create({
-    orgId, number, childId: c.childId, schoolId: c.schoolId, raisedBy: c.raisedBy, raisedByRole: 'staff',
-    teacherId, category: c.category, urgency: 'urgent', incident: true, openedAt: now,
-    status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: c.raisedBy,
-    messages: [{ at: now, from: c.raisedBy, direction: 'staff', text: c.text }],
-  });
-}
+import { addRequiredNotices, openCase } from './concerns';
 
 export interface IncidentReport {
   child: { _id: unknown; schoolId: unknown };
@@ -34,8 +17,9 @@ export interface IncidentReport {
 
 /** Opens the incident's case and tells everyone the rule requires; returns the case number and who was required. */
 export async function reportIncident(aud: Audience, now: Date, r: IncidentReport): Promise<{ number: number; family: RequiredNotice[]; leaders: RequiredNotice[] }> {
-  const concern = await openIncident(aud.orgId, {
-    childId: r.child._id, schoolId: r.child.schoolId, raisedBy: r.reporter.address, category: r.category, text: r.what,
+  const concern = await openCase(aud.orgId, {
+    childId: r.child._id, schoolId: r.child.schoolId, raisedBy: r.reporter.address, raisedByRole: 'staff', incident: true, urgent: true,
+    teacherId: await currentTeacherId(aud.orgId, r.child._id), category: r.category, text: r.what,
   }, now);
   const { number } = concern;
   const view = (await loadCase(aud.orgId, concern))!;
