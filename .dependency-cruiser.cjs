@@ -28,6 +28,8 @@ module.exports = {
       '^src/scheduler/', '^src/handlers/'),
     never('routes-call-the-domain', 'Admin routes call the domain, not handlers or jobs.',
       '^src/web/', '^src/(handlers|scheduler)/'),
+    never('handlers-ask-the-domain', 'Handlers understand the message, call src/domain and reply: the queries and writes live in the domain (type-only imports of model documents are fine).',
+      '^src/handlers/', '^src/models/'),
     never('handlers-never-touch-a-channel', 'Handlers reply and push through the context (the outbox), never through a channel.',
       '^src/handlers/', '^src/bot/(wecom/|wechatyChannel|wechatyConfig|simulatorChannel|delivery)'),
     never('models-at-the-bottom', 'src/models is the floor: it imports no layer above it.',

@@ -59,6 +59,11 @@ export interface StartOptions {
    * speak as anyone and move the clock.
    */
   simulator?: boolean;
+  /**
+   * Where the simulator's clock starts: at DEFAULT_CLOCK_START (src/clock.ts, the default, for tests) or at real
+   * time, which it follows until `/sim/clock` moves it (`npm start`).
+   */
+  simulatorClock?: 'fixed' | 'real';
   /** Recordings for voice-style messages; default: the provider SPEECH_PROVIDER names (src/speech). */
   speech?: Speech;
   /** Recognition of voice messages; default: the provider SPEECH_RECOGNITION names (none: recordings go on as they are). */
@@ -96,7 +101,7 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   }
 
   const withSimulator = opts.simulator ?? true;
-  const manualClock = new ManualClock();
+  const manualClock = new ManualClock({ followRealTime: opts.simulatorClock === 'real' });
   const clock: Clock = withSimulator ? manualClock : systemClock;
   const simulator = withSimulator ? new SimulatorChannel(config.ORG_ID, manualClock) : undefined;
   const channels = new Map<string, Channel>(simulator ? [[simulator.name, simulator]] : []);

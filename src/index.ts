@@ -50,6 +50,8 @@ async function main(): Promise<void> {
     config, log, mongoUri: mongo.uri, listen: true, autoDeliver: true,
     channels: plugins,
     simulator,
+    // A running bot keeps real time until someone moves the simulator's clock (tests start at a fixed instant).
+    simulatorClock: 'real',
     // A push goes where the person last wrote from; failing that, through the channel that prefers staff, else the
     // first that reaches families (router.ts). A group robot is never the default: it cannot reach a family.
     defaultChannel: defaultRoute(plugins.map((p) => p.channel)),

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, listenForBrowser } from './helpers/browser';
 import { pdfText } from './helpers/pdf';
 import { ADMIN_TOKEN } from './helpers/testApp';
@@ -48,12 +48,18 @@ async function signIn(userid: string): Promise<Page> {
   const url = /https?:\/\/\S+\/admin\/login\?code=[\w-]+/.exec(reply)?.[0];
   if (!url) throw new Error(`no link in: ${reply}`);
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
+  await atBotTime(ctx);
   const page = await ctx.newPage();
   page.setDefaultTimeout(10_000);
   await page.goto(url);
   await page.waitForSelector('#who');
   return page;
 }
+/**
+ * The browser's "now" is the bot's (the simulator's clock, which starts at a fixed instant): the console picks the
+ * current month from the browser, and the server refuses a month that has not begun by its own clock.
+ */
+const atBotTime = (ctx: BrowserContext) => ctx.clock.setFixedTime(t.app.context.clock.now());
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 const texts = (page: Page, selector: string) => page.$$eval(selector, (els) => els.map((e) => (e.textContent ?? '').trim()));
 
@@ -181,6 +187,7 @@ describe('on a phone in WeCom', () => {
       viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
       userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 wxwork/4.1.0 MicroMessenger/7.0.1',
     });
+    await atBotTime(ctx);
     const page = await ctx.newPage();
     await page.goto(url);
     await page.waitForSelector('#dashboard [data-chart="units"] svg');

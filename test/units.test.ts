@@ -1,12 +1,29 @@
 /** Unit tests for the intricate pure pieces: binding codes, intents, date/phone parsing, masking, config. */
 import { afterQuietHours, fromLocal, localParts, shiftPeriod } from '../src/localTime';
-import { CODE_ALPHABET, generateCode, looksLikeCode, parseCodeAttempt } from '../src/models/bindingCode';
+import { DEFAULT_CLOCK_START, ManualClock } from '../src/clock';
+import { CODE_ALPHABET, generateCode } from '../src/models/bindingCode';
+import { looksLikeCode, parseCodeAttempt } from '../src/handlers/codeAttempt';
 import { childNamedIn, concernHasContent, detectIntent } from '../src/handlers/intent';
 import { fitVoice, splitVoice } from '../src/locales/voice';
 import { parseDate as parseBirthDate, parsePhone as normalizePhone } from '../src/humanInput';
 import { maskPhones } from '../src/log';
 import { loadConfig } from '../src/config';
 import { childIdentityKey } from '../src/models/child';
+
+describe('the manual clock', () => {
+  it('starts at a fixed school-day morning in Shanghai, outside quiet hours and not on the 1st; or follows real time', () => {
+    const clock = new ManualClock();
+    expect(clock.now()).toEqual(DEFAULT_CLOCK_START);
+    const local = localParts(clock.now(), 'Asia/Shanghai');
+    expect(local.day).not.toBe(1);
+    expect(afterQuietHours(clock.now(), '21:30-07:30', 'Asia/Shanghai')).toEqual(clock.now());
+    expect(new Date(clock.now()).getUTCDay()).toBe(3); // Wednesday (10:00 in Shanghai is 02:00 UTC the same day)
+    const live = new ManualClock({ followRealTime: true });
+    expect(Math.abs(live.now().getTime() - Date.now())).toBeLessThan(5_000);
+    live.set(new Date('2027-01-04T09:00:00+08:00'));
+    expect(live.now()).toEqual(new Date('2027-01-04T09:00:00+08:00'));
+  });
+});
 
 describe('binding codes', () => {
   it('are 6 characters without look-alikes, always mixing letters and digits', () => {

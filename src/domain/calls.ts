@@ -7,6 +7,7 @@
 import type { Audience } from '../bot/notify';
 import { notify } from '../bot/notify';
 import type { T } from '../locales';
+import { audit } from '../models/auditLog';
 import { Child } from '../models/child';
 import { ContactEvent } from '../models/contactEvent';
 import { Pairing } from '../models/pairing';
@@ -129,4 +130,13 @@ async function alertMissedStreak(aud: Audience, now: Date, childId: string, week
 }
 export function checkQuestion(t: T, c: CallCheck): string {
   return t('calls.ask.question', { child: c.child, weekday: t(`weekday.${c.weekday}`), time: c.time });
+}
+
+/** A parent sets the child's own weekly slot (kept in the record's history and the audit log). */
+export async function setFamilyCallSlot(orgId: string, childId: unknown, slot: Slot, now: Date, by: string): Promise<void> {
+  await Child.updateOne(
+    { orgId, _id: childId },
+    { $set: { familyCall: slot }, $push: { history: { at: now, source: 'family', changed: ['familyCall'] } } },
+  );
+  await audit(orgId, now, by, 'child.familyCall', String(childId), slot);
 }

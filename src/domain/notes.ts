@@ -11,7 +11,6 @@ import { T, translator } from '../locales';
 import { fitVoice } from '../locales/voice';
 import { Child } from '../models/child';
 import { FamilyMember } from '../models/familyMember';
-import { Pairing } from '../models/pairing';
 import { NOTE_FIELDS, NoteContent, ProgressNote, ProgressNoteDoc } from '../models/progressNote';
 import { Staff } from '../models/staff';
 import { fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
@@ -36,21 +35,6 @@ export function periodStart(period: string, tz: string): Date {
 export function lateWindowEnd(period: string, s: NoteSettings, tz: string): Date {
   const [y, m] = period.split('-').map(Number);
   return fromLocal(y, m, s.lateUntilDay + 1, 0, 0, tz);
-}
-
-export interface CurrentPairing { childId: Types.ObjectId; teacherId: Types.ObjectId; from: Date }
-
-/** Current pairings (no `until`), one per child (the latest), optionally of one teacher. */
-export async function currentPairings(orgId: string, teacherId?: unknown): Promise<CurrentPairing[]> {
-  const filter: Record<string, unknown> = { orgId, until: { $exists: false } };
-  if (teacherId) filter.teacherId = teacherId;
-  const rows = await Pairing.find(filter, { childId: 1, teacherId: 1, from: 1 }).lean();
-  const byChild = new Map<string, CurrentPairing>();
-  for (const p of rows) {
-    const prev = byChild.get(String(p.childId));
-    if (!prev || prev.from < p.from) byChild.set(String(p.childId), { childId: p.childId, teacherId: p.teacherId, from: p.from });
-  }
-  return [...byChild.values()];
 }
 
 export type Target =
@@ -234,4 +218,24 @@ export async function deliverDueNotes(aud: Audience, now: Date, s: NoteSettings,
 export function dateLabel(t: T, d: Date, tz: string): string {
   const p = localParts(d, tz);
   return t('notes.date', { month: p.month, day: p.day });
+}
+
+/** A child's latest note that reached the family, with its teacher's name. */
+export async function latestSentNote(orgId: string, childId: unknown): Promise<{ note: ProgressNoteDoc; teacherName?: string } | undefined> {
+  const note = await ProgressNote.findOne({ orgId, childId, status: 'sent' }).sort({ period: -1 });
+  if (!note) return undefined;
+  const teacher = await Staff.findOne({ orgId, _id: note.teacherId }, { name: 1 }).lean();
+  return { note, teacherName: teacher?.name };
+}
+
+/** The notes of these children sent within [from, to], newest period first. */
+export function notesSentBetween(orgId: string, childIds: unknown[], from: Date, to: Date): Promise<ProgressNoteDoc[]> {
+  return ProgressNote.find({ orgId, childId: { $in: childIds }, status: 'sent', sentAt: { $gte: from, $lte: to } }).sort({ period: -1 });
+}
+
+export interface NoteReply { at: Date; from: string; memberId: unknown; role: string; text: string; platformId: string }
+
+/** Keeps a family member's answer to a note on the note. */
+export async function addNoteReply(noteId: unknown, reply: NoteReply): Promise<void> {
+  await ProgressNote.updateOne({ _id: noteId }, { $push: { replies: reply } });
 }

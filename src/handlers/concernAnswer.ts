@@ -4,8 +4,8 @@
  * Only staff of the child's school may answer.
  */
 import type { BotContext, Middleware } from '../bot/context';
-import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
-import { holdsPostIn } from '../models/staff';
+import type { ConcernDoc } from '../models/concern';
+import { acknowledgeCase, addStaffAnswer, caseByNumber, closeCase as closeTheCase, isOpen, mayAnswer } from '../domain/concerns';
 import { findMessage } from '../bot/outboxHistory';
 import { CaseView, familyRecipients, loadCase, memberLabel, pushCase, recordStep } from '../domain/concernCase';
 
@@ -28,11 +28,11 @@ export const concernAnswer: Middleware = async (ctx, next) => {
   }
   if (number === undefined) return next();
 
-  const concern = await Concern.findOne({ orgId: ctx.orgId, number });
+  const concern = await caseByNumber(ctx.orgId, number);
   if (!concern) return ctx.reply('concern.notFound', { number });
   // Their post in the school may be their main one or a further one; county staff (no school) may not answer.
-  if (!holdsPostIn(ctx.person.staff, concern.schoolId)) return ctx.reply('concern.notAllowed', { number });
-  if (!OPEN_STATUSES.includes(concern.status as (typeof OPEN_STATUSES)[number])) return ctx.reply('concern.alreadyClosed', { number });
+  if (!mayAnswer(ctx.person.staff, concern)) return ctx.reply('concern.notAllowed', { number });
+  if (!isOpen(concern)) return ctx.reply('concern.alreadyClosed', { number });
   if (!body) return ctx.reply('concern.howToAnswer', { number });
 
   const close = CLOSE.exec(body);
@@ -43,10 +43,7 @@ export const concernAnswer: Middleware = async (ctx, next) => {
 
 async function acknowledge(ctx: BotContext, concern: ConcernDoc, tellStaff: boolean): Promise<void> {
   if (ctx.person.kind !== 'staff') return;
-  if (!concern.acknowledgedAt) {
-    await Concern.updateOne({ _id: concern._id, acknowledgedAt: { $exists: false } },
-      { $set: { status: 'acknowledged', acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from } });
-    await recordStep(concern._id, 'acknowledged', ctx.now, [ctx.msg.from]);
+  if (await acknowledgeCase(concern, ctx.msg.from, ctx.now)) {
     const view = await loadCase(ctx.orgId, concern);
     if (view && concern.raisedByRole !== 'staff') {
       await pushCase(ctx.services, ctx.now, view, concern.raisedBy, `concern:${concern.number}:acked`, 'concern.acked',
@@ -58,14 +55,8 @@ async function acknowledge(ctx: BotContext, concern: ConcernDoc, tellStaff: bool
 
 async function answer(ctx: BotContext, concern: ConcernDoc, text: string): Promise<void> {
   if (ctx.person.kind !== 'staff') return;
-  const seq = concern.messages.length;
-  await Concern.updateOne({ _id: concern._id }, { $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'staff', text } } });
   // An answer is an acknowledgement too; the family hears the answer itself, not a separate "received".
-  if (!concern.acknowledgedAt) {
-    await Concern.updateOne({ _id: concern._id, acknowledgedAt: { $exists: false } },
-      { $set: { status: 'acknowledged', acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from } });
-    await recordStep(concern._id, 'acknowledged', ctx.now, [ctx.msg.from]);
-  }
+  const seq = await addStaffAnswer(concern, ctx.msg.from, ctx.now, text);
   const view = await loadCase(ctx.orgId, concern);
   if (!view) return;
   const to = familyRecipients(concern);
@@ -85,10 +76,7 @@ function labels(ctx: BotContext, view: CaseView, to: string[]): string {
 
 async function closeCase(ctx: BotContext, concern: ConcernDoc, note: string): Promise<void> {
   if (ctx.person.kind !== 'staff') return;
-  await Concern.updateOne({ _id: concern._id }, {
-    $set: { status: 'resolved', resolvedAt: ctx.now, resolution: note, ...(concern.acknowledgedAt ? {} : { acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from }) },
-    $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'staff', text: note } },
-  });
+  await closeTheCase(concern, ctx.msg.from, ctx.now, note);
   const to = familyRecipients(concern);
   await recordStep(concern._id, 'resolved', ctx.now, to);
   const view = await loadCase(ctx.orgId, concern);

@@ -6,19 +6,16 @@
 import type { BotContext, Middleware } from '../bot/context';
 import { notify } from '../bot/notify';
 import { memberFor } from '../bot/sender';
-import { ChildDoc } from '../models/child';
-import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
-import { nextNumber } from '../models/counter';
+import type { ChildDoc } from '../models/child';
+import type { ConcernDoc } from '../models/concern';
+import { addFamilyMessage, addRequiredNotices, openCase, openCaseRaisedBy } from '../domain/concerns';
 import { settingsOf } from './settings';
-import { childInfo } from './childInfo';
+import { childInfo } from '../domain/childInfo';
 import { classifyConcern } from './concernClassify';
 import { announceCase, caseParams, loadCase, messageText, recordStep, tellFamily, tellUnreachable } from '../domain/concernCase';
 import { clearDialog, setDialog } from './dialog';
 import { childNamedIn, concernHasContent, detectIntent } from './intent';
 import { namesOtherChild, refuseOtherChild } from './otherChild';
-
-/** Follow-ups reach an open case for this long after it was opened. */
-const FOLLOW_UP_DAYS = 7;
 
 async function classify(ctx: BotContext, text: string) {
   return classifyConcern(text, (await settingsOf(ctx)).schedule.concerns);
@@ -35,12 +32,11 @@ export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: strin
   const member = memberFor(ctx.person, child._id);
   const role = member?.role ?? 'guardian';
   const info = await childInfo(ctx.orgId, child);
-  const number = await nextNumber(ctx.orgId, 'concern', ctx.now);
-  const concern = await Concern.create({
-    orgId: ctx.orgId, number, childId: child._id, schoolId: child.schoolId, raisedBy: ctx.msg.from, raisedByRole: role,
-    teacherId: info.teacher?._id, category, urgency: urgent ? 'urgent' : 'normal', openedAt: ctx.now,
-    messages: [{ at: ctx.now, from: ctx.msg.from, direction: 'family', text, voiceMediaId }],
-  });
+  const concern = await openCase(ctx.orgId, {
+    childId: child._id, schoolId: child.schoolId, raisedBy: ctx.msg.from, raisedByRole: role,
+    teacherId: info.teacher?._id, category, urgent, text, voiceMediaId,
+  }, ctx.now);
+  const { number } = concern;
   const view = (await loadCase(ctx.orgId, concern))!;
   await announceCase(ctx.services, ctx.now, view);
   await recordStep(concern._id, 'announced', ctx.now, [view.room, ...(view.teacher ? [view.teacher.wecomUserId] : [])]);
@@ -49,7 +45,7 @@ export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: strin
     // The emergency rule: parents within 1 hour when the guardian raised it, the guardian within 30 minutes when a parent did.
     const roles = role === 'guardian' ? (['father', 'mother'] as const) : (['guardian'] as const);
     const required = await tellFamily(ctx.services, ctx.now, view, [...roles], 'concern.toOtherFamily');
-    await Concern.updateOne({ _id: concern._id }, { $push: { requiredNotices: { $each: required } } });
+    await addRequiredNotices(concern._id, required);
     await recordStep(concern._id, 'family', ctx.now, required.flatMap((r) => (r.to ? [r.to] : [])));
     const told = await tellUnreachable(ctx.services, ctx.now, view, required);
     if (told) await recordStep(concern._id, 'unreachable', ctx.now, [told]);
@@ -59,17 +55,13 @@ export async function raiseConcern(ctx: BotContext, child: ChildDoc, text: strin
   return ctx.reply('concern.receivedNoTeacher', { number });
 }
 
-async function openCaseOf(ctx: BotContext, childId?: unknown) {
-  const since = new Date(ctx.now.getTime() - FOLLOW_UP_DAYS * 24 * 3600_000);
-  const q: Record<string, unknown> = { orgId: ctx.orgId, raisedBy: ctx.msg.from, status: { $in: OPEN_STATUSES }, openedAt: { $gte: since } };
-  if (childId) q.childId = childId;
-  // The newest first; number breaks a tie of two cases opened in the same instant.
-  return Concern.findOne(q).sort({ openedAt: -1, number: -1 });
+/** The sender's case still open for follow-ups (of one child, if given). */
+function openCaseOf(ctx: BotContext, childId?: unknown) {
+  return openCaseRaisedBy(ctx.orgId, ctx.msg.from, ctx.now, childId);
 }
 
 async function followUp(ctx: BotContext, concern: ConcernDoc, text: string, voiceMediaId?: string): Promise<void> {
-  const seq = concern.messages.length;
-  await Concern.updateOne({ _id: concern._id }, { $push: { messages: { at: ctx.now, from: ctx.msg.from, direction: 'family', text, voiceMediaId } } });
+  const seq = await addFamilyMessage(concern, ctx.msg.from, ctx.now, text, voiceMediaId);
   const view = await loadCase(ctx.orgId, concern);
   if (view) {
     // To the pairing teacher, with the recording if there is one; a child without a teacher: to the school's group.

@@ -4,9 +4,8 @@
  * what was logged and what is still open for that child.
  */
 import type { BotContext, Middleware } from '../bot/context';
-import { Child } from '../models/child';
-import { ContactEvent } from '../models/contactEvent';
-import { Pairing } from '../models/pairing';
+import { logContact as recordContact } from '../domain/contactLog';
+import { pairedChildren } from '../domain/pairings';
 import type { StaffDoc } from '../models/staff';
 import { cadenceBoard, openItems } from '../domain/cadenceBoard';
 import { settingsOf } from './settings';
@@ -18,8 +17,6 @@ const KEYWORDS: Record<string, CadenceKind> = {
 };
 const COMMAND = /^(谈心|家访|电话|慰问|见面|面谈)([\s:：]*)([\s\S]*)$/;
 const LEADING = /^[\s:：,，、]+/;
-/** Who the contact was with, for the record. */
-const WITH: Record<CadenceKind, string> = { talk: 'child', home_visit: 'family', teacher_call: 'parents', consolation: 'family', meeting: 'parents' };
 const NOTE_MAX = 2000;
 
 interface Named { _id: unknown; name: string }
@@ -45,13 +42,6 @@ export function matchChild<C extends Named>(text: string, children: C[]): { chil
   return { child: best[0].child, rest: text.slice(longest).replace(LEADING, '').trim() };
 }
 
-/** The staff member's current paired, active children. */
-async function pairedChildren(orgId: string, staffId: unknown) {
-  const pairings = await Pairing.find({ orgId, teacherId: staffId, until: { $exists: false } }, { childId: 1 }).lean();
-  if (!pairings.length) return [];
-  return Child.find({ orgId, _id: { $in: pairings.map((p) => p.childId) }, status: 'active' }, { name: 1 }).sort({ name: 1 }).lean();
-}
-
 export const contactLog: Middleware = async (ctx, next) => {
   if (ctx.person.kind !== 'staff') return next();
   const m = COMMAND.exec(ctx.msg.text.trim());
@@ -60,7 +50,7 @@ export const contactLog: Middleware = async (ctx, next) => {
   const text = after.trim();
   // A bare keyword, or one not followed by a paired child's name, inside someone else's dialog belongs to it.
   if (!text) return ctx.dialog ? next() : ctx.reply('cadences.usage');
-  const children = await pairedChildren(ctx.orgId, ctx.person.staff._id);
+  const children = (await pairedChildren(ctx.orgId, ctx.person.staff._id)).map((p) => p.child);
   const found = matchChild(text, children);
   if (!found && ctx.dialog) return next();
   // "电话号码…" is not a command: without a separator, act only when a paired child's name follows.
@@ -76,11 +66,7 @@ export const contactLog: Middleware = async (ctx, next) => {
 async function logContact(ctx: BotContext, staff: StaffDoc, child: Named, kind: CadenceKind, note: string): Promise<void> {
   // One event per inbound message, even if the same message is handled twice.
   const key = `msg:${ctx.msg.channel}:${ctx.msg.platformId}`;
-  await ContactEvent.updateOne(
-    { orgId: ctx.orgId, key },
-    { $setOnInsert: { orgId: ctx.orgId, key, childId: child._id, kind, staffId: staff._id, withWhom: WITH[kind], at: ctx.now, ...(note ? { note } : {}) } },
-    { upsert: true },
-  );
+  await recordContact(ctx.orgId, { key, childId: child._id, staffId: staff._id, kind, at: ctx.now, note });
   const { timeZone, schedule: { cadences } } = await settingsOf(ctx);
   const [row] = await cadenceBoard(ctx.orgId, ctx.now, timeZone, cadences, { childId: child._id });
   const open = row ? openItems(ctx.t, row.statuses) : [];

@@ -5,18 +5,16 @@
  */
 import type { BotContext, Middleware } from '../bot/context';
 import { codeText } from '../humanInput';
-import { audit } from '../models/auditLog';
-import { Child, ChildDoc } from '../models/child';
-import { ConversationState } from '../models/conversationState';
-import { CALL_CHECK, CallCheck, checkQuestion, recordCallOutcome, slotOf } from '../domain/calls';
+import type { ChildDoc } from '../models/child';
+import { updateDialogData } from '../domain/dialogs';
+import { CALL_CHECK, CallCheck, checkQuestion, recordCallOutcome, setFamilyCallSlot, Slot, slotOf } from '../domain/calls';
 import { settingsOf } from './settings';
 import { memberFor } from '../bot/sender';
-import { childInfo } from './childInfo';
+import { childInfo } from '../domain/childInfo';
 import { clearDialog, setDialog } from './dialog';
 import { childNamedIn } from './intent';
 
 type Family = BotContext & { person: { kind: 'family'; children: ChildDoc[] } };
-interface Slot { weekday: number; time: string }
 
 const SET_DIALOG = 'callSet';
 const DIALOG_MIN = 10;
@@ -188,11 +186,7 @@ async function continueSetDialog(ctx: Family, text: string): Promise<void> {
 
 async function saveSlot(ctx: Family, child: ChildDoc, slot: Slot): Promise<void> {
   if (ctx.dialog?.kind === SET_DIALOG) await clearDialog(ctx);
-  await Child.updateOne(
-    { orgId: ctx.orgId, _id: child._id },
-    { $set: { familyCall: slot }, $push: { history: { at: ctx.now, source: 'family', changed: ['familyCall'] } } },
-  );
-  await audit(ctx.orgId, ctx.now, ctx.msg.from, 'child.familyCall', String(child._id), slot);
+  await setFamilyCallSlot(ctx.orgId, child._id, slot, ctx.now, ctx.msg.from);
   return ctx.reply('calls.set.confirm', { child: child.name, weekday: ctx.t(`weekday.${slot.weekday}`), time: slot.time });
 }
 
@@ -214,7 +208,7 @@ async function answerCheck(ctx: Family, outcome: 'done' | 'missed'): Promise<boo
   }, schedule.calls.missedWeeksAlert);
   if (rest.length) {
     // Keep the original expiry: the remaining questions belong to the same day.
-    await ConversationState.updateOne({ orgId: ctx.orgId, address: ctx.msg.from }, { $set: { data: { checks: rest } } });
+    await updateDialogData(ctx.orgId, ctx.msg.from, { checks: rest });
   } else {
     await clearDialog(ctx);
   }

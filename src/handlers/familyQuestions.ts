@@ -1,10 +1,9 @@
 /** A bound parent or guardian asks by digit or free words: how is my child, who is the teacher, when is the call. */
-import { ChildDoc } from '../models/child';
-import { ProgressNote } from '../models/progressNote';
+import type { ChildDoc } from '../models/child';
+import { latestSentNote } from '../domain/notes';
 import { settingsOf } from './settings';
-import { Staff } from '../models/staff';
 import type { BotContext, Middleware } from '../bot/context';
-import { childInfo } from './childInfo';
+import { childInfo } from '../domain/childInfo';
 import { raiseConcern } from './concerns';
 import { clearDialog, setDialog } from './dialog';
 import { fitVoice } from '../locales/voice';
@@ -86,9 +85,9 @@ async function answer(ctx: Family, intent: Intent, child: ChildDoc, original: st
 }
 
 async function answerStatus(ctx: Family, child: ChildDoc): Promise<void> {
-  const note = await ProgressNote.findOne({ orgId: ctx.orgId, childId: child._id, status: 'sent' }).sort({ period: -1 });
-  if (!note) return ctx.reply('status.none', { child: child.name });
-  const teacher = await Staff.findOne({ orgId: ctx.orgId, _id: note.teacherId }).lean();
+  const latest = await latestSentNote(ctx.orgId, child._id);
+  if (!latest) return ctx.reply('status.none', { child: child.name });
+  const { note, teacherName } = latest;
   const period = periodLabel(ctx.t, note.period);
   const parts: Array<[string, string | null | undefined]> = [
     ['status.labelStudy', note.study], ['status.labelLife', note.life], ['status.labelMood', note.mood],
@@ -100,7 +99,7 @@ async function answerStatus(ctx: Family, child: ChildDoc): Promise<void> {
     return ctx.replyText(fitVoice((s) => ctx.t('status.note', { child: child.name, period, summary: s }), summary));
   }
   const body = present.map(([label, v]) => ctx.t('status.line', { label: ctx.t(label), text: v!.trim() })).join('\n');
-  return ctx.reply('status.note', { child: child.name, period, teacher: teacher?.name ?? '', body });
+  return ctx.reply('status.note', { child: child.name, period, teacher: teacherName ?? '', body });
 }
 
 async function answerTeacher(ctx: Family, child: ChildDoc): Promise<void> {

@@ -1,17 +1,12 @@
 /**
- * The school reports an incident: `紧急 王小明 课间摔伤，已送卫生院`. Under the emergency rule the guardian is told
- * (within 30 min), the parents (within 1 h) and the leadership (within 2 h) — here all at once, urgent, past
- * quiet hours; each notice is recorded with its deadline and its delivery time comes from the outbox.
+ * The school reports an incident: `紧急 王小明 课间摔伤，已送卫生院` — which pupil of their school(s) and what
+ * happened; domain/incidents tells everyone the emergency rule requires.
  */
 import type { BotContext, Middleware } from '../bot/context';
-import { Child } from '../models/child';
-import { Concern } from '../models/concern';
-import { nextNumber } from '../models/counter';
-import { currentTeacherId } from '../models/pairing';
-import { staffSchoolIds } from '../models/staff';
+import { pupilNames, pupilsNamed } from '../domain/roster';
 import { settingsOf } from './settings';
 import { classifyConcern } from './concernClassify';
-import { loadCase, pushCase, recordStep, tellFamily, tellLeadership } from '../domain/concernCase';
+import { reportIncident } from '../domain/incidents';
 
 const INCIDENT = /^(紧急|突发|emergency)(?:\s+|[:：])\s*([\s\S]+)$/i;
 const BARE = /^(紧急|突发|emergency)\s*[:：]?\s*$/i;
@@ -26,18 +21,16 @@ export const incidents: Middleware = async (ctx, next) => {
   const rest = m[2].trim();
   const staff = ctx.person.staff;
   // The children of every school they hold a post in; county staff (no school) find none: a school reports.
-  const ids = staffSchoolIds(staff);
-  const schoolId = ids.length === 1 ? ids[0] : { $in: ids };
   const token = /^[^\s:：，,、]+/.exec(rest)![0];
   let name = token;
-  let candidates = await Child.find({ orgId: ctx.orgId, schoolId, name, status: 'active' });
+  let candidates = await pupilsNamed(ctx.orgId, staff, name);
   if (candidates.length === 0) {
     // "紧急 王小明课间摔伤": the name ran into the words; the longest pupil name that starts them is meant.
-    const all = await Child.find({ orgId: ctx.orgId, schoolId, status: 'active' }, { name: 1 }).lean();
-    const longest = Math.max(0, ...all.filter((c) => token.startsWith(c.name)).map((c) => c.name.length));
+    const all = await pupilNames(ctx.orgId, staff);
+    const longest = Math.max(0, ...all.filter((n) => token.startsWith(n)).map((n) => n.length));
     if (longest) {
       name = token.slice(0, longest);
-      candidates = await Child.find({ orgId: ctx.orgId, schoolId, name, status: 'active' });
+      candidates = await pupilsNamed(ctx.orgId, staff, name);
     }
   }
   if (candidates.length === 0) return ctx.reply('concern.incidentNoChild', { name: token });
@@ -47,23 +40,9 @@ export const incidents: Middleware = async (ctx, next) => {
   if (!what) return ctx.reply('concern.incidentUsage');
 
   const { category } = classifyConcern(what, (await settingsOf(ctx)).schedule.concerns);
-  const number = await nextNumber(ctx.orgId, 'concern', ctx.now);
-  const teacherId = await currentTeacherId(ctx.orgId, child._id);
-  const concern = await Concern.create({
-    orgId: ctx.orgId, number, childId: child._id, schoolId: child.schoolId, raisedBy: ctx.msg.from, raisedByRole: 'staff',
-    teacherId, category, urgency: 'urgent', incident: true, openedAt: ctx.now,
-    // Whoever reports it has it in hand: the ladder's "nobody acknowledged" steps do not apply.
-    status: 'acknowledged', acknowledgedAt: ctx.now, acknowledgedBy: ctx.msg.from,
-    messages: [{ at: ctx.now, from: ctx.msg.from, direction: 'staff', text: what.trim() }],
+  const { number, family, leaders } = await reportIncident(ctx.services, ctx.now, {
+    child, reporter: { address: ctx.msg.from, name: staff.name }, category, what: what.trim(),
   });
-  const view = (await loadCase(ctx.orgId, concern))!;
-  const family = await tellFamily(ctx.services, ctx.now, view, ['guardian', 'father', 'mother'], 'concern.incidentToFamily');
-  const { required: leaders } = await tellLeadership(ctx.services, ctx.now, view, 'concern.incidentToLeadership');
-  if (view.teacher && view.teacher.wecomUserId !== ctx.msg.from) {
-    await pushCase(ctx.services, ctx.now, view, view.teacher.wecomUserId, `concern:${number}:teacher`, 'concern.incidentToTeacher', { urgent: true, extra: { reporter: staff.name } });
-  }
-  await Concern.updateOne({ _id: concern._id }, { $push: { requiredNotices: { $each: [...family, ...leaders] } } });
-  await recordStep(concern._id, 'incidentNotices', ctx.now, [...family, ...leaders].flatMap((n) => (n.to ? [n.to] : [])));
   return reportBack(ctx, number, family.filter((n) => !n.unreachable).map((n) => n.name ?? ''), family.filter((n) => n.unreachable).map((n) => n.name ?? ''), leaders.length);
 };
 

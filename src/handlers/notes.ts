@@ -5,16 +5,17 @@
  * passed on to the pairing teacher as replies to it.
  */
 import type { BotContext, Middleware, Next } from '../bot/context';
-import { Child, ChildDoc } from '../models/child';
-import { FamilyMember, FamilyMemberDoc } from '../models/familyMember';
+import type { ChildDoc } from '../models/child';
+import type { FamilyMemberDoc } from '../models/familyMember';
 import { findMessage } from '../bot/outboxHistory';
-import { currentTeacherId } from '../models/pairing';
-import { NoteContent, NoteField, ProgressNote } from '../models/progressNote';
-import { Staff, StaffDoc } from '../models/staff';
+import type { NoteContent, NoteField, ProgressNoteDoc } from '../models/progressNote';
+import type { StaffDoc } from '../models/staff';
 import {
-  currentPairings, CurrentPairing, dateLabel, deliverNote, deliveryKey, deliveryMoment, isEmpty, noteBody,
+  addNoteReply, dateLabel, deliverNote, deliveryKey, deliveryMoment, isEmpty, noteBody, notesSentBetween,
   saveNote, Target, targetPeriod,
 } from '../domain/notes';
+import { activeTeacherOf, PairedChild, pairedChildren as pairedChildrenOf } from '../domain/pairings';
+import { boundMemberCount } from '../domain/family';
 import { clearDialog, setDialog } from './dialog';
 import { periodLabel } from '../domain/format';
 import { childNamedIn } from './intent';
@@ -58,13 +59,10 @@ export const notes: Middleware = async (ctx, next) => {
   return next();
 };
 
-interface Paired { child: ChildDoc; pairing: CurrentPairing }
+type Paired = PairedChild;
 
-async function pairedChildren(ctx: StaffCtx): Promise<Paired[]> {
-  const pairings = await currentPairings(ctx.orgId, ctx.person.staff._id);
-  if (!pairings.length) return [];
-  const children = await Child.find({ orgId: ctx.orgId, _id: { $in: pairings.map((p) => p.childId) }, status: 'active' }).sort({ name: 1 });
-  return children.map((child) => ({ child, pairing: pairings.find((p) => String(p.childId) === String(child._id))! }));
+function pairedChildren(ctx: StaffCtx): Promise<Paired[]> {
+  return pairedChildrenOf(ctx.orgId, ctx.person.staff._id);
 }
 
 /** The child a note starts with: full name (content may follow at once) or given name (then a separator). */
@@ -206,7 +204,7 @@ async function submit(ctx: StaffCtx, child: ChildDoc, periodKey: string, late: b
     reached = await deliverNote(ctx.services, ctx.now, res.note);
     await ctx.reply(late ? 'notes.sentLate' : 'notes.sentNow', { child: child.name, period });
   } else {
-    reached = (await FamilyMember.find({ orgId: ctx.orgId, childId: child._id }, { boundAddress: 1 }).lean()).filter((m) => m.boundAddress).length;
+    reached = await boundMemberCount(ctx.orgId, child._id);
     const key = late ? 'notes.savedLate' : res.corrected ? 'notes.updated' : 'notes.saved';
     await ctx.reply(key, { child: child.name, period, date: dateLabel(ctx.t, moment, tz), time: s.deliveryTime });
   }
@@ -229,11 +227,8 @@ export const noteReplies: Middleware = async (ctx, next) => {
 
   const since = new Date(ctx.now.getTime() - REPLY_WINDOW_MS);
   // Quiet hours may hold a note for a night: look a day further back, then check when it actually arrived.
-  const recent = await ProgressNote.find({
-    orgId: ctx.orgId, childId: { $in: parents.map((m) => m.childId) }, status: 'sent',
-    sentAt: { $gte: new Date(since.getTime() - 24 * 3600_000), $lte: ctx.now },
-  }).sort({ period: -1 });
-  const hits: Array<{ note: (typeof recent)[number]; member: FamilyMemberDoc; child: ChildDoc }> = [];
+  const recent = await notesSentBetween(ctx.orgId, parents.map((m) => m.childId), new Date(since.getTime() - 24 * 3600_000), ctx.now);
+  const hits: Array<{ note: ProgressNoteDoc; member: FamilyMemberDoc; child: ChildDoc }> = [];
   for (const note of recent) {
     if (hits.some((h) => String(h.note.childId) === String(note.childId))) continue;
     const member = parents.find((m) => String(m.childId) === String(note.childId));
@@ -248,15 +243,16 @@ export const noteReplies: Middleware = async (ctx, next) => {
   const chosen = named ? hits.filter((h) => h.child === named) : hits;
 
   // One message per teacher, naming the children of theirs this reply is about.
-  const byTeacher = new Map<string, typeof chosen>();
+  const byTeacher = new Map<string, { teacher: StaffDoc; group: typeof chosen }>();
   for (const h of chosen) {
-    const teacherId = String((await currentTeacherId(ctx.orgId, h.child._id)) ?? h.note.teacherId);
-    byTeacher.set(teacherId, [...(byTeacher.get(teacherId) ?? []), h]);
+    const teacher = await activeTeacherOf(ctx.orgId, h.child._id, h.note.teacherId);
+    if (!teacher) continue;
+    const entry = byTeacher.get(String(teacher._id)) ?? { teacher, group: [] };
+    entry.group.push(h);
+    byTeacher.set(String(teacher._id), entry);
   }
   const teacherNames: string[] = [];
-  for (const [teacherId, group] of byTeacher) {
-    const teacher = await Staff.findOne({ orgId: ctx.orgId, _id: teacherId, active: true }).lean();
-    if (!teacher) continue;
+  for (const [teacherId, { teacher, group }] of byTeacher) {
     const to = await ctx.translatorFor(teacher.wecomUserId);
     const msg = to.t('notes.reply.toTeacher', {
       children: group.map((h) => h.child.name).join(to.t('notes.sep')), role: to.t(`notes.role.${group[0].member.role}`), text,
@@ -264,9 +260,7 @@ export const noteReplies: Middleware = async (ctx, next) => {
     await ctx.pushText(teacher.wecomUserId, msg, to.style, { key: `noteReply:${ctx.msg.channel}:${ctx.msg.platformId}:${teacherId}`, kind: 'noteReply' });
     for (const h of group) {
       // The bot drops a repeated platform message id before handlers, so this runs once per message.
-      await ProgressNote.updateOne({ _id: h.note._id }, {
-        $push: { replies: { at: ctx.now, from: ctx.msg.from, memberId: h.member._id, role: h.member.role, text, platformId: ctx.msg.platformId } },
-      });
+      await addNoteReply(h.note._id, { at: ctx.now, from: ctx.msg.from, memberId: h.member._id, role: h.member.role, text, platformId: ctx.msg.platformId });
     }
     teacherNames.push(teacher.name);
   }

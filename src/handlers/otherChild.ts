@@ -6,7 +6,8 @@
  * about another child directly.
  */
 import type { BotContext } from '../bot/context';
-import { Child, ChildDoc } from '../models/child';
+import type { ChildDoc } from '../models/child';
+import { namesAnotherPupil } from '../domain/roster';
 import { setDialog } from './dialog';
 import { mentionsChild, type Intent } from './intent';
 
@@ -32,11 +33,7 @@ function nameCandidates(text: string): string[] {
 /** True when the words name a pupil of the org who is not one of `own`, and none of `own`. */
 export async function namesOtherChild(ctx: BotContext, text: string, own: ChildDoc[]): Promise<boolean> {
   if (!text || own.some((c) => mentionsChild(text, c))) return false;
-  const candidates = nameCandidates(text);
-  if (!candidates.length) return false;
-  const ownIds = new Set(own.map((c) => String(c._id)));
-  const named = await Child.find({ orgId: ctx.orgId, name: { $in: candidates }, status: 'active' }, { _id: 1 }).lean();
-  return named.some((c) => !ownIds.has(String(c._id)));
+  return namesAnotherPupil(ctx.orgId, nameCandidates(text), own.map((c) => c._id));
 }
 
 /**

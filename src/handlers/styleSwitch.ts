@@ -1,5 +1,5 @@
 /** "语音模式" / "文字模式" and "English" / "中文": a person's own choice of style and language. */
-import { Identity } from '../models/identity';
+import { Preferences, setPreferences } from '../domain/preferences';
 import type { Middleware } from '../bot/context';
 
 const VOICE = /^(语音模式|语音|voice mode)$/i;
@@ -10,14 +10,14 @@ const ZH = /^(中文|chinese|汉语)$/i;
 export const styleSwitch: Middleware = async (ctx, next) => {
   if (ctx.person.kind === 'unknown') return next();
   const text = ctx.msg.text.trim();
-  let update: { style?: string; lang?: string } | undefined;
+  let update: Preferences | undefined;
   let key = '';
   if (VOICE.test(text)) [update, key] = [{ style: 'voice' }, 'style.voice'];
   else if (TEXT.test(text)) [update, key] = [{ style: 'text' }, 'style.text'];
   else if (EN.test(text)) [update, key] = [{ lang: 'en' }, 'lang.switched'];
   else if (ZH.test(text)) [update, key] = [{ lang: 'zh-CN' }, 'lang.switched'];
   if (!update) return next();
-  await Identity.updateOne({ orgId: ctx.orgId, address: ctx.msg.from }, { $set: update });
+  await setPreferences(ctx.orgId, ctx.msg.from, update);
   await ctx.refreshPerson();
   return ctx.reply(key);
 };

@@ -61,6 +61,8 @@ const runningIds = new Set<string>();
  * entry). A failure is recorded on the job, never thrown: nobody is waiting on the request any more.
  */
 export async function startJob(orgId: string, kind: 'staff' | 'roster', dryRun: boolean, total: number, lang: Lang, run: Run, finish: (r: ImportResult) => Promise<void>, actor?: string): Promise<string> {
+  // Heartbeats, progress pacing and staleness are the process's own bookkeeping: real time, not the bot's clock
+  // (a simulated clock moved by a day must not make a running job look dead).
   const job = await ImportJob.create({ orgId, kind, dryRun, total, beatAt: new Date(), actor });
   // One write at a time: on FerretDB a late progress or heartbeat write racing the final one can rewrite the whole
   // document from an older copy, putting a finished job back to "running" (then judged dead). The final write
@@ -106,6 +108,7 @@ export async function jobView(orgId: string, id: string, actor?: string): Promis
   const job = await ImportJob.findOne({ _id: id, orgId, ...(actor ? { actor } : {}) }).lean();
   if (!job) return undefined;
   const lastSign = Math.max(job.beatAt?.getTime() ?? 0, job.updatedAt.getTime());
+  // Real time: heartbeats are stamped with it (see startJob).
   if (job.status === 'running' && !runningIds.has(String(job._id)) && lastSign < Date.now() - STALE_JOB_MS) {
     Object.assign(job, { status: 'failed', error: DIED_MESSAGE });
     await ImportJob.updateOne({ _id: job._id, status: 'running' }, { $set: { status: 'failed', error: DIED_MESSAGE } });

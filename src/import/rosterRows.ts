@@ -16,19 +16,19 @@ import type { FamilyMemberRow, GuardianRow, ParseResult, RosterRow } from './typ
 const MAX_CHILD_AGE = 25;
 
 export interface RosterOptions {
-  /** "Today" for rejecting future birth dates; defaults to now. */
-  now?: Date;
+  /** "Today" for rejecting future birth dates: the caller's clock (the import's `now`). */
+  now: Date;
   /** Whose calendar decides what today is; defaults to Asia/Shanghai. */
   timeZone?: string;
 }
 
 /** Validates a roster table (rows from readTable; the header is found among the top rows). */
-export function parseRoster(rows: string[][], options: RosterOptions = {}): ParseResult<RosterRow> {
+export function parseRoster(rows: string[][], options: RosterOptions): ParseResult<RosterRow> {
   const header = findHeader(rows, ROSTER_COLUMNS);
   const refused = headerErrors<RosterRow>(header);
   if (refused) return refused;
 
-  const today = calendarDate(options.now ?? new Date(), options.timeZone ?? 'Asia/Shanghai');
+  const today = calendarDate(options.now, options.timeZone ?? 'Asia/Shanghai');
   const birthBounds = { after: `${Number(today.slice(0, 4)) - MAX_CHILD_AGE - 1}${today.slice(4)}`, upTo: today };
   const result: ParseResult<RosterRow> = { rows: [], errors: [] };
   const firstRowOf = new Map<string, number>();

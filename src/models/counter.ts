@@ -9,7 +9,7 @@ export const Counter = model('Counter', counterSchema);
  * The counter document is only a hint of where to start; each number is then claimed by a unique insert, so
  * two racing callers never get the same number, on MongoDB or on FerretDB.
  */
-export async function nextNumber(orgId: string, name: string, now = new Date()): Promise<number> {
+export async function nextNumber(orgId: string, name: string, now: Date): Promise<number> {
   const id = `${orgId}:${name}`;
   let hint = 0;
   try {

@@ -9,7 +9,7 @@
 import { claimOnce, Claim } from '../models/claim';
 import { Child } from '../models/child';
 import { ContactEvent } from '../models/contactEvent';
-import { ConversationState } from '../models/conversationState';
+import { openDialogOf, saveDialog } from '../domain/dialogs';
 import { FamilyMember } from '../models/familyMember';
 import { School } from '../models/school';
 import { afterQuietHours, localDate } from '../localTime';
@@ -117,20 +117,15 @@ async function settleUnanswered(ctx: JobContext, childId: string, thisSlot: Date
 async function offerCheck(ctx: JobContext, address: string, check: CallCheck): Promise<boolean> {
   const claimKey = `callCheck:${ctx.orgId}:${check.childId}:${check.date}:${check.memberId}`;
   if (await Claim.exists({ _id: claimKey })) return true;
-  const state = await ConversationState.findOne({ orgId: ctx.orgId, address }).lean();
-  const live = state && state.expiresAt > ctx.now;
-  if (live && state.kind !== CALL_CHECK) return false;
+  const live = await openDialogOf(ctx.orgId, address, ctx.now);
+  if (live && live.kind !== CALL_CHECK) return false;
   if (!(await claimOnce(claimKey, ctx.now))) return true;
-  const open = live ? ((state.data as { checks?: CallCheck[] })?.checks ?? []) : [];
+  const open = live ? ((live.data as { checks?: CallCheck[] }).checks ?? []) : [];
   // An older week of the same child still open was not answered: this week's question replaces it.
   const checks = [...open.filter((c) => c.childId !== check.childId), check];
   const readAt = afterQuietHours(ctx.now, ctx.audience.quietHours, ctx.timeZone);
-  const expiresAt = new Date(Math.max(readAt.getTime() + DAY, live ? state.expiresAt.getTime() : 0));
-  await ConversationState.updateOne(
-    { orgId: ctx.orgId, address },
-    { $set: { kind: CALL_CHECK, data: { checks }, expiresAt } },
-    { upsert: true },
-  );
+  const expiresAt = new Date(Math.max(readAt.getTime() + DAY, live ? live.expiresAt.getTime() : 0));
+  await saveDialog(ctx.orgId, address, CALL_CHECK, { checks }, expiresAt);
   const head = checks[0];
   await ctx.notify({
     to: address, key: `callAsk:${head.childId}:${head.date}:${head.memberId}`, kind: 'call.ask',

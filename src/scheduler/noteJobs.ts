@@ -12,7 +12,8 @@ import { usedKeys } from '../bot/outbox';
 import { ProgressNote } from '../models/progressNote';
 import { Staff } from '../models/staff';
 import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
-import { currentPairings, deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart } from '../domain/notes';
+import { currentPairings } from '../domain/pairings';
+import { deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart } from '../domain/notes';
 import type { Job, JobContext } from './scheduler';
 
 interface Missing { childId: string; child: string; classroomId: string; teacherId: string }

@@ -12,9 +12,8 @@ import { ProgressNote } from '../models/progressNote';
 import { Staff } from '../models/staff';
 import { periodOf, shiftPeriod } from '../localTime';
 import { loadOrgSettings } from '../domain/settings';
-import {
-  currentPairings, deliverNote, deliveryMoment, isEmpty, saveNote, targetPeriod,
-} from '../domain/notes';
+import { deliverNote, deliveryMoment, isEmpty, saveNote, targetPeriod } from '../domain/notes';
+import { currentPairings } from '../domain/pairings';
 import { seesWholeSchool, visibleChild, visibleChildIds } from '../domain/access';
 import { auditAs } from './auditTrail';
 import { access, forbidden, guard, notFound } from './auth';
