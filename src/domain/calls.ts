@@ -10,9 +10,8 @@ import type { T } from '../locales';
 import { audit } from '../models/auditLog';
 import { Child } from '../models/child';
 import { ContactEvent } from '../models/contactEvent';
-import { Pairing } from '../models/pairing';
+import { activeTeacherOf } from './pairings';
 import { School } from '../models/school';
-import { Staff } from '../models/staff';
 import { afterQuietHours, fromLocal, hm, localDate, localParts } from '../localTime';
 
 export const MIN = 60_000;
@@ -113,10 +112,8 @@ async function alertMissedStreak(aud: Audience, now: Date, childId: string, week
   }
   if (run.length < weeks) return;
   const child = await Child.findOne({ orgId: aud.orgId, _id: childId }).lean();
-  const pairing = await Pairing.findOne({ orgId: aud.orgId, childId, until: { $exists: false } }).sort({ from: -1 }).lean();
-  if (!child || !pairing) return;
-  const teacher = await Staff.findOne({ orgId: aud.orgId, _id: pairing.teacherId, active: true }).lean();
-  if (!teacher) return;
+  const teacher = child ? await activeTeacherOf(aud.orgId, childId) : undefined;
+  if (!child || !teacher) return;
   const school = await School.findOne({ orgId: aud.orgId, _id: child.schoolId }).lean();
   const slot = slotOf(child.familyCall, school?.familyCall);
   const start = localDate(run[run.length - 1].at, aud.timeZone);

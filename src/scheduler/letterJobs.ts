@@ -5,6 +5,7 @@
  */
 import type { T } from '../locales';
 import { parentLetterKey } from '../domain/letters';
+import { activeTeacherOf } from '../domain/pairings';
 import { Child } from '../models/child';
 import { FamilyMember } from '../models/familyMember';
 import { Pairing } from '../models/pairing';
@@ -159,8 +160,7 @@ async function birthdays(ctx: JobContext): Promise<void> {
         render: (t) => t('calls.birthday.parent', params(t)),
       });
     }
-    const pairing = await Pairing.findOne({ orgId: ctx.orgId, childId, until: { $exists: false } }).sort({ from: -1 }).lean();
-    const teacher = pairing && await Staff.findOne({ orgId: ctx.orgId, _id: pairing.teacherId, active: true }, { wecomUserId: 1 }).lean();
+    const teacher = await activeTeacherOf(ctx.orgId, childId);
     if (teacher) {
       await ctx.notify({
         to: teacher.wecomUserId, key: `birthdayTeacher:${d.year}:${childId}:${String(teacher._id)}`, kind: 'birthday.teacher',
