@@ -55,6 +55,8 @@ const MAX_PER_RUN = 20_000;
 /** Messages seen but not sendable in one run (another worker's, waiting for an older one) before the run ends. */
 const MAX_SKIPPED = 5_000;
 
+/** The timer's runs read the whole sorted queue (FerretDB) at most this often when the window finds little due. */
+const SORTED_EVERY_MS = 10_000;
 /** How long the replies to one message are waited for when another run is sending them. */
 const SINCE_WAIT_MS = 10_000;
 
@@ -76,6 +78,8 @@ export class DeliveryWorker {
   private readonly side = new Set<Promise<number>>();
   private stopping = false;
   private readonly workerId = crypto.randomBytes(6).toString('hex');
+  /** See pendingWindow. */
+  private sortedNotBefore = 0;
 
   constructor(private readonly opts: DeliveryOptions) {}
 
@@ -89,7 +93,7 @@ export class DeliveryWorker {
    * replies, the notices it raised), at once and beside a long run — a reply must not wait for a month's fan-out to
    * drain; the claims keep each send single.
    */
-  async deliverDue(opts: { cause?: string } = {}): Promise<number> {
+  async deliverDue(opts: { cause?: string; tick?: boolean } = {}): Promise<number> {
     if (opts.cause) {
       const run = this.drainCause(opts.cause);
       this.side.add(run);
@@ -101,7 +105,7 @@ export class DeliveryWorker {
     }
     while (this.running) await this.running.catch(() => undefined);
     if (this.stopping) return 0;
-    this.running = this.drain();
+    this.running = this.drain(undefined, opts.tick);
     try {
       return await this.running;
     } finally {
@@ -128,7 +132,7 @@ export class DeliveryWorker {
 
   start(intervalMs = 1000): void {
     this.timer = setInterval(() => {
-      if (!this.running) this.deliverDue().catch((err) => this.opts.log.error({ err }, 'delivery run failed'));
+      if (!this.running) this.deliverDue({ tick: true }).catch((err) => this.opts.log.error({ err }, 'delivery run failed'));
     }, intervalMs);
     this.timer.unref();
   }
@@ -140,12 +144,12 @@ export class DeliveryWorker {
     await Promise.all([this.running, ...this.side].map((r) => r?.catch(() => undefined)));
   }
 
-  private async drain(cause?: string): Promise<number> {
+  private async drain(cause?: string, tick = false): Promise<number> {
     let sent = 0;
     const skipped = new Set<string>();
     while (!this.stopping && sent < MAX_PER_RUN && skipped.size < MAX_SKIPPED) {
       const now = this.opts.clock.now();
-      const page = await this.duePage(now, skipped, cause);
+      const page = await this.duePage(now, skipped, cause, tick);
       if (!page.length) break;
       const lanes = new Map<string, Candidate[]>();
       for (const doc of page) {
@@ -188,13 +192,13 @@ export class DeliveryWorker {
    * Due pending messages (oldest first), plus `sending` ones left by a crash; skipping those passed over in this
    * run; only what `cause` enqueued, when given.
    */
-  private async duePage(now: Date, skipped: Set<string>, cause?: string): Promise<Candidate[]> {
+  private async duePage(now: Date, skipped: Set<string>, cause?: string, tick = false): Promise<Candidate[]> {
     const from = cause ? { cause } : {};
     // Plain queries rather than one $or: each is served by its index. Replies first: someone is waiting for the
     // answer, and a month's fan-out of notes must not stand between a parent's question and its reply.
     const replies = await Outbox.find({ status: 'pending', kind: 'reply', dueAt: { $lte: now }, ...from })
       .sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
-    const pending = !cause && onFerretDb() ? await this.pendingWindow(now, skipped)
+    const pending = !cause && onFerretDb() ? await this.pendingWindow(now, skipped, tick)
       : await Outbox.find({ status: 'pending', dueAt: { $lte: now }, ...from }).sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
     const seen = new Set<string>();
     const fresh = [...replies, ...pending].filter((d) => {
@@ -215,14 +219,21 @@ export class DeliveryWorker {
    * queue in storage order (about the order of enqueueing), filtered and sorted here; the sorted query only when the
    * window is full yet holds less than a page of due messages (many held for later at its front). Order per person
    * does not rest on this: each page is checked against the older unsent messages of its recipients (unsentTo).
+   * The timer's once-a-second runs (`tick`) read the whole sorted queue at most every SORTED_EVERY_MS: with
+   * thousands of messages held for the morning, doing it every second kept FerretDB busy for nothing; a message's
+   * own answers (`cause`) and the explicit runs (the scheduler's, the simulator's) are never held back by this.
    */
-  private async pendingWindow(now: Date, skipped: Set<string>): Promise<Candidate[]> {
+  private async pendingWindow(now: Date, skipped: Set<string>, tick: boolean): Promise<Candidate[]> {
     const size = 2 * PAGE + skipped.size;
     const window = await Outbox.find({ status: 'pending' }).limit(size);
     const due = window.filter((d) => d.dueAt <= now)
       .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || String(a._id).localeCompare(String(b._id)));
     if (window.length < size || due.filter((d) => !skipped.has(String(d._id))).length >= PAGE) return due;
-    return Outbox.find({ status: 'pending', dueAt: { $lte: now } }).sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
+    // Real time: how often this process reads the whole queue, whatever the bot's clock says.
+    if (tick && Date.now() < this.sortedNotBefore) return due;
+    const sorted = await Outbox.find({ status: 'pending', dueAt: { $lte: now } }).sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
+    if (sorted.length < PAGE) this.sortedNotBefore = Date.now() + SORTED_EVERY_MS;
+    return sorted;
   }
 
   private async runLanes(lanes: Candidate[][], fn: (lane: Candidate[]) => Promise<void>): Promise<void> {

@@ -8,6 +8,7 @@ import type { Types } from 'mongoose';
 import { Claim } from '../models/claim';
 import { Outbox, OutboxArchive } from '../models/outbox';
 import { reserveKey } from './outbox';
+import { writeByValues } from '../models/manyValues';
 
 /** Left alone this long, so that the sweep does not race delivery's own move (both would be harmless anyway). */
 export const SWEEP_AFTER_MS = 10 * 60_000;
@@ -49,10 +50,8 @@ export async function retire(docs: Finished[], now: Date): Promise<void> {
   await OutboxArchive.insertMany(docs.map((d) => ({ ...d, archivedAt: now })), { ordered: false }).catch((err: unknown) => {
     if (!onlyDuplicates(err)) throw err;
   });
-  // One document (delivery retires each as it is sent) by its _id alone: FerretDB serves an equality on _id from
-  // PostgreSQL directly, while `$in` scans the whole queue.
-  if (docs.length === 1) await Outbox.deleteOne({ _id: docs[0]._id });
-  else await Outbox.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+  // By _id equality on FerretDB (served by its index; an `$in` reads the whole queue), one `$in` on MongoDB.
+  await writeByValues(Outbox, docs.map((d) => d._id), (_id) => Outbox.deleteMany({ _id }));
 }
 
 /**
