@@ -1,6 +1,6 @@
 /**
  * The weekly family call (亲情电话) job: reminders before each child's slot, the "did the call happen?" question
- * after it, and unanswered weeks settled (the rules are in domain/calls.ts).
+ * after it, and unanswered weeks settled (the rules are in domain/calls.ts, the question's records in callChecks.ts).
  *
  * Everything is derived from the data at `now`: the child's slot (own, else the school's), the bound family
  * members and the pairing. Keys carry the child and the slot's local date, so repeated runs, clock moves and two
