@@ -30,6 +30,8 @@ module.exports = {
       '^src/web/', '^src/(handlers|scheduler)/'),
     never('handlers-ask-the-domain', 'Handlers understand the message, call src/domain and reply: the queries and writes live in the domain (type-only imports of model documents are fine).',
       '^src/handlers/', '^src/models/'),
+    never('jobs-ask-the-domain', 'A job finds what is due, calls src/domain and pushes: the queries and writes live in the domain (type-only imports of model documents are fine). The lease and tick machinery (scheduler.ts) and housekeepingJobs.ts (pruning collections) are infrastructure and may use models.',
+      '^src/scheduler/(?!housekeepingJobs\\.ts$)[^/]*Jobs\\.ts$', '^src/models/'),
     never('handlers-never-touch-a-channel', 'Handlers reply and push through the context (the outbox), never through a channel.',
       '^src/handlers/', '^src/bot/(wecom/|wechatyChannel|wechatyConfig|simulatorChannel|delivery)'),
     never('models-at-the-bottom', 'src/models is the floor: it imports no layer above it.',

@@ -1,5 +1,8 @@
-/** domain/concerns and domain/incidents on the database alone: a case's life, and an incident's required notices. */
-import { acknowledgeCase, addFamilyMessage, addStaffAnswer, closeCase, isOpen, openCase, openCaseRaisedBy } from '../src/domain/concerns';
+/** domain/concerns and domain/incidents on the database alone: a case's life, the ladder's cases, and an incident's required notices. */
+import {
+  acknowledgeCase, addFamilyMessage, addRequiredNotices, addStaffAnswer, casesOnTheLadder, closeCase, isOpen, markEscalated, openCase,
+  openCaseRaisedBy,
+} from '../src/domain/concerns';
 import { reportIncident } from '../src/domain/incidents';
 import { Concern } from '../src/models/concern';
 import { FamilyMember } from '../src/models/familyMember';
@@ -47,4 +50,29 @@ it('an incident is urgent and in hand at once; the bound family and the teacher 
   expect(c.requiredNotices.map((n) => n.role)).toEqual(['guardian', 'father']);
   const sent = await Outbox.find({ orgId, key: { $regex: `^concern:${r.number}:` } }, { to: 1 }).lean();
   expect(new Set(sent.map((o) => o.to))).toEqual(new Set(['wx-father', s.teacher.wecomUserId]));
+});
+
+it('gives the ladder the cases of the last two weeks not opened after now (resolved ones too), escalates only an unresolved one', async () => {
+  const org = 'concerns_ladder';
+  const s = await seedSmallSchool(org);
+  const open = (at: Date, text: string) => openCase(org, {
+    childId: s.child._id, schoolId: s.schoolId, raisedBy: 'wx-grandma', raisedByRole: 'guardian', teacherId: s.teacher._id,
+    category: 'health', urgent: true, text,
+  }, at);
+  const fresh = await open(now, '今天');
+  const resolved = await open(new Date(now.getTime() - 3 * DAY), '三天前');
+  await closeCase(resolved, 'teacher', now, '好了');
+  await open(new Date(now.getTime() - 15 * DAY), '半月前');
+  await open(new Date(now.getTime() + 60_000), '以后');
+  const texts = (await casesOnTheLadder(org, now)).map((c) => c.messages[0].text).sort();
+  expect(texts).toEqual(['三天前', '今天'].sort());
+
+  await markEscalated(fresh._id);
+  await markEscalated(resolved._id);
+  expect((await Concern.findById(fresh._id).lean())?.status).toBe('escalated');
+  expect((await Concern.findById(resolved._id).lean())?.status).toBe('resolved');
+
+  const deadline = new Date(now.getTime() + 2 * 3600_000);
+  await addRequiredNotices(fresh._id, [{ role: 'principal', name: '校长', to: 'head1', key: 'k1', deadline }]);
+  expect((await Concern.findById(fresh._id).lean())?.requiredNotices).toMatchObject([{ role: 'principal', to: 'head1', key: 'k1', deadline }]);
 });

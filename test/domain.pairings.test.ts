@@ -1,8 +1,9 @@
-/** domain/pairings, family, contactLog and the family-call slot on the database alone. */
+/** domain/pairings, family, roster's active pupils, contactLog and the family-call slot on the database alone. */
 import { setFamilyCallSlot } from '../src/domain/calls';
 import { logContact } from '../src/domain/contactLog';
-import { boundMemberCount } from '../src/domain/family';
-import { activeTeacherOf, pairedChildren } from '../src/domain/pairings';
+import { boundMemberCount, boundMembers, isParent } from '../src/domain/family';
+import { activeTeacherOf, pairedChildren, pairedChildrenByTeacher } from '../src/domain/pairings';
+import { activePupils } from '../src/domain/roster';
 import { AuditLog } from '../src/models/auditLog';
 import { Child } from '../src/models/child';
 import { ContactEvent } from '../src/models/contactEvent';
@@ -54,4 +55,34 @@ it('sets a child\'s own call slot with its history and an audit entry', async ()
   expect(child?.familyCall).toEqual({ weekday: 6, time: '19:00' });
   expect(child?.history.at(-1)).toMatchObject({ source: 'family', changed: ['familyCall'] });
   expect(await AuditLog.findOne({ orgId, action: 'child.familyCall', target: String(s.child._id) }).lean()).toMatchObject({ actor: 'wx-f' });
+});
+
+it('maps every teacher to their current, active children by name, and lists the active pupils with birth dates', async () => {
+  const org = 'pairings_all';
+  const a = await seedSmallSchool(org);
+  const b = await seedSmallSchool(org);
+  // b's child moves to a's teacher: the later pairing wins.
+  await Pairing.create({ orgId: org, childId: b.child._id, teacherId: a.teacher._id, from: new Date('2026-10-01T00:00:00+08:00') });
+  await Child.updateOne({ _id: b.child._id }, { $set: { name: '丁丁' } });
+  const ids = (x: typeof a) => ({ id: String(x.child._id), name: x.child.name });
+  expect(await pairedChildrenByTeacher(org)).toEqual(new Map([[String(a.teacher._id), [{ id: String(b.child._id), name: '丁丁' }, ids(a)]]]));
+
+  expect((await activePupils(org)).sort((x, y) => x.name.localeCompare(y.name))).toEqual(
+    [{ id: String(b.child._id), name: '丁丁', birthDate: '2016-03-05' }, { ...ids(a), birthDate: '2016-03-05' }].sort((x, y) => x.name.localeCompare(y.name)));
+  await Child.updateOne({ _id: a.child._id }, { $set: { status: 'returned' } });
+  expect((await activePupils(org)).map((c) => c.name)).toEqual(['丁丁']);
+  expect(await pairedChildrenByTeacher(org)).toEqual(new Map([[String(a.teacher._id), [{ id: String(b.child._id), name: '丁丁' }]]]));
+});
+
+it('lists the bound family members, or only the bound parents', async () => {
+  const org = 'family_bound';
+  const s = await seedSmallSchool(org);
+  expect(await boundMembers(org)).toEqual([]);
+  await FamilyMember.updateOne({ _id: s.father._id }, { $set: { boundAddress: 'wx-f' } });
+  await FamilyMember.updateOne({ _id: s.grandmother._id }, { $set: { boundAddress: 'wx-g' } });
+  const father = { childId: String(s.child._id), memberId: String(s.father._id), address: 'wx-f', role: 'father' };
+  expect(await boundMembers(org, { parents: true })).toEqual([father]);
+  const all = await boundMembers(org);
+  expect(all).toHaveLength(2);
+  expect(all.filter(isParent)).toEqual([father]);
 });

@@ -10,6 +10,7 @@ import type { T } from '../locales';
 import { audit } from '../models/auditLog';
 import { Child } from '../models/child';
 import { ContactEvent } from '../models/contactEvent';
+import { boundMembers, BoundMember } from './family';
 import { activeTeacherOf } from './pairings';
 import { School } from '../models/school';
 import { afterQuietHours, fromLocal, hm, localDate, localParts } from '../localTime';
@@ -35,6 +36,28 @@ export function slotOf(own: SlotLike, schoolDefault: SlotLike): Slot | undefined
     if (s?.time && typeof s.weekday === 'number') return { weekday: s.weekday, time: s.time };
   }
   return undefined;
+}
+
+/** An active child with a weekly call slot, and the family members bound to an address. */
+export interface CallFamily { childId: string; child: string; slot: Slot; members: BoundMember[] }
+
+/**
+ * The org's active children that have a weekly slot (own, else the school's), by name (so a parent of two
+ * children is asked about them in a stable order), each with their bound family members.
+ */
+export async function callFamilies(orgId: string): Promise<CallFamily[]> {
+  const [children, schools, members] = await Promise.all([
+    Child.find({ orgId, status: 'active' }, { name: 1, schoolId: 1, familyCall: 1 }).sort({ name: 1 }).lean(),
+    School.find({ orgId }, { familyCall: 1 }).lean(),
+    boundMembers(orgId),
+  ]);
+  const schoolSlot = new Map(schools.map((s) => [String(s._id), s.familyCall]));
+  const byChild = new Map<string, BoundMember[]>();
+  for (const m of members) byChild.set(m.childId, [...(byChild.get(m.childId) ?? []), m]);
+  return children.flatMap((c) => {
+    const slot = slotOf(c.familyCall, schoolSlot.get(String(c.schoolId)));
+    return slot ? [{ childId: String(c._id), child: c.name, slot, members: byChild.get(String(c._id)) ?? [] }] : [];
+  });
 }
 
 /** The last slot instant at or before `at`. */

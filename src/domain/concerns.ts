@@ -41,6 +41,23 @@ export async function openCase(orgId: string, c: NewCase, now: Date): Promise<Co
   });
 }
 
+/** Cases older than this are left to people: the ladder has long run its course. */
+const LADDER_DAYS = 14;
+
+/**
+ * The cases the ladder job climbs at `now`: opened in the last two weeks (and not after `now`), still open or
+ * resolved (a closed case still owes the leadership its summary and the family its deadlines).
+ */
+export function casesOnTheLadder(orgId: string, now: Date): Promise<ConcernDoc[]> {
+  const since = new Date(now.getTime() - LADDER_DAYS * 24 * 3600_000);
+  return Concern.find({ orgId, status: { $in: [...OPEN_STATUSES, 'resolved'] }, openedAt: { $gte: since, $lte: now } });
+}
+
+/** Marks the case escalated (a step of the ladder went up), unless it was resolved meanwhile. */
+export async function markEscalated(concernId: unknown): Promise<void> {
+  await Concern.updateOne({ _id: concernId, status: { $ne: 'resolved' } }, { $set: { status: 'escalated' } });
+}
+
 /** Keeps on the case the notices the emergency rule required (checked by the ladder job and the report). */
 export async function addRequiredNotices(concernId: unknown, notices: RequiredNotice[]): Promise<void> {
   await Concern.updateOne({ _id: concernId }, { $push: { requiredNotices: { $each: notices } } });

@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { Child, ChildDoc } from '../models/child';
 import { currentTeacherId, Pairing } from '../models/pairing';
 import { Staff, StaffDoc } from '../models/staff';
+import { activePupils } from './roster';
 
 export interface CurrentPairing { childId: Types.ObjectId; teacherId: Types.ObjectId; from: Date }
 
@@ -34,4 +35,22 @@ export async function activeTeacherOf(orgId: string, childId: unknown, fallbackI
   const teacherId = (await currentTeacherId(orgId, childId)) ?? fallbackId;
   if (!teacherId) return undefined;
   return (await Staff.findOne({ orgId, _id: teacherId, active: true })) ?? undefined;
+}
+
+/** Every teacher's currently paired, active children (id and name, by name): teacher id → children. */
+export async function pairedChildrenByTeacher(orgId: string): Promise<Map<string, Array<{ id: string; name: string }>>> {
+  const [pairings, children] = await Promise.all([
+    currentPairings(orgId),
+    activePupils(orgId),
+  ]);
+  const nameOf = new Map(children.map((c) => [c.id, c.name]));
+  const out = new Map<string, Array<{ id: string; name: string }>>();
+  for (const p of pairings) {
+    const name = nameOf.get(String(p.childId));
+    if (!name) continue;
+    const teacherId = String(p.teacherId);
+    out.set(teacherId, [...(out.get(teacherId) ?? []), { id: String(p.childId), name }]);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
+  return out;
 }

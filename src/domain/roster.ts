@@ -26,3 +26,11 @@ export async function pupilNames(orgId: string, staff: StaffDoc): Promise<string
   const all = await Child.find({ orgId, schoolId: schoolFilter(staff), status: 'active' }, { name: 1 }).lean();
   return all.map((c) => c.name);
 }
+
+export interface ActivePupil { id: string; name: string; birthDate?: string }
+
+/** The org's active children: id, name and birth date (YYYY-MM-DD, when known), in the database's order. */
+export async function activePupils(orgId: string): Promise<ActivePupil[]> {
+  const rows = await Child.find({ orgId, status: 'active' }, { name: 1, birthDate: 1 }).lean();
+  return rows.map((c) => ({ id: String(c._id), name: c.name, birthDate: c.birthDate ?? undefined }));
+}

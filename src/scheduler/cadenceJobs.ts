@@ -3,11 +3,10 @@
  * is overdue (a whole cycle passed without one) also goes to the head teacher of the child's class. The data
  * behind it is domain/cadenceBoard.ts.
  */
-import { Claim, claimOnce } from '../models/claim';
-import { Classroom } from '../models/classroom';
-import { Staff } from '../models/staff';
 import { cadenceBoard, ChildCadence, openItems } from '../domain/cadenceBoard';
 import { cycleSpan } from '../domain/cadences';
+import { isDone, markDone } from '../domain/doneMarkers';
+import { activeStaff, classHeads } from '../domain/staffDirectory';
 import { fromLocal, hm, localParts } from '../localTime';
 import type { Job } from './scheduler';
 
@@ -26,15 +25,14 @@ const digestJob: Job = {
     const [h, m] = hm(ctx.settings.cadences.digestTime);
     if (ctx.now < fromLocal(monday.year, monday.month, monday.day, h, m, tz)) return;
     const doneMarker = `cadenceDigest:${ctx.orgId}:${week.label}`;
-    if (await Claim.exists({ _id: doneMarker })) return;
+    if (await isDone(doneMarker)) return;
 
     const board = await cadenceBoard(ctx.orgId, ctx.now, tz, ctx.settings.cadences);
     const staffIds = new Set(board.map((r) => r.teacherId));
-    const classrooms = await Classroom.find({ orgId: ctx.orgId, _id: { $in: [...new Set(board.map((r) => r.classroomId))] } }, { headTeacherId: 1 }).lean();
-    const headOf = new Map(classrooms.map((c) => [String(c._id), c.headTeacherId ? String(c.headTeacherId) : undefined]));
+    const classrooms = await classHeads(ctx.orgId, [...new Set(board.map((r) => r.classroomId))]);
+    const headOf = new Map(classrooms.map((c) => [c.classroomId, c.headTeacherId]));
     for (const id of headOf.values()) if (id) staffIds.add(id);
-    const staff = new Map((await Staff.find({ orgId: ctx.orgId, _id: { $in: [...staffIds] }, active: true }, { name: 1, wecomUserId: 1 }).lean())
-      .map((s) => [String(s._id), s]));
+    const staff = await activeStaff(ctx.orgId, [...staffIds]);
 
     // Each teacher: one message with a line per child that has anything open.
     const byTeacher = new Map<string, ChildCadence[]>();
@@ -75,7 +73,7 @@ const digestJob: Job = {
         }),
       });
     }
-    await claimOnce(doneMarker, ctx.now, 'done');
+    await markDone(doneMarker, ctx.now);
   },
 };
 

@@ -5,12 +5,10 @@
  * a required notice not delivered by its deadline → the teacher is told to phone.
  * Every step has its own key, so it happens once, and is timestamped on the case. Urgent steps ignore quiet hours.
  */
-import { Concern, ConcernDoc, OPEN_STATUSES } from '../models/concern';
+import type { ConcernDoc } from '../models/concern';
 import { CaseView, deliveries, loadCase, pushCase, recordStep, tellLeadership, tellUnreachable } from '../domain/concernCase';
+import { addRequiredNotices, casesOnTheLadder, markEscalated } from '../domain/concerns';
 import type { Job, JobContext } from './scheduler';
-
-/** Cases older than this are left to people: the ladder has long run its course. */
-const HORIZON_DAYS = 14;
 
 async function climb(ctx: JobContext, concern: ConcernDoc): Promise<void> {
   const s = ctx.settings.concerns;
@@ -37,7 +35,7 @@ async function climb(ctx: JobContext, concern: ConcernDoc): Promise<void> {
   if (concern.urgency === 'urgent' && !concern.incident && age >= s.leadershipMinutes * 60_000) {
     const { fresh } = await tellLeadership(ctx.audience, ctx.now, view, 'concern.leadershipSummary');
     if (fresh.length) {
-      await Concern.updateOne({ _id: concern._id }, { $push: { requiredNotices: { $each: fresh } } });
+      await addRequiredNotices(concern._id, fresh);
       await recordStep(concern._id, 'leadershipSummary', ctx.now, fresh.flatMap((r) => (r.to ? [r.to] : [])));
     }
   }
@@ -51,7 +49,7 @@ async function escalate(ctx: JobContext, view: CaseView, step: string, people: A
     if (await pushCase(ctx.audience, ctx.now, view, address, `concern:${view.concern.number}:${step}:${address}`, msgKey, { urgent, extra })) sent.push(address);
   }
   if (sent.length) {
-    await Concern.updateOne({ _id: view.concern._id, status: { $ne: 'resolved' } }, { $set: { status: 'escalated' } });
+    await markEscalated(view.concern._id);
     await recordStep(view.concern._id, step, ctx.now, sent);
   }
 }
@@ -85,9 +83,7 @@ async function checkDeadlines(ctx: JobContext, view: CaseView): Promise<void> {
 export const concernJobs: Job[] = [{
   name: 'concernLadder',
   async runDue(ctx) {
-    const since = new Date(ctx.now.getTime() - HORIZON_DAYS * 24 * 3600_000);
-    const cases = await Concern.find({ orgId: ctx.orgId, status: { $in: [...OPEN_STATUSES, 'resolved'] }, openedAt: { $gte: since, $lte: ctx.now } });
-    for (const c of cases) {
+    for (const c of await casesOnTheLadder(ctx.orgId, ctx.now)) {
       // A closed case still owes the leadership its summary and the family its deadlines; nothing else.
       if (c.status === 'resolved' && c.urgency !== 'urgent') continue;
       await climb(ctx, c);

@@ -1,3 +1,4 @@
+// Infrastructure, not a care job: pruning collections is about storage, not rules, so it may use models directly.
 /**
  * Keeping the hot collections small, every minute and a bounded amount each time: sent messages to the outbox
  * archive, crashed enqueues finished, old inbound de-duplication records, past leases, wrong-code attempts and

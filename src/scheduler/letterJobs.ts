@@ -5,11 +5,10 @@
  */
 import type { T } from '../locales';
 import { parentLetterKey } from '../domain/letters';
-import { activeTeacherOf } from '../domain/pairings';
-import { Child } from '../models/child';
-import { FamilyMember } from '../models/familyMember';
-import { Pairing } from '../models/pairing';
-import { Staff } from '../models/staff';
+import { boundMembers } from '../domain/family';
+import { activeTeacherOf, pairedChildrenByTeacher } from '../domain/pairings';
+import { activePupils } from '../domain/roster';
+import { activeStaff } from '../domain/staffDirectory';
 import { Festival, festivalsOfYear } from './festivals';
 import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
 import type { Job, JobContext } from './scheduler';
@@ -26,35 +25,6 @@ function dateText(t: T, month: number, day: number): string {
   return t('calls.date', { month, day });
 }
 
-interface Bound { childId: string; memberId: string; address: string; role: string }
-
-async function boundParents(orgId: string): Promise<Bound[]> {
-  const members = await FamilyMember.find({ orgId, boundAddress: { $exists: true }, role: { $in: ['father', 'mother'] } }, { childId: 1, role: 1, boundAddress: 1 }).lean();
-  return members.filter((m) => m.boundAddress).map((m) => ({ childId: String(m.childId), memberId: String(m._id), address: m.boundAddress!, role: m.role }));
-}
-
-/** Current pairings of active children: teacher id → child names (sorted). */
-async function pairedChildren(orgId: string): Promise<Map<string, Array<{ id: string; name: string }>>> {
-  const [pairings, children] = await Promise.all([
-    Pairing.find({ orgId, until: { $exists: false } }, { childId: 1, teacherId: 1, from: 1 }).sort({ from: 1 }).lean(),
-    Child.find({ orgId, status: 'active' }, { name: 1 }).lean(),
-  ]);
-  const nameOf = new Map(children.map((c) => [String(c._id), c.name]));
-  // Latest current pairing per child wins (there should be one).
-  const teacherOf = new Map<string, string>();
-  for (const p of pairings) teacherOf.set(String(p.childId), String(p.teacherId));
-  const out = new Map<string, Array<{ id: string; name: string }>>();
-  for (const [childId, teacherId] of teacherOf) {
-    const name = nameOf.get(childId);
-    if (!name) continue;
-    const list = out.get(teacherId) ?? [];
-    list.push({ id: childId, name });
-    out.set(teacherId, list);
-  }
-  for (const list of out.values()) list.sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
-  return out;
-}
-
 /** Monthly, on `parentDay` at `parentTime`: one reminder per parent address naming all their children. */
 async function parentLetters(ctx: JobContext): Promise<void> {
   const { parentDay, parentTime } = ctx.settings.letters;
@@ -65,8 +35,8 @@ async function parentLetters(ctx: JobContext): Promise<void> {
     const [y, mo] = p.split('-').map(Number);
     const moment = fromLocal(y, mo, parentDay, h, m, ctx.timeZone);
     if (moment > ctx.now || ctx.now.getTime() >= moment.getTime() + PARENT_WINDOW_MS) continue;
-    const [parents, children] = await Promise.all([boundParents(ctx.orgId), Child.find({ orgId: ctx.orgId, status: 'active' }, { name: 1 }).lean()]);
-    const nameOf = new Map(children.map((c) => [String(c._id), c.name]));
+    const [parents, children] = await Promise.all([boundMembers(ctx.orgId, { parents: true }), activePupils(ctx.orgId)]);
+    const nameOf = new Map(children.map((c) => [c.id, c.name]));
     const byAddress = new Map<string, string[]>();
     for (const b of parents) {
       const name = nameOf.get(b.childId);
@@ -110,13 +80,13 @@ async function festivalLetters(ctx: JobContext): Promise<void> {
     }
   }
   if (!due.length) return;
-  const paired = await pairedChildren(ctx.orgId);
-  const teachers = await Staff.find({ orgId: ctx.orgId, _id: { $in: [...paired.keys()] }, active: true }, { wecomUserId: 1 }).lean();
+  const paired = await pairedChildrenByTeacher(ctx.orgId);
+  const teachers = await activeStaff(ctx.orgId, [...paired.keys()]);
   for (const { f, year: y, month, day } of due) {
-    for (const teacher of teachers) {
-      const kids = (paired.get(String(teacher._id)) ?? []).map((c) => c.name);
+    for (const [teacherId, teacher] of teachers) {
+      const kids = (paired.get(teacherId) ?? []).map((c) => c.name);
       await ctx.notify({
-        to: teacher.wecomUserId, key: `letterFestival:${f.id}:${y}:${String(teacher._id)}`, kind: 'letter.festival',
+        to: teacher.wecomUserId, key: `letterFestival:${f.id}:${y}:${teacherId}`, kind: 'letter.festival',
         render: (t) => f.id === 'doubleNinth'
           ? t('calls.letter.teacherDoubleNinth', { date: dateText(t, month, day), children: names(t, kids) })
           : t('calls.letter.teacherFestival', { festival: t(`calls.festival.${f.id}`), date: dateText(t, month, day), children: names(t, kids) }),
@@ -137,8 +107,8 @@ function birthdayIn(year: number, month: number, day: number): [number, number] 
 async function birthdays(ctx: JobContext): Promise<void> {
   const [h, m] = hm(ctx.settings.letters.birthdayTime);
   const year = localParts(ctx.now, ctx.timeZone).year;
-  const children = await Child.find({ orgId: ctx.orgId, status: 'active' }, { name: 1, birthDate: 1 }).lean();
-  const due: Array<{ child: { _id: unknown; name: string }; year: number; month: number; day: number; age: number }> = [];
+  const children = await activePupils(ctx.orgId);
+  const due: Array<{ child: { id: string; name: string }; year: number; month: number; day: number; age: number }> = [];
   for (const c of children) {
     const [by, bm, bd] = (c.birthDate ?? '').split('-').map(Number);
     if (!by || !bm || !bd) continue;
@@ -150,9 +120,9 @@ async function birthdays(ctx: JobContext): Promise<void> {
     }
   }
   if (!due.length) return;
-  const parents = await boundParents(ctx.orgId);
+  const parents = await boundMembers(ctx.orgId, { parents: true });
   for (const d of due) {
-    const childId = String(d.child._id);
+    const childId = d.child.id;
     const params = (t: T) => ({ child: d.child.name, date: dateText(t, d.month, d.day), age: d.age });
     for (const p of parents.filter((b) => b.childId === childId)) {
       await ctx.notify({

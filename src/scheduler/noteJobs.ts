@@ -4,45 +4,18 @@
  * Everything is derived from the data at `now`; idempotency keys carry the period, so repeated or backward
  * clock moves and a second instance send each item once.
  */
-import { Types } from 'mongoose';
 import { periodLabel } from '../domain/format';
-import { Child } from '../models/child';
-import { Classroom } from '../models/classroom';
 import { usedKeys } from '../bot/outbox';
-import { ProgressNote } from '../models/progressNote';
-import { Staff } from '../models/staff';
 import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
-import { currentPairings } from '../domain/pairings';
+import { missingNotes } from '../domain/missingNotes';
 import { deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart } from '../domain/notes';
+import { activeStaff, classHeads } from '../domain/staffDirectory';
 import type { Job, JobContext } from './scheduler';
-
-interface Missing { childId: string; child: string; classroomId: string; teacherId: string }
-
-/** Children of current pairings (optionally paired before `pairedBefore`) with no submitted or sent note for `period`. */
-async function missingNotes(orgId: string, period: string, pairedBefore?: Date): Promise<Missing[]> {
-  const pairings = (await currentPairings(orgId)).filter((p) => !pairedBefore || p.from < pairedBefore);
-  if (!pairings.length) return [];
-  const ids = pairings.map((p) => p.childId);
-  const [children, notes] = await Promise.all([
-    Child.find({ orgId, _id: { $in: ids }, status: 'active' }, { name: 1, classroomId: 1 }).sort({ name: 1 }).lean(),
-    ProgressNote.find({ orgId, period, childId: { $in: ids }, status: { $in: ['submitted', 'sent'] } }, { childId: 1 }).lean(),
-  ]);
-  const written = new Set(notes.map((n) => String(n.childId)));
-  return children.filter((c) => !written.has(String(c._id))).map((c) => ({
-    childId: String(c._id), child: c.name, classroomId: String(c.classroomId),
-    teacherId: String(pairings.find((p) => String(p.childId) === String(c._id))!.teacherId),
-  }));
-}
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const it of items) m.set(key(it), [...(m.get(key(it)) ?? []), it]);
   return m;
-}
-
-async function activeStaff(orgId: string, ids: string[]): Promise<Map<string, { name: string; wecomUserId: string }>> {
-  const rows = await Staff.find({ orgId, _id: { $in: ids.map((id) => new Types.ObjectId(id)) }, active: true }, { name: 1, wecomUserId: 1 }).lean();
-  return new Map(rows.map((s) => [String(s._id), { name: s.name, wecomUserId: s.wecomUserId }]));
 }
 
 /**
@@ -95,16 +68,16 @@ async function runHeadTeacher(ctx: JobContext): Promise<void> {
   const missing = await missingNotes(ctx.orgId, period);
   if (!missing.length) return;
   const byClass = groupBy(missing, (m) => m.classroomId);
-  const classrooms = await Classroom.find({ orgId: ctx.orgId, _id: { $in: [...byClass.keys()].map((id) => new Types.ObjectId(id)) } }).lean();
+  const classrooms = await classHeads(ctx.orgId, [...byClass.keys()]);
   const staff = await activeStaff(ctx.orgId, [
-    ...new Set([...missing.map((m) => m.teacherId), ...classrooms.filter((c) => c.headTeacherId).map((c) => String(c.headTeacherId))]),
+    ...new Set([...missing.map((m) => m.teacherId), ...classrooms.flatMap((c) => (c.headTeacherId ? [c.headTeacherId] : []))]),
   ]);
   for (const room of classrooms) {
-    const head = room.headTeacherId ? staff.get(String(room.headTeacherId)) : undefined;
+    const head = room.headTeacherId ? staff.get(room.headTeacherId) : undefined;
     if (!head) continue;
-    const children = byClass.get(String(room._id)) ?? [];
+    const children = byClass.get(room.classroomId) ?? [];
     await ctx.notify({
-      to: head.wecomUserId, key: `noteHeadTeacher:${period}:${String(room._id)}:${String(room.headTeacherId)}`, kind: 'noteHeadTeacher',
+      to: head.wecomUserId, key: `noteHeadTeacher:${period}:${room.classroomId}:${room.headTeacherId}`, kind: 'noteHeadTeacher',
       render: (t) => {
         const items = children.map((c) => t('notes.headTeacherItem', { child: c.child, teacher: staff.get(c.teacherId)?.name ?? '' }));
         // One per line; the voice twin does not read the list out.

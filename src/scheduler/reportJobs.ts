@@ -16,25 +16,12 @@ import { countyReport, doneItems, Group, overdueItems } from '../domain/countyRe
 import { periodLabel } from '../domain/format';
 import type { T } from '../locales';
 import { fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
-import { Claim, claimOnce } from '../models/claim';
-import { Staff } from '../models/staff';
+import { isDone, markDone } from '../domain/doneMarkers';
+import { countyAndPrincipals } from '../domain/staffDirectory';
 import type { Job, JobContext } from './scheduler';
 
 const BULLETIN_DAY = 2;
 const BULLETIN_TIME = '09:00';
-
-interface Recipient { address: string; county: boolean; schoolIds: string[] }
-
-/** Active county staff and principals, from the staff list's rows (a person's further posts included). */
-async function recipients(orgId: string): Promise<Recipient[]> {
-  const staff = await Staff.find({ orgId, active: true }, { wecomUserId: 1, schoolId: 1, role: 1, posts: 1 }).lean();
-  return staff.flatMap((s) => {
-    const posts = [{ schoolId: s.schoolId, role: s.role }, ...(s.posts ?? [])];
-    const county = posts.some((p) => p.role === 'county');
-    const schoolIds = [...new Set(posts.filter((p) => p.role === 'principal').map((p) => String(p.schoolId)))];
-    return county || schoolIds.length ? [{ address: s.wecomUserId, county, schoolIds }] : [];
-  });
-}
 
 async function send(ctx: JobContext, month: string, to: string, key: string, group: Group, scope: (t: T) => string): Promise<void> {
   const url = `${ctx.publicUrl.replace(/\/+$/, '')}/admin/`;
@@ -66,9 +53,9 @@ const bulletinJob: Job = {
     if (ctx.now < fromLocal(today.year, today.month, BULLETIN_DAY, h, m, tz)) return;
     const month = shiftPeriod(periodOf(ctx.now, tz), -1);
     const doneMarker = `countyBulletin:${ctx.orgId}:${month}`;
-    if (await Claim.exists({ _id: doneMarker })) return;
+    if (await isDone(doneMarker)) return;
 
-    const people = await recipients(ctx.orgId);
+    const people = await countyAndPrincipals(ctx.orgId);
     if (people.length) {
       const report = await countyReport(ctx.orgId, TOKEN_ACCESS, { month, now: ctx.now, timeZone: tz, cadences: ctx.settings.cadences });
       const schools = new Map(report.schools.map((s) => [s.schoolId, s]));
@@ -85,7 +72,7 @@ const bulletinJob: Job = {
         }
       }
     }
-    await claimOnce(doneMarker, ctx.now, 'done');
+    await markDone(doneMarker, ctx.now);
   },
 };
 

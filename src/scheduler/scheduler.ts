@@ -1,3 +1,4 @@
+// Infrastructure, not a job: it may use models directly (leases, the org's settings, the outbox's backlog for makeRoom).
 /**
  * Scheduled work. Each job is `runDue(ctx)`: it finds what is due at `ctx.now` from the data (not from memory)
  * and pushes notices with period keys, so running it twice, late, or on two instances sends each item once.
