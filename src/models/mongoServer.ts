@@ -210,7 +210,7 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<MongoHandl
 
   try {
     const gin = await ensureContainmentIndexes(`postgres://${PG_USER}@127.0.0.1:${pg.port}/postgres`);
-    log(`PostgreSQL: ${gin} GIN indexes serve FerretDB's equality filters`);
+    log(`PostgreSQL: GIN indexes serve FerretDB's equality filters (${gin} now; each new FerretDB index gets one)`);
   } catch (err) {
     // Slower without them, never wrong: the bot still starts.
     log(`PostgreSQL: could not add the GIN indexes FerretDB's filters use (${(err as Error).message}); queries scan their tables`);
