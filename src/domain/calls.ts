@@ -11,6 +11,7 @@ import { audit } from '../models/auditLog';
 import { Child } from '../models/child';
 import { ContactEvent } from '../models/contactEvent';
 import { boundMembers, BoundMember } from './family';
+import { rosterChildren, SlotLike } from './rosterSnapshot';
 import { activeTeacherOf } from './pairings';
 import { School } from '../models/school';
 import { afterQuietHours, fromLocal, hm, localDate, localParts } from '../localTime';
@@ -25,7 +26,7 @@ const BEFORE_QUIET_MS = 30 * MIN;
 export const CALL_CHECK = 'callCheck';
 
 export interface Slot { weekday: number; time: string }
-export type SlotLike = { weekday?: number | null; time?: string | null } | null | undefined;
+export type { SlotLike };
 
 /** One open "did the call happen?" question, kept in the parent's ConversationState (kind 'callCheck'). */
 export interface CallCheck { childId: string; child: string; memberId: string; date: string; at: string; weekday: number; time: string }
@@ -46,17 +47,18 @@ export interface CallFamily { childId: string; child: string; slot: Slot; member
  * children is asked about them in a stable order), each with their bound family members.
  */
 export async function callFamilies(orgId: string): Promise<CallFamily[]> {
-  const [children, schools, members] = await Promise.all([
-    Child.find({ orgId, status: 'active' }, { name: 1, schoolId: 1, familyCall: 1 }).sort({ name: 1 }).lean(),
-    School.find({ orgId }, { familyCall: 1 }).lean(),
-    boundMembers(orgId),
-  ]);
-  const schoolSlot = new Map(schools.map((s) => [String(s._id), s.familyCall]));
+  const [{ children, schoolSlots }, members] = await Promise.all([rosterChildren(orgId), boundMembers(orgId)]);
   const byChild = new Map<string, BoundMember[]>();
-  for (const m of members) byChild.set(m.childId, [...(byChild.get(m.childId) ?? []), m]);
-  return children.flatMap((c) => {
-    const slot = slotOf(c.familyCall, schoolSlot.get(String(c.schoolId)));
-    return slot ? [{ childId: String(c._id), child: c.name, slot, members: byChild.get(String(c._id)) ?? [] }] : [];
+  for (const m of members) {
+    const list = byChild.get(m.childId);
+    if (list) list.push(m);
+    else byChild.set(m.childId, [m]);
+  }
+  // By name as MongoDB compares strings (code units), as the sorted query gave them.
+  const byName = [...children].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return byName.flatMap((c) => {
+    const slot = slotOf(c.familyCall, c.schoolId ? schoolSlots.get(c.schoolId) : undefined);
+    return slot ? [{ childId: c.id, child: c.name, slot, members: byChild.get(c.id) ?? [] }] : [];
   });
 }
 

@@ -1,13 +1,21 @@
 /** Finding pupils on the roster by the names people write: only active children, only of the org (or the schools) asked. */
 import { Child, ChildDoc } from '../models/child';
 import { StaffDoc, staffSchoolIds } from '../models/staff';
+import { findByValues } from '../models/manyValues';
+import { rosterChildren } from './rosterSnapshot';
 
-/** True when one of `names` is an active pupil of the org who is not one of `ownIds` (one indexed lookup: {orgId, name}). */
+/**
+ * True when one of `names` is an active pupil of the org who is not one of `ownIds`. The candidates (every 2–4
+ * character run of a message, ~1,800 for a long one) are checked against the roster snapshot's names first: on
+ * FerretDB their `$in` read all the county's children for each family message.
+ */
 export async function namesAnotherPupil(orgId: string, names: string[], ownIds: unknown[]): Promise<boolean> {
-  if (!names.length) return false;
+  const known = (await rosterChildren(orgId)).names;
+  const named = names.filter((n) => known.has(n));
+  if (!named.length) return false;
   const own = new Set(ownIds.map(String));
-  const named = await Child.find({ orgId, name: { $in: names }, status: 'active' }, { _id: 1 }).lean();
-  return named.some((c) => !own.has(String(c._id)));
+  const pupils = await findByValues(Child, named, (name) => Child.find({ orgId, name, status: 'active' }, { _id: 1 }).lean());
+  return pupils.some((c) => !own.has(String(c._id)));
 }
 
 /** The schools a staff member holds a post in; county staff (no school) have none. */
@@ -29,8 +37,7 @@ export async function pupilNames(orgId: string, staff: StaffDoc): Promise<string
 
 export interface ActivePupil { id: string; name: string; birthDate?: string }
 
-/** The org's active children: id, name and birth date (YYYY-MM-DD, when known), in the database's order. */
+/** The org's active children: id, name and birth date (YYYY-MM-DD, when known), in the database's order (rosterSnapshot.ts). */
 export async function activePupils(orgId: string): Promise<ActivePupil[]> {
-  const rows = await Child.find({ orgId, status: 'active' }, { name: 1, birthDate: 1 }).lean();
-  return rows.map((c) => ({ id: String(c._id), name: c.name, birthDate: c.birthDate ?? undefined }));
+  return (await rosterChildren(orgId)).children.map((c) => ({ id: c.id, name: c.name, birthDate: c.birthDate }));
 }

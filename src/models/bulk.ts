@@ -4,6 +4,7 @@
  * minutes and a month's notes trickle into the outbox.
  */
 import type { AnyBulkWriteOperation, Model } from 'mongoose';
+import { wrote } from './writeCounts';
 
 /** Documents per insertMany / operations per bulkWrite: small enough for one request, big enough to amortise it. */
 const WRITE_CHUNK = 1000;
@@ -45,7 +46,9 @@ export async function insertManyTolerant<T extends { _id: unknown }>(model: Mode
     const chunk = docs.slice(i, i + WRITE_CHUNK);
     try {
       await model.collection.insertMany(chunk.map((d) => storable(model, d, now)), { ordered: false });
+      wrote(model.modelName);
     } catch (err) {
+      wrote(model.modelName);
       if (!isDuplicateKey(err)) throw err;
       const stored = new Map((await model.find({ _id: { $in: chunk.map((d) => d._id) } }, { _id: 1, ...fields }).lean<Array<Record<string, unknown>>>())
         .map((d) => [String(d._id), d]));
@@ -59,8 +62,12 @@ export async function insertManyTolerant<T extends { _id: unknown }>(model: Mode
 }
 
 export async function bulkWriteChunked(model: Model<any>, ops: AnyBulkWriteOperation[]): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  for (let i = 0; i < ops.length; i += WRITE_CHUNK) {
-    await model.bulkWrite(ops.slice(i, i + WRITE_CHUNK), { ordered: true });
+  try {
+    for (let i = 0; i < ops.length; i += WRITE_CHUNK) {
+      await model.bulkWrite(ops.slice(i, i + WRITE_CHUNK), { ordered: true });
+    }
+  } finally {
+    wrote(model.modelName);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Schema, model, InferSchemaType, HydratedDocument } from 'mongoose';
+import { countWrites } from './writeCounts';
 
 /** 留守类型 and 监护情况, as stored (the import reads the Chinese words of import/columns.ts into these). */
 export const LEFT_BEHIND = ['both', 'father', 'mother', 'single_parent'] as const;
@@ -29,6 +30,7 @@ const childSchema = new Schema({
 childSchema.index({ orgId: 1, identityKey: 1 }, { unique: true });
 childSchema.index({ orgId: 1, name: 1, birthDate: 1 });
 
+countWrites(childSchema, 'Child'); // domain/rosterSnapshot.ts keeps a copy
 export const Child = model('Child', childSchema);
 export type ChildDoc = HydratedDocument<InferSchemaType<typeof childSchema>>;
 

@@ -1,4 +1,5 @@
 import { Schema, model, InferSchemaType, HydratedDocument } from 'mongoose';
+import { countWrites } from './writeCounts';
 
 export const FAMILY_ROLES = ['father', 'mother', 'guardian'] as const;
 export type FamilyRole = (typeof FAMILY_ROLES)[number];
@@ -30,7 +31,10 @@ familyMemberSchema.index({ orgId: 1, code: 1 }, { unique: true });
 familyMemberSchema.index({ orgId: 1, childId: 1, role: 1 }, { unique: true });
 familyMemberSchema.index({ orgId: 1, boundAddress: 1 });
 familyMemberSchema.index({ orgId: 1, wecomExternalUserId: 1 });
+// 学校通知 looks its recipients up by parent_userid for every page it sends (without it, a scan of the county's members each).
+familyMemberSchema.index({ orgId: 1, wecomParentUserId: 1 });
 
+countWrites(familyMemberSchema, 'FamilyMember'); // domain/rosterSnapshot.ts keeps a copy
 export const FamilyMember = model('FamilyMember', familyMemberSchema);
 export type FamilyMemberDoc = HydratedDocument<InferSchemaType<typeof familyMemberSchema>>;
 

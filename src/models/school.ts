@@ -1,6 +1,7 @@
 import { Schema, model, Types } from 'mongoose';
 import { Claim, claimOnce } from './claim';
 import { Staff } from './staff';
+import { countWrites } from './writeCounts';
 
 /** The one room every school defaulted to before each had its own; a file or the admin may still name it. */
 export const SHARED_TEACHER_ROOM = 'teachers';
@@ -32,6 +33,7 @@ const schoolSchema = new Schema({
 }, { timestamps: true });
 schoolSchema.index({ orgId: 1, name: 1 }, { unique: true });
 
+countWrites(schoolSchema, 'School'); // domain/rosterSnapshot.ts keeps a copy
 export const School = model('School', schoolSchema);
 export type SchoolId = Types.ObjectId;
 

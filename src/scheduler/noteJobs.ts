@@ -10,6 +10,7 @@ import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from '.
 import { missingNotes } from '../domain/missingNotes';
 import { deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart } from '../domain/notes';
 import { activeStaff, classHeads } from '../domain/staffDirectory';
+import { isDone, markDone } from '../domain/doneMarkers';
 import type { Job, JobContext } from './scheduler';
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
@@ -36,6 +37,10 @@ async function runReminders(ctx: JobContext): Promise<void> {
   if (!due.length) return;
   const day = due[due.length - 1];
   const later = days.filter((d) => d > day);
+  // One complete pass a reminder day: finding the missing notes reads every pairing, child and note of the month,
+  // seconds at county size, and the day stays due until the next reminder day.
+  const doneMarker = `noteReminder:${ctx.orgId}:${period}:${day}`;
+  if (await isDone(doneMarker)) return;
 
   const missing = groupBy(await missingNotes(ctx.orgId, period), (m) => m.teacherId);
   const staff = await activeStaff(ctx.orgId, [...missing.keys()]);
@@ -51,6 +56,7 @@ async function runReminders(ctx: JobContext): Promise<void> {
       render: (t) => t('notes.reminder', { period: periodLabel(t, period), count: children.length, children: children.map((c) => c.child).join(t('notes.sep')) }),
     });
   }
+  await markDone(doneMarker, ctx.now);
 }
 
 /**
@@ -64,9 +70,11 @@ async function runHeadTeacher(ctx: JobContext): Promise<void> {
   const period = periodOf(ctx.now, tz);
   const [hh, mm] = hm(s.reminderTime);
   if (s.headTeacherDay > daysInMonth(p.year, p.month) || ctx.now < fromLocal(p.year, p.month, s.headTeacherDay, hh, mm, tz)) return;
+  // One complete pass a month (see runReminders); a tick missed on the day still catches up until the month's end.
+  const doneMarker = `noteHeadTeacher:${ctx.orgId}:${period}`;
+  if (await isDone(doneMarker)) return;
 
   const missing = await missingNotes(ctx.orgId, period);
-  if (!missing.length) return;
   const byClass = groupBy(missing, (m) => m.classroomId);
   const classrooms = await classHeads(ctx.orgId, [...byClass.keys()]);
   const staff = await activeStaff(ctx.orgId, [
@@ -86,6 +94,7 @@ async function runHeadTeacher(ctx: JobContext): Promise<void> {
       },
     });
   }
+  await markDone(doneMarker, ctx.now);
 }
 
 /**
@@ -106,6 +115,9 @@ async function runDelivery(ctx: JobContext): Promise<void> {
   const lateEnd = lateWindowEnd(cur, s, tz);
   const windowEnd = new Date(Math.max(lateEnd.getTime(), moment.getTime() + 24 * 3600_000));
   if (ctx.now >= windowEnd) return;
+  // One complete pass a month (see runReminders).
+  const doneMarker = `noteMissing:${ctx.orgId}:${last}`;
+  if (await isDone(doneMarker)) return;
 
   // Children paired only this month had no note to write for last month.
   const missing = groupBy(await missingNotes(ctx.orgId, last, periodStart(cur, tz)), (m) => m.teacherId);
@@ -121,6 +133,7 @@ async function runDelivery(ctx: JobContext): Promise<void> {
       }),
     });
   }
+  await markDone(doneMarker, ctx.now);
 }
 
 export const noteJobs: Job[] = [

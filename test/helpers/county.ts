@@ -29,6 +29,7 @@ import { Pairing } from '../../src/models/pairing';
 import { ProgressNote } from '../../src/models/progressNote';
 import { School } from '../../src/models/school';
 import { Staff } from '../../src/models/staff';
+import { wrote } from '../../src/models/writeCounts';
 
 export interface CountyOptions {
   orgId: string;
@@ -88,6 +89,7 @@ async function insertAll(model: Model<any>, docs: Doc[], batch: number): Promise
   // Raw driver inserts: the documents are complete already (defaults and timestamps set here), and mongoose's
   // per-document casting is what would make 20,000 children slow.
   for (let i = 0; i < docs.length; i += batch) await model.collection.insertMany(docs.slice(i, i + batch), { ordered: false });
+  wrote(model.modelName); // past mongoose's middleware: the bot's roster snapshot must still hear of it
 }
 
 export async function seedCounty(opts: CountyOptions): Promise<County> {
