@@ -7,6 +7,7 @@
  * always a plain equality. Only for scalar fields: on an array field a document could match two values and come
  * back twice.
  */
+import type { PipelineStage } from 'mongoose';
 import { onFerretDb } from './connect';
 
 /** Per value, this many queries at once. */
@@ -19,15 +20,25 @@ const sizes = new Map<string, { n: number; at: number }>();
 /** What findByValues needs of a model. */
 interface Counted {
   collection: { collectionName: string };
+  aggregate(pipeline: PipelineStage[]): PromiseLike<unknown[]>;
   estimatedDocumentCount(): PromiseLike<number>;
 }
 
+/**
+ * The collection's size from its statistics (`$collStats`: milliseconds on both servers). Not
+ * estimatedDocumentCount first: FerretDB 1.24 answers it by reading every document (1.7 s for 20,000 outbox messages, 15 s
+ * for a county's 60,000 family members), once a minute for each collection asked.
+ */
 async function sizeOf(model: Counted): Promise<number> {
   const name = model.collection.collectionName;
   const known = sizes.get(name);
   // Real time: a cache of the collection's size, not business time.
   if (known && Date.now() - known.at < SIZE_TTL_MS) return known.n;
-  const n = await model.estimatedDocumentCount();
+  // A collection not created yet has no statistics (MongoDB refuses to give them): it is empty.
+  const [stats] = (await Promise.resolve(model.aggregate([{ $collStats: { count: {} } }])).catch(() => [{ count: 0 }])) as Array<{ count?: number }>;
+  // FerretDB's figure is PostgreSQL's estimate, -1 until the table was first analyzed (autovacuum does it within a
+  // minute of many writes): only then is the document count asked for.
+  const n = typeof stats?.count === 'number' && stats.count >= 0 ? stats.count : await model.estimatedDocumentCount();
   sizes.set(name, { n, at: Date.now() });
   return n;
 }
