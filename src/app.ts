@@ -25,7 +25,7 @@ import type { SchoolSyncReport } from './bot/wecom/schoolSync';
 import type { WeComLogin } from './bot/wecom/oauth';
 import { WECOM_API_PATH, wecomRoutes } from './web/wecomRoutes';
 import { createHttpApp } from './web/server';
-import { createSpeech, type Speech } from './speech';
+import { createSpeech, NoSpeech, type Speech } from './speech';
 import { createRecognizer, type Recognizer } from './speech/recognizer';
 import { hearing } from './bot/hearing';
 import { allJobs } from './scheduler/jobs';
@@ -119,7 +119,8 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   const router = new Router(channels, defaultChannel, config.ORG_ID);
   const speech = opts.speech ?? createSpeech(config, log);
   const delivery = new DeliveryWorker({ channels, defaultChannel, router, speech, clock, log, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, claimMs: config.DELIVERY_CLAIM_SECONDS * 1000, concurrency: config.DELIVERY_CONCURRENCY });
-  const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services, deliver: () => delivery.deliverDue(), publicUrl: () => services.publicUrl });
+  const scheduler = new Scheduler(allJobs, { orgId: config.ORG_ID, clock, log, audience: services, deliver: () => delivery.deliverDue(), publicUrl: () => services.publicUrl,
+    record: speech instanceof NoSpeech ? undefined : (text: string) => speech.recording(text) });
   let up = false;
 
   const context: AppContext = {

@@ -25,6 +25,8 @@ export interface Settings {
   fanoutChildren: number;
   /** Time bound of the fan-out, from the clock move (minutes). */
   fanoutMinutes: number;
+  /** Time bound for the bot to make the guardians' note recordings before the fan-out (minutes). */
+  recordingMinutes: number;
   /** Time bound of the outbox archive step at each size (ms). */
   archiveMs: number;
   /** Time bound of any one measuring loop (ms). */
@@ -53,6 +55,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     questions: quick ? 40 : 200,
     fanoutChildren: Number(env.BENCH_FANOUT_CHILDREN ?? (quick ? 1000 : 20_000)),
     fanoutMinutes: Number(env.BENCH_FANOUT_MINUTES ?? (quick ? 5 : 15)),
+    recordingMinutes: Number(env.BENCH_RECORDING_MINUTES ?? (quick ? 3 : 40)),
     archiveMs: Number(env.BENCH_ARCHIVE_MINUTES ?? (quick ? 2 : 4)) * 60_000,
     loopMs: Number(env.BENCH_LOOP_SECONDS ?? (quick ? 60 : 120)) * 1000,
     out: path.resolve(env.BENCH_OUT ?? path.join(__dirname, '..', 'last-run.json')),

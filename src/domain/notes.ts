@@ -6,8 +6,8 @@ import { Audience, noticeItems } from '../bot/notify';
 import { enqueueMany, OutboxItem } from '../bot/outbox';
 import { resolvePeople } from '../bot/sender';
 import { periodLabel } from './format';
-import { T, translator } from '../locales';
-import { fitVoice } from '../locales/voice';
+import { Lang, T, translator } from '../locales';
+import { fitVoice, splitVoice } from '../locales/voice';
 import { Child } from '../models/child';
 import { FamilyMember } from '../models/familyMember';
 import { NOTE_FIELDS, NoteContent, ProgressNote, ProgressNoteDoc } from '../models/progressNote';
@@ -86,7 +86,7 @@ export type SaveResult = { saved: true; corrected: boolean; note: ProgressNoteDo
 export async function saveNote(orgId: string, childId: unknown, teacherId: unknown, period: string, content: NoteContent,
   now: Date, source: 'chat' | 'api'): Promise<SaveResult> {
   const c = cleanContent(content);
-  const $set: Record<string, unknown> = { teacherId, status: 'submitted', submittedAt: now, source };
+  const $set: Record<string, unknown> = { teacherId, status: 'submitted', submittedAt: now, source, recording: 'due' };
   const $unset: Record<string, ''> = {};
   for (const f of NOTE_FIELDS) {
     if (c[f]) $set[f] = c[f];
@@ -170,10 +170,7 @@ async function deliverNotes(aud: Audience, now: Date, notes: ProgressNoteDoc[]):
       const who = people.get(m.boundAddress)!;
       const to = { to: m.boundAddress, key: deliveryKey(note, m._id), kind: DELIVERY_KIND };
       if (m.role === 'guardian') {
-        // Guardians get the short version in the voice style whatever their setting: it is meant to be heard.
-        const t = translator(who.lang, 'voice');
-        const text = fitVoice((s) => t('notes.deliver.guardian', { child, period: periodLabel(t, note.period), summary: s }), noteSummary(note));
-        items.push(...noticeItems(aud, now, to, text, 'voice'));
+        items.push(...noticeItems(aud, now, to, guardianText(who.lang, child, note), 'voice'));
       } else {
         const t = translator(who.lang, who.style);
         const text = t('notes.deliver.parent', {
@@ -189,6 +186,58 @@ async function deliverNotes(aud: Audience, now: Date, notes: ProgressNoteDoc[]):
   await enqueueMany(items);
   await writeByValues(ProgressNote, notes.map((n) => n._id), (_id) => ProgressNote.updateMany({ _id, status: 'submitted' }, { $set: { status: 'sent', sentAt: now } }));
   return counts;
+}
+
+/** A guardian's copy: the short version in the voice style whatever their setting, for it is meant to be heard. */
+function guardianText(lang: Lang, child: string, note: ProgressNoteDoc): string {
+  const t = translator(lang, 'voice');
+  return fitVoice((s) => t('notes.deliver.guardian', { child, period: periodLabel(t, note.period), summary: s }), noteSummary(note));
+}
+
+/** Notes whose recordings one call of prepareNoteRecordings makes at most, between its checks of the time. */
+const RECORDING_PAGE = 20;
+
+/**
+ * Makes the recordings the guardians will hear of this month's and last month's submitted notes, ahead of their
+ * delivery (the noteRecordings job, each minute): `record` puts each voice piece into the speech cache, where
+ * delivery finds it. A county's 20,000 guardians took most of an hour of CPU when all were synthesized on the 1st,
+ * which held the whole fan-out back. Stops at `until` (real time) or when `signal` aborts; returns the notes done.
+ * A note corrected afterwards is `due` again (saveNote); one delivered before its turn was synthesized then.
+ */
+export async function prepareNoteRecordings(aud: Audience, now: Date, tz: string, record: (text: string) => Promise<unknown>,
+  opts: { until: number; signal?: AbortSignal }): Promise<number> {
+  const cur = periodOf(now, tz);
+  let done = 0;
+  for (const period of [shiftPeriod(cur, -1), cur]) {
+    for (;;) {
+      if (opts.signal?.aborted || Date.now() >= opts.until) return done;
+      // Equalities only: FerretDB hands all of them to PostgreSQL and stops at the limit.
+      const notes = await ProgressNote.find({ orgId: aud.orgId, status: 'submitted', period, recording: 'due' }).limit(RECORDING_PAGE);
+      if (!notes.length) break;
+      const childIds = notes.map((n) => n.childId);
+      const [children, guardians] = await Promise.all([
+        findByValues(Child, childIds, (_id) => Child.find({ orgId: aud.orgId, _id }, { name: 1 }).lean()),
+        findByValues(FamilyMember, childIds, (childId) => FamilyMember.find({ orgId: aud.orgId, childId, role: 'guardian', boundAddress: { $exists: true, $ne: null } }, { childId: 1, boundAddress: 1 }).lean()),
+      ]);
+      const childName = new Map(children.map((c) => [String(c._id), c.name]));
+      const people = await resolvePeople(aud.orgId, guardians.map((g) => g.boundAddress!), aud.orgLang);
+      for (const note of notes) {
+        const child = childName.get(String(note.childId));
+        if (child === undefined) continue;
+        for (const g of guardians.filter((m) => String(m.childId) === String(note.childId))) {
+          // The pieces delivery will send, each its own recording.
+          for (const piece of splitVoice(guardianText(people.get(g.boundAddress!)!.lang, child, note))) await record(piece);
+        }
+      }
+      // Only notes still submitted and unchanged since read: a correction meanwhile keeps its new text `due`.
+      for (const n of notes) {
+        await ProgressNote.updateOne({ _id: n._id, status: 'submitted', recording: 'due', ...(n.submittedAt ? { submittedAt: n.submittedAt } : {}) },
+          { $set: { recording: 'done' } });
+      }
+      done += notes.length;
+    }
+  }
+  return done;
 }
 
 /**

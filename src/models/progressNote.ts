@@ -32,6 +32,11 @@ const progressNoteSchema = new Schema({
   source: { type: String, enum: ['chat', 'api'] },
   submittedAt: Date,
   sentAt: Date,
+  /**
+   * The guardians' recordings of a submitted note: `due` until the noteRecordings job made them (into the speech
+   * cache), so that the 1st's fan-out sends them instead of synthesizing a county's worth at once.
+   */
+  recording: { type: String, enum: ['due', 'done'] },
   replies: { type: [noteReplySchema], default: [] },
 }, { timestamps: true });
 progressNoteSchema.index({ orgId: 1, childId: 1, period: 1 }, { unique: true });

@@ -8,7 +8,7 @@ import { periodLabel } from '../domain/format';
 import { usedKeys } from '../bot/outbox';
 import { daysInMonth, fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
 import { missingNotes } from '../domain/missingNotes';
-import { deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart } from '../domain/notes';
+import { deliverDueNotes, deliveryMoment, lateWindowEnd, periodStart, prepareNoteRecordings } from '../domain/notes';
 import { activeStaff, classHeads } from '../domain/staffDirectory';
 import { isDone, markDone } from '../domain/doneMarkers';
 import type { Job, JobContext } from './scheduler';
@@ -136,8 +136,18 @@ async function runDelivery(ctx: JobContext): Promise<void> {
   await markDone(doneMarker, ctx.now);
 }
 
+/** How long one minute's run of noteRecordings may synthesize: the rest waits for the next tick. */
+const RECORDING_RUN_MS = 40_000;
+
+/** The guardians' recordings of the submitted notes, made as notes come in rather than all on the 1st. */
+async function runRecordings(ctx: JobContext): Promise<void> {
+  if (!ctx.record) return;
+  await prepareNoteRecordings(ctx.audience, ctx.now, ctx.timeZone, ctx.record, { until: Date.now() + RECORDING_RUN_MS, signal: ctx.signal });
+}
+
 export const noteJobs: Job[] = [
   { name: 'noteDelivery', runDue: runDelivery },
+  { name: 'noteRecordings', runDue: runRecordings },
   { name: 'noteReminders', runDue: runReminders },
   { name: 'noteHeadTeacher', runDue: runHeadTeacher },
 ];

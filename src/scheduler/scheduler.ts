@@ -37,6 +37,8 @@ export interface JobContext {
    * sent, it delivers them before the job adds more, so the queue (and every query on it) stays small.
    */
   makeRoom(): Promise<void>;
+  /** Puts the recording of a voice-style text into the speech cache; absent when the bot makes no recordings. */
+  record?: (text: string) => Promise<unknown>;
 }
 
 /** Thrown by `ctx.notify` once the bot is stopping, to end a long job quickly. */
@@ -62,6 +64,8 @@ export interface SchedulerOptions {
   queueHighWater?: number;
   /** Base of links to the console, read at each run (the server learns its port only once it listens). */
   publicUrl?: () => string;
+  /** See JobContext.record. */
+  record?: (text: string) => Promise<unknown>;
 }
 
 /**
@@ -125,6 +129,7 @@ export class Scheduler {
           return notify(audience, now, notice);
         },
         signal: this.abort.signal,
+        record: this.opts.record,
         makeRoom: async () => {
           if (!this.opts.deliver) return;
           const waiting = await Outbox.countDocuments({ status: 'pending', dueAt: { $lte: now } });

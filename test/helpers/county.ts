@@ -198,7 +198,7 @@ export async function seedCounty(opts: CountyOptions): Promise<County> {
         }
         if (opts.notePeriod) {
           notes.push({
-            _id: new Types.ObjectId(), orgId, childId, teacherId: teacher.id, period: opts.notePeriod, status: 'submitted', source: 'api', submittedAt: at,
+            _id: new Types.ObjectId(), orgId, childId, teacherId: teacher.id, period: opts.notePeriod, status: 'submitted', source: 'api', submittedAt: at, recording: 'due',
             study: `${name}这个月数学进步明显，单元测验考了${80 + (i % 20)}分。`, life: '在学校吃得好，按时睡觉。', mood: '开朗，和同学相处融洽。',
             health: '身体健康。', text: '很想念爸爸妈妈，周末请记得打电话。', replies: [], ...stamp,
           });
