@@ -221,14 +221,19 @@ export async function prepareNoteRecordings(aud: Audience, now: Date, tz: string
       ]);
       const childName = new Map(children.map((c) => [String(c._id), c.name]));
       const people = await resolvePeople(aud.orgId, guardians.map((g) => g.boundAddress!), aud.orgLang);
+      // The pieces delivery will send, each its own recording; two at a time (espeak-ng and sox, one core each).
+      const pieces: string[] = [];
       for (const note of notes) {
         const child = childName.get(String(note.childId));
         if (child === undefined) continue;
         for (const g of guardians.filter((m) => String(m.childId) === String(note.childId))) {
-          // The pieces delivery will send, each its own recording.
-          for (const piece of splitVoice(guardianText(people.get(g.boundAddress!)!.lang, child, note))) await record(piece);
+          pieces.push(...splitVoice(guardianText(people.get(g.boundAddress!)!.lang, child, note)));
         }
       }
+      let next = 0;
+      await Promise.all([0, 1].map(async () => {
+        while (next < pieces.length) await record(pieces[next++]);
+      }));
       // Only notes still submitted and unchanged since read: a correction meanwhile keeps its new text `due`.
       for (const n of notes) {
         await ProgressNote.updateOne({ _id: n._id, status: 'submitted', recording: 'due', ...(n.submittedAt ? { submittedAt: n.submittedAt } : {}) },
