@@ -8,7 +8,8 @@ import mongoose from 'mongoose';
 import { deliverDueNotes, DUE_PERIODS_BACK, NOTE_PAGE } from '../src/domain/notes';
 import { scheduleSettings } from '../src/domain/settings';
 import '../src/models';
-import { connectDatabase, disconnectDatabase } from '../src/models/connect';
+import { connectDatabase, disconnectDatabase, onFerretDb } from '../src/models/connect';
+import { OUTBOX_BATCH } from '../src/bot/outbox';
 import { withDatabase } from '../src/models/mongoServer';
 import { Outbox } from '../src/models/outbox';
 import { ProgressNote } from '../src/models/progressNote';
@@ -55,8 +56,9 @@ it('puts a county\'s notes in the outbox once each, in pages of a fixed number o
   expect(await ProgressNote.countDocuments({ status: 'sent' })).toBe(children);
 
   // Two pages and a last empty read, and one look at each older period: a bounded number per page, not per note
-  // or per member.
-  expect(total(ops)).toBeLessThanOrEqual(2 * 12 + 2 + DUE_PERIODS_BACK);
+  // or per member (on FerretDB the release to delivery is one write per batch of messages: bot/outbox.ts byBatch).
+  const batches = onFerretDb() ? Math.ceil(queued.length / OUTBOX_BATCH) + 2 : 0;
+  expect(total(ops)).toBeLessThanOrEqual(2 * 12 + 2 + DUE_PERIODS_BACK + batches);
 
   // Again (a second instance, a repeated tick): nothing new.
   expect(await deliverDueNotes(aud, deliveryDay, settings, aud.timeZone)).toBe(0);

@@ -1,8 +1,9 @@
 /**
  * The delivery worker: reads due outbox documents a page at a time and sends them through their channel, with
- * retries and exponential backoff. Three database operations per message (the claim, the copy to the archive,
- * the removal from the queue) plus the route's own checks; per page of 200, the due messages, the older unsent
- * ones to the same recipients (for the order check) and who the recipients are.
+ * retries and exponential backoff. Three writes per message (the claim, the copy to the archive, the removal from
+ * the queue), each gathered with the other lanes' into shared round trips (groupCommit.ts; removal by `batch` on
+ * FerretDB, bot/outbox.ts byBatch), plus the route's own checks; per page of 200, the due messages, the older
+ * unsent ones to the same recipients (for the order check) and who the recipients are.
  *
  * - Exactly once: each attempt of each message is claimed by a unique insert (`deliver:ID:ATTEMPT`, see
  *   models/claim.ts) — on FerretDB a conditional update is not atomic, an insert is. Only the claim holder
@@ -20,7 +21,8 @@
  *   passes it on to the router's next route within the same attempt; `route` records the one that delivered.
  */
 import crypto from 'node:crypto';
-import { Claim, claimOnce } from '../models/claim';
+import { Claim, claimMany, claimOnce } from '../models/claim';
+import { GroupCommit } from './groupCommit';
 import { Outbox, OutboxArchive, OutboxDoc } from '../models/outbox';
 import { retire } from './outboxArchive';
 import type { Clock } from '../clock';
@@ -80,6 +82,13 @@ export class DeliveryWorker {
   private readonly workerId = crypto.randomBytes(6).toString('hex');
   /** See pendingWindow. */
   private sortedNotBefore = 0;
+  /** The lanes' first claims of their messages, gathered into shared inserts (groupCommit.ts). */
+  private readonly claims = new GroupCommit<{ key: string; at: Date }, boolean>((items) => claimMany(items, this.workerId));
+  /** Finished messages, moved to the archive together (groupCommit.ts); each lane waits for its own move. */
+  private readonly retirements = new GroupCommit<Parameters<typeof retire>[0][number], void>(async (docs) => {
+    await retire(docs, this.opts.clock.now());
+    return docs.map(() => undefined);
+  });
 
   constructor(private readonly opts: DeliveryOptions) {}
 
@@ -266,7 +275,7 @@ export class DeliveryWorker {
       // Marked by a worker that died mid-send (older versions marked every send): that attempt counts.
       await this.takeOver(doc);
     }
-    if (await claimOnce(claimKey(doc), now, this.workerId)) return true;
+    if (await this.claims.add({ key: claimKey(doc), at: now })) return true;
     // Someone holds this attempt. If they claimed it long ago and the message is still here, they died meanwhile.
     // Real time, not the bot's clock: two instances' simulated clocks may differ, and a clock moved on does not
     // make a send that started a second ago any older.
@@ -358,7 +367,7 @@ export class DeliveryWorker {
     const { lockedUntil: _l, lastError, ...rest } = doc.toObject() as Record<string, unknown>;
     const finished = { ...rest, ...(changes.status === 'sent' ? {} : { lastError }), ...changes } as Parameters<typeof retire>[0][number];
     try {
-      await retire([finished], this.opts.clock.now());
+      await this.retirements.add(finished);
     } catch (err) {
       this.opts.log.warn({ err, key: doc.key }, 'archiving a finished message failed; marked in the queue for the sweep');
       await Outbox.updateOne({ _id: doc._id }, { $set: changes, $unset: { lockedUntil: 1 } });

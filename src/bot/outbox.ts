@@ -5,6 +5,7 @@ import { Outbox, OutboxKey, outboxKeyId } from '../models/outbox';
 import type { Style } from '../locales';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { findByValues, writeByValues } from '../models/manyValues';
+import { onFerretDb } from '../models/connect';
 
 export interface OutboxItem {
   orgId: string;
@@ -54,8 +55,10 @@ export async function enqueue(item: OutboxItem): Promise<boolean> {
 export async function enqueueMany(items: OutboxItem[]): Promise<boolean[]> {
   if (!items.length) return [];
   const cause = causes.getStore();
-  const docs = items.map((item) => ({
-    ...item, ...(cause ? { cause } : {}), _id: new Types.ObjectId(), urgent: item.urgent ?? false, channel: item.channel ?? 'auto', status: 'new', attempts: 0,
+  const batchOf = batchNames(items.length);
+  const docs = items.map((item, i) => ({
+    ...item, ...(cause ? { cause } : {}), ...batchOf(i), _id: new Types.ObjectId(), urgent: item.urgent ?? false, channel: item.channel ?? 'auto',
+    status: 'new', attempts: 0,
   }));
   const refused = await insertManyTolerant(Outbox, docs);
   const inserted = docs.filter((d) => !refused.has(String(d._id)));
@@ -63,11 +66,44 @@ export async function enqueueMany(items: OutboxItem[]): Promise<boolean[]> {
   const keys = inserted.map((d) => ({ _id: outboxKeyId(d.orgId, d.key), outboxId: d._id, at: new Date() }));
   const taken = await insertManyTolerant(OutboxKey, keys, (held, k) => String(held.outboxId) === String(k.outboxId), { outboxId: 1 });
   const lost = inserted.filter((d) => taken.has(outboxKeyId(d.orgId, d.key)));
-  await writeByValues(Outbox, lost.map((d) => d._id), (_id) => Outbox.deleteMany({ _id, status: 'new' }));
+  await byBatch(lost, (match) => Outbox.deleteMany({ ...match, status: 'new' }));
   const fresh = inserted.filter((d) => !taken.has(outboxKeyId(d.orgId, d.key)));
-  await writeByValues(Outbox, fresh.map((d) => d._id), (_id) => Outbox.updateMany({ _id }, { $set: { status: 'pending' } }));
+  await byBatch(fresh, (match) => Outbox.updateMany(match, { $set: { status: 'pending' } }));
   const ok = new Set(fresh.map((d) => String(d._id)));
   return docs.map((d) => ok.has(String(d._id)));
+}
+
+/** Messages per `batch` value: enough to save most writes, few enough that reading a batch's rows costs little. */
+export const OUTBOX_BATCH = 50;
+
+/** The `batch` field of the i-th of n messages enqueued together (none for a single message). */
+function batchNames(n: number): (i: number) => { batch?: string } {
+  if (n < 2) return () => ({});
+  const name = String(new Types.ObjectId());
+  return (i) => ({ batch: `${name}:${Math.floor(i / OUTBOX_BATCH)}` });
+}
+
+/**
+ * `write(match)` for these queue documents, where `match` selects some of them: on FerretDB one call per `batch`
+ * value (`{ batch, _id: { $in } }`: it reads that batch's rows, not the queue) and one per document without a
+ * batch; elsewhere one `$in` on `_id`.
+ */
+export async function byBatch(docs: ReadonlyArray<{ _id: Types.ObjectId; batch?: string | null }>,
+  write: (match: Record<string, unknown>) => PromiseLike<unknown>): Promise<void> {
+  if (!docs.length) return;
+  const idMatch = (ids: Types.ObjectId[]) => (ids.length === 1 ? ids[0] : { $in: ids });
+  if (!onFerretDb()) {
+    await write({ _id: idMatch(docs.map((d) => d._id)) });
+    return;
+  }
+  const groups = new Map<string, Types.ObjectId[]>();
+  const loose: Types.ObjectId[] = [];
+  for (const d of docs) {
+    if (d.batch) groups.set(d.batch, [...(groups.get(d.batch) ?? []), d._id]);
+    else loose.push(d._id);
+  }
+  await Promise.all([...groups].map(([batch, ids]) => write({ batch, _id: idMatch(ids) })));
+  await writeByValues(Outbox, loose, (_id) => write({ _id }));
 }
 
 /** True when the key is now reserved for this message (also when an earlier try of ours reserved it). */

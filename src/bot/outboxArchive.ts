@@ -7,8 +7,7 @@
 import type { Types } from 'mongoose';
 import { Claim } from '../models/claim';
 import { Outbox, OutboxArchive } from '../models/outbox';
-import { reserveKey } from './outbox';
-import { writeByValues } from '../models/manyValues';
+import { byBatch, reserveKey } from './outbox';
 
 /** Left alone this long, so that the sweep does not race delivery's own move (both would be harmless anyway). */
 export const SWEEP_AFTER_MS = 10 * 60_000;
@@ -50,8 +49,8 @@ export async function retire(docs: Finished[], now: Date): Promise<void> {
   await OutboxArchive.insertMany(docs.map((d) => ({ ...d, archivedAt: now })), { ordered: false }).catch((err: unknown) => {
     if (!onlyDuplicates(err)) throw err;
   });
-  // By _id equality on FerretDB (served by its index; an `$in` reads the whole queue), one `$in` on MongoDB.
-  await writeByValues(Outbox, docs.map((d) => d._id), (_id) => Outbox.deleteMany({ _id }));
+  // By batch on FerretDB (an `$in` alone reads the whole queue), one `$in` on MongoDB.
+  await byBatch(docs as Array<{ _id: Types.ObjectId; batch?: string }>, (match) => Outbox.deleteMany(match));
 }
 
 /**

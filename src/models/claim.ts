@@ -26,6 +26,23 @@ export async function claimOnce(key: string, at: Date, holder?: string): Promise
   }
 }
 
+/** `claimOnce` for many keys in one insert: per key, whether this caller got it. */
+export async function claimMany(claims: Array<{ key: string; at: Date }>, holder?: string): Promise<boolean[]> {
+  const keys = claims.map((c) => c.key);
+  const heldSince = new Date();
+  try {
+    // Raw driver insert: complete documents, no per-document casting; unordered so one taken key stops none of the rest.
+    await Claim.collection.insertMany(claims.map((c) => ({ _id: c.key, at: c.at, holder, heldSince })) as never[], { ordered: false });
+    return keys.map(() => true);
+  } catch (err) {
+    const e = err as { writeErrors?: Array<{ index: number; code?: number; err?: { code?: number } }>; code?: number };
+    const failed = e.writeErrors ?? (e.code === 11000 && keys.length === 1 ? [{ index: 0, code: 11000 }] : undefined);
+    if (!failed?.length || failed.some((w) => (w.code ?? w.err?.code) !== 11000)) throw err;
+    const taken = new Set(failed.map((w) => w.index));
+    return keys.map((_, i) => !taken.has(i));
+  }
+}
+
 export async function claimHolder(key: string): Promise<string | undefined> {
   return (await Claim.findById(key).lean())?.holder ?? undefined;
 }

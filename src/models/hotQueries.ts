@@ -33,6 +33,7 @@ export const HOT_QUERIES: HotQuery[] = [
   { path: 'simulator replies to a message (web/simRoutes)', model: 'Outbox', index: { orgId: 1, inReplyTo: 1 } },
   { path: 'a quoted post (handlers/concernAnswer)', model: 'Outbox', index: { orgId: 1, platformMsgId: 1 } },
   { path: 'archiver: sent before T (bot/outboxArchive)', model: 'Outbox', index: { status: 1, sentAt: 1 } },
+  { path: 'enqueue releases, delivery removes, a batch of messages (bot/outbox byBatch)', model: 'Outbox', index: { batch: 1 } },
   { path: 'open cases each tick (domain/concerns casesOnTheLadder, from the concern job)', model: 'Concern', index: { orgId: 1, status: 1 } },
   { path: 'notes due for delivery each tick (domain/notes)', model: 'ProgressNote', index: { orgId: 1, status: 1, period: 1 } },
   { path: 'note delivery: the family members of a page of notes (domain/notes)', model: 'FamilyMember', index: { orgId: 1, childId: 1, role: 1 } },

@@ -27,6 +27,11 @@ const fields = {
   inReplyTo: String,
   /** The inbound message whose handling enqueued this one (bot/outbox.ts withCause): its answers go out at once. */
   cause: String,
+  /**
+   * Messages enqueued together (a page of notes), up to 50 under one value: on FerretDB a write to many of them
+   * (released to delivery, removed after sending) is one indexed equality on it instead of one write each.
+   */
+  batch: String,
   urgent: { type: Boolean, default: false },
   /** `new`: inserted, its key not yet reserved in `outboxkeys` (see bot/outbox.ts); delivery ignores it. */
   status: { type: String, enum: ['new', 'pending', 'sending', 'sent', 'failed'], default: 'pending' },
@@ -52,6 +57,7 @@ outboxSchema.index({ cause: 1, status: 1 });
 outboxSchema.index({ orgId: 1, platformMsgId: 1 });
 // The archiver's "sent or failed before T".
 outboxSchema.index({ status: 1, sentAt: 1 });
+outboxSchema.index({ batch: 1 });
 
 export const Outbox = model('Outbox', outboxSchema);
 export type OutboxDoc = HydratedDocument<InferSchemaType<typeof outboxSchema>>;
