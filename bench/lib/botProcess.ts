@@ -60,7 +60,9 @@ export class BotProcess {
       LOG_LEVEL: 'warn', SIMULATOR: '1', ...opts.env,
     });
     const log = fs.openSync(opts.logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/botPreload.ts', 'src/index.ts'], {
+    // BENCH_BOT_NODE_ARGS: node options for the bot alone (e.g. a heap limit), not for the bench.
+    const nodeArgs = (process.env.BENCH_BOT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', '--import', './bench/botPreload.ts', 'src/index.ts'], {
       cwd: ROOT, env, stdio: ['ignore', log, log, 'ipc'],
     });
     fs.closeSync(log);

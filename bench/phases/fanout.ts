@@ -41,6 +41,7 @@ const SEND_APIS = ['externalcontact/message/send', 'kf/send_msg', 'message/send'
  * by then is synthesized during the fan-out, as a note written at the last moment would be.
  */
 async function prepareRecordings(bench: Bench, bot: BotProcess, moment: Date, notes: number): Promise<void> {
+  if (process.env.SPEECH_PROVIDER === 'none') return; // the bot makes no recordings
   const due = () => mongoose.connection.collection('progressnotes').countDocuments({ status: 'submitted', recording: 'due' });
   const boundMs = bench.settings.recordingMinutes * 60_000;
   const start = Date.now();

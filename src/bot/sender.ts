@@ -55,6 +55,26 @@ export async function resolvePeople(orgId: string, addresses: string[], orgLang:
   return people;
 }
 
+/**
+ * The language and style of many family addresses (the recipients of a page of notes), as resolvePeople gives
+ * them: the identity's own choice, else the org's language, and voice for a guardian who prefers it. Two lean
+ * reads at once; resolvePeople also loads the children and whole documents, which such a page does not need.
+ */
+export async function recipientStyles(orgId: string, addresses: string[], orgLang: Lang): Promise<Map<string, { lang: Lang; style: Style }>> {
+  const wanted = [...new Set(addresses)];
+  const [identities, members] = await Promise.all([
+    findByValues(Identity, wanted, (address) => Identity.find({ orgId, address }, { address: 1, lang: 1, style: 1 }).lean()),
+    findByValues(FamilyMember, wanted, (boundAddress) => FamilyMember.find({ orgId, boundAddress }, { boundAddress: 1, role: 1, age: 1, literacy: 1 }).lean()),
+  ]);
+  const byAddress = new Map(identities.map((i) => [i.address, i]));
+  const voice = new Set(members.filter(prefersVoice).map((m) => m.boundAddress!));
+  return new Map(wanted.map((address) => {
+    const identity = byAddress.get(address);
+    const style = (identity?.style as Style | undefined) ?? (voice.has(address) ? 'voice' : 'text');
+    return [address, { lang: (identity?.lang as Lang | undefined) ?? orgLang, style }];
+  }));
+}
+
 /** The member record (father/mother/guardian) through which this family person holds a child. */
 export function memberFor(person: Person & { kind: 'family' }, childId: unknown): FamilyMemberDoc | undefined {
   return person.members.find((m) => String(m.childId) === String(childId));

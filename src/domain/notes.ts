@@ -4,7 +4,7 @@
  */
 import { Audience, noticeItems } from '../bot/notify';
 import { enqueueMany, OutboxItem } from '../bot/outbox';
-import { resolvePeople } from '../bot/sender';
+import { recipientStyles } from '../bot/sender';
 import { periodLabel } from './format';
 import { Lang, T, translator } from '../locales';
 import { fitVoice, splitVoice } from '../locales/voice';
@@ -159,7 +159,7 @@ async function deliverNotes(aud: Audience, now: Date, notes: ProgressNoteDoc[]):
   ]);
   const childName = new Map(children.map((c) => [String(c._id), c.name]));
   const teacherName = new Map(teachers.map((t) => [String(t._id), t.name]));
-  const people = await resolvePeople(aud.orgId, members.map((m) => m.boundAddress!), aud.orgLang);
+  const people = await recipientStyles(aud.orgId, members.map((m) => m.boundAddress!), aud.orgLang);
   const items: OutboxItem[] = [];
   const counts = notes.map((note) => {
     const child = childName.get(String(note.childId));
@@ -220,7 +220,7 @@ export async function prepareNoteRecordings(aud: Audience, now: Date, tz: string
         findByValues(FamilyMember, childIds, (childId) => FamilyMember.find({ orgId: aud.orgId, childId, role: 'guardian', boundAddress: { $exists: true, $ne: null } }, { childId: 1, boundAddress: 1 }).lean()),
       ]);
       const childName = new Map(children.map((c) => [String(c._id), c.name]));
-      const people = await resolvePeople(aud.orgId, guardians.map((g) => g.boundAddress!), aud.orgLang);
+      const people = await recipientStyles(aud.orgId, guardians.map((g) => g.boundAddress!), aud.orgLang);
       // The pieces delivery will send, each its own recording; two at a time (espeak-ng and sox, one core each).
       const pieces: string[] = [];
       for (const note of notes) {

@@ -10,8 +10,8 @@
 import type { PipelineStage } from 'mongoose';
 import { onFerretDb } from './connect';
 
-/** Per value, this many queries at once. */
-const PARALLEL = 4;
+/** Per value, this many queries at once: each is mostly a round trip through FerretDB to PostgreSQL. */
+const PARALLEL = 8;
 /** Per-value queries pay off when the collection holds more than this many documents per value asked. */
 const DOCS_PER_VALUE = 20;
 const SIZE_TTL_MS = 60_000;

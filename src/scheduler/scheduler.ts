@@ -74,6 +74,8 @@ export interface SchedulerOptions {
  * queue that delivery's queries read stays a few thousand documents.
  */
 const QUEUE_HIGH_WATER = 5_000;
+/** How often makeRoom looks at the queue while delivery catches up. */
+const ROOM_POLL_MS = 500;
 
 const TICK_LEASE_MS = 55_000;
 /** How long a stop waits for the jobs in progress before letting the process go (the rest is idempotent). */
@@ -118,6 +120,24 @@ export class Scheduler {
     };
   }
 
+  /**
+   * Lets delivery catch up while the queue holds a high-water mark of due messages: until it is down to half that
+   * (the delivery run keeps going meanwhile), or the run has sent everything. Waiting for the whole run instead
+   * left the fan-out idle between pages: nothing was enqueued until the queue was empty.
+   */
+  private async makeRoom(now: Date): Promise<void> {
+    if (!this.opts.deliver) return;
+    const high = this.opts.queueHighWater ?? QUEUE_HIGH_WATER;
+    const waiting = () => Outbox.countDocuments({ status: 'pending', dueAt: { $lte: now } });
+    if ((await waiting()) < high) return;
+    let drained = false;
+    const run = this.opts.deliver().then(() => { drained = true; }, (err: unknown) => { drained = true; this.opts.log.error({ err }, 'delivery run failed'); });
+    while (!drained && !this.abort.signal.aborted) {
+      await Promise.race([run, new Promise((r) => setTimeout(r, ROOM_POLL_MS))]);
+      if (!drained && (await waiting()) < high / 2) return;
+    }
+  }
+
   /** Runs one job under its lease; true when it ran. A job that fails is logged, never thrown. */
   private launch(job: Job, now: Date, { settings, audience }: { settings: ScheduleSettings; audience: Audience }): Promise<boolean> {
     const run = (async () => {
@@ -130,11 +150,7 @@ export class Scheduler {
         },
         signal: this.abort.signal,
         record: this.opts.record,
-        makeRoom: async () => {
-          if (!this.opts.deliver) return;
-          const waiting = await Outbox.countDocuments({ status: 'pending', dueAt: { $lte: now } });
-          if (waiting >= (this.opts.queueHighWater ?? QUEUE_HIGH_WATER)) await this.opts.deliver();
-        },
+        makeRoom: () => this.makeRoom(now),
       };
       try {
         await job.runDue(ctx);
