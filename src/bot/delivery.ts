@@ -410,12 +410,11 @@ function olderUnsent(doc: Candidate, book: PageBook): boolean {
  */
 function inWorkerOrder(lanes: Candidate[][]): Candidate[][] {
   const replies = lanes.filter((l) => l[0].kind === 'reply');
-  const rest = lanes.filter((l) => l[0].kind !== 'reply');
-  for (let i = rest.length - 1; i > 0; i--) {
-    const j = crypto.randomInt(i + 1);
-    [rest[i], rest[j]] = [rest[j], rest[i]];
-  }
-  return [...replies, ...rest];
+  // In enqueue order, started at a point of this worker's own: lanes in flight together then mostly hold messages of
+  // one `batch`, which their removal from the queue is written by (bot/outbox.ts byBatch).
+  const rest = lanes.filter((l) => l[0].kind !== 'reply').sort((a, b) => String(a[0]._id).localeCompare(String(b[0]._id)));
+  const start = rest.length ? crypto.randomInt(rest.length) : 0;
+  return [...replies, ...rest.slice(start), ...rest.slice(0, start)];
 }
 
 function claimKey(doc: Candidate): string {

@@ -89,14 +89,17 @@ export class WeComSchoolChannel implements Channel {
 
   /**
    * Per address, the first of: the members bound to it, the member whose external_userid it is, the address
-   * itself as a parent_userid — three queries for any number of addresses.
+   * itself as a parent_userid. Each lookup only for the addresses the one before did not resolve: on FerretDB each
+   * address is a query of its own, and nearly every address of a fan-out is a bound member.
    */
   private async parentIdsOf(addresses: string[]): Promise<Map<string, string[]>> {
     const { orgId } = this.opts;
-    const [bound, external, direct] = await Promise.all([
-      findByValues(FamilyMember, addresses, (boundAddress) => FamilyMember.find({ orgId, boundAddress, wecomParentUserId: { $exists: true } }, { boundAddress: 1, wecomParentUserId: 1 }).lean()),
-      findByValues(FamilyMember, addresses, (wecomExternalUserId) => FamilyMember.find({ orgId, wecomExternalUserId, wecomParentUserId: { $exists: true } }, { wecomExternalUserId: 1, wecomParentUserId: 1 }).lean()),
-      findByValues(FamilyMember, addresses, (wecomParentUserId) => FamilyMember.find({ orgId, wecomParentUserId }, { wecomParentUserId: 1 }).lean()),
+    const bound = await findByValues(FamilyMember, addresses, (boundAddress) => FamilyMember.find({ orgId, boundAddress, wecomParentUserId: { $exists: true } }, { boundAddress: 1, wecomParentUserId: 1 }).lean());
+    const found = new Set(bound.map((r) => r.boundAddress));
+    const rest = addresses.filter((a) => !found.has(a));
+    const [external, direct] = await Promise.all([
+      findByValues(FamilyMember, rest, (wecomExternalUserId) => FamilyMember.find({ orgId, wecomExternalUserId, wecomParentUserId: { $exists: true } }, { wecomExternalUserId: 1, wecomParentUserId: 1 }).lean()),
+      findByValues(FamilyMember, rest, (wecomParentUserId) => FamilyMember.find({ orgId, wecomParentUserId }, { wecomParentUserId: 1 }).lean()),
     ]);
     const idsBy = (rows: Array<{ wecomParentUserId?: string | null }>, address: string, key: (r: Record<string, unknown>) => unknown) => [
       ...new Set(rows.filter((r) => key(r as Record<string, unknown>) === address).map((r) => r.wecomParentUserId).filter((id): id is string => !!id)),
