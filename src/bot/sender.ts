@@ -17,7 +17,7 @@ export async function resolvePerson(orgId: string, address: string, orgLang: Lan
 }
 
 /** `resolvePerson` for many addresses at once (a month's notes): four queries, whatever their number. */
-export async function resolvePeople(orgId: string, addresses: string[], orgLang: Lang): Promise<Map<string, Person>> {
+async function resolvePeople(orgId: string, addresses: string[], orgLang: Lang): Promise<Map<string, Person>> {
   const wanted = [...new Set(addresses)];
   const identities = new Map((await findByValues(Identity, wanted, (address) => Identity.find({ orgId, address }))).map((i) => [i.address, i]));
   const staffIds = [...identities.values()].filter((i) => i.kind === 'staff' && i.staffId).map((i) => i.staffId);

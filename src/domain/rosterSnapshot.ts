@@ -15,7 +15,7 @@ import { writeCount } from '../models/writeCounts';
 const REFRESH_MS = 2 * 60_000;
 
 export type SlotLike = { weekday?: number | null; time?: string | null } | null | undefined;
-export interface RosterChild { id: string; name: string; birthDate?: string; schoolId?: string; familyCall?: SlotLike }
+interface RosterChild { id: string; name: string; birthDate?: string; schoolId?: string; familyCall?: SlotLike }
 export interface RosterChildren {
   /** Active children, in the database's order. */
   children: RosterChild[];
