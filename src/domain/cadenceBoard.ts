@@ -5,7 +5,7 @@
  */
 import { Types } from 'mongoose';
 import type { T } from '../locales';
-import { Child } from '../models/child';
+import { rosterChildren } from './rosterSnapshot';
 import { ContactEvent } from '../models/contactEvent';
 import { Pairing } from '../models/pairing';
 import { CADENCE_KINDS, CadenceKind, KindStatus, childStatuses, lookbackStart } from './cadences';
@@ -35,8 +35,10 @@ export async function cadenceBoard(orgId: string, at: Date, tz: string, cadences
   else if (only.childIds) filter.childId = { $in: only.childIds };
   const byChild = pairingsAt(await Pairing.find(filter).lean(), at);
   if (!byChild.size) return [];
-  const ids = [...byChild.keys()].map((id) => new Types.ObjectId(id));
-  const children = await Child.find({ orgId, _id: { $in: ids }, status: 'active' }, { name: 1, classroomId: 1, schoolId: 1 }).sort({ name: 1 }).lean();
+  // From the roster snapshot: with a county's 20,000 ids in `$in`, FerretDB compared every child with every id.
+  const children = (await rosterChildren(orgId)).children.filter((c) => byChild.has(c.id))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((c) => ({ _id: new Types.ObjectId(c.id), name: c.name, classroomId: c.classroomId, schoolId: c.schoolId }));
   if (!children.length) return [];
   const events = await ContactEvent.find({
     orgId, childId: { $in: children.map((c) => c._id) }, kind: { $in: [...CADENCE_KINDS] },

@@ -1,5 +1,5 @@
 /** Progress notes not written: the children of current pairings that lack a month's note, with their teachers. */
-import { Child } from '../models/child';
+import { rosterChildren } from './rosterSnapshot';
 import { ProgressNote } from '../models/progressNote';
 import { currentPairings } from './pairings';
 
@@ -12,14 +12,15 @@ export interface MissingNote { childId: string; child: string; classroomId: stri
 export async function missingNotes(orgId: string, period: string, pairedBefore?: Date): Promise<MissingNote[]> {
   const pairings = (await currentPairings(orgId)).filter((p) => !pairedBefore || p.from < pairedBefore);
   if (!pairings.length) return [];
-  const ids = pairings.map((p) => p.childId);
-  const [children, notes] = await Promise.all([
-    Child.find({ orgId, _id: { $in: ids }, status: 'active' }, { name: 1, classroomId: 1 }).sort({ name: 1 }).lean(),
-    ProgressNote.find({ orgId, period, childId: { $in: ids }, status: { $in: ['submitted', 'sent'] } }, { childId: 1 }).lean(),
+  // The children from the roster snapshot and the month's notes by one equality: with a county's 20,000 ids in
+  // `$in`, FerretDB compared every document with every id (105 s for the two reads).
+  const paired = new Map(pairings.map((p) => [String(p.childId), p]));
+  const [{ children }, notes] = await Promise.all([
+    rosterChildren(orgId),
+    ProgressNote.find({ orgId, period }, { childId: 1, status: 1 }).lean(),
   ]);
-  const written = new Set(notes.map((n) => String(n.childId)));
-  return children.filter((c) => !written.has(String(c._id))).map((c) => ({
-    childId: String(c._id), child: c.name, classroomId: String(c.classroomId),
-    teacherId: String(pairings.find((p) => String(p.childId) === String(c._id))!.teacherId),
-  }));
+  const written = new Set(notes.filter((n) => n.status === 'submitted' || n.status === 'sent').map((n) => String(n.childId)));
+  return children.filter((c) => paired.has(c.id) && !written.has(c.id))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((c) => ({ childId: c.id, child: c.name, classroomId: String(c.classroomId), teacherId: String(paired.get(c.id)!.teacherId) }));
 }

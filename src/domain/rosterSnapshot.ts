@@ -1,5 +1,6 @@
 /**
- * The org's roster as the scheduled jobs read it every minute (call reminders, birthdays, letters, pairings) and
+ * The org's roster as the scheduled jobs read it every minute (call reminders, birthdays, letters, pairings, missing
+ * notes) and
  * a family's question checks it for other pupils' names: the active children with their schools' call slots, and
  * the family members bound to an address. Read whole, then kept until a write to those collections in this
  * process (models/writeCounts.ts) or, for writes by another instance, REFRESH_MS of real time. At county size
@@ -15,7 +16,7 @@ import { writeCount } from '../models/writeCounts';
 const REFRESH_MS = 2 * 60_000;
 
 export type SlotLike = { weekday?: number | null; time?: string | null } | null | undefined;
-interface RosterChild { id: string; name: string; birthDate?: string; schoolId?: string; familyCall?: SlotLike }
+interface RosterChild { id: string; name: string; birthDate?: string; schoolId?: string; classroomId?: string; familyCall?: SlotLike }
 export interface RosterChildren {
   /** Active children, in the database's order. */
   children: RosterChild[];
@@ -46,11 +47,12 @@ function cached<T>(models: readonly string[], read: (orgId: string) => Promise<T
 /** The org's active children and its schools' call slots. Shared: do not change what it returns. */
 export const rosterChildren = cached(['Child', 'School'], async (orgId): Promise<RosterChildren> => {
   const [rows, schools] = await Promise.all([
-    Child.find({ orgId, status: 'active' }, { name: 1, birthDate: 1, schoolId: 1, familyCall: 1 }).lean(),
+    Child.find({ orgId, status: 'active' }, { name: 1, birthDate: 1, schoolId: 1, classroomId: 1, familyCall: 1 }).lean(),
     School.find({ orgId }, { familyCall: 1 }).lean(),
   ]);
   const children = rows.map((c) => ({
     id: String(c._id), name: c.name, birthDate: c.birthDate ?? undefined, schoolId: c.schoolId ? String(c.schoolId) : undefined,
+    classroomId: c.classroomId ? String(c.classroomId) : undefined,
     familyCall: c.familyCall ?? undefined,
   }));
   return {
