@@ -123,3 +123,23 @@ describe('outbox archive', () => {
     expect(await acquireLease('tick', 'B', later, 55_000)).toBe(false);
   });
 });
+
+describe('a prune with a large backlog', () => {
+  it('removes more than 65,535 old claims, a bounded batch at a time (FerretDB refuses one statement naming them all)', async () => {
+    const old = new Date(T0.getTime() - 3 * 24 * 3600_000);
+    const n = 70_000;
+    for (let i = 0; i < n; i += 5_000) {
+      await Claim.collection.insertMany(Array.from({ length: Math.min(5_000, n - i) }, (_, j) => ({ _id: `deliver:big${i + j}:0`, at: old })) as never[], { ordered: false });
+    }
+    await Claim.create({ _id: 'deliver:fresh:0', at: T0 });
+    let pruned = 0;
+    for (let run = 0; run < 5; run++) {
+      const res = await pruneLeases(T0);
+      pruned += res;
+      if (!res) break;
+    }
+    expect(pruned).toBe(n);
+    expect(await Claim.countDocuments({ _id: { $regex: /^deliver:big/ } })).toBe(0);
+    expect(await Claim.exists({ _id: 'deliver:fresh:0' })).toBeTruthy();
+  }, 300_000);
+});

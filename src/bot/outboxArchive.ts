@@ -8,6 +8,7 @@ import type { Types } from 'mongoose';
 import { Claim } from '../models/claim';
 import { Outbox, OutboxArchive } from '../models/outbox';
 import { byBatch, reserveKey } from './outbox';
+import { deleteInBatches } from '../models/manyValues';
 
 /** Left alone this long, so that the sweep does not race delivery's own move (both would be harmless anyway). */
 export const SWEEP_AFTER_MS = 10 * 60_000;
@@ -77,8 +78,7 @@ async function recoverNew(realNow = new Date()): Promise<number> {
  */
 export async function pruneLeases(now: Date): Promise<number> {
   const before = new Date(now.getTime() - 24 * 3600_000);
-  const res = await Claim.deleteMany({ _id: { $regex: /^(lease|deliver):/ }, at: { $lt: before } });
-  return res.deletedCount ?? 0;
+  return deleteInBatches(Claim, { _id: { $regex: /^(lease|deliver):/ }, at: { $lt: before } });
 }
 
 function onlyDuplicates(err: unknown): boolean {

@@ -51,9 +51,39 @@ export async function findByValues<V, R>(model: Counted, values: readonly V[], q
   return (await eachValue(model, values, query)).flat();
 }
 
+/**
+ * Deletes what `filter` matches, at most `batches × batch` documents, a bounded batch at a time; returns how many.
+ * FerretDB 1.24 deletes a `deleteMany`'s matches with one statement naming every id, which fails beyond 65,535 of
+ * them ("extended protocol limited to 65535 parameters"): a prune with a backlog that large failed at every run.
+ */
+export async function deleteInBatches(model: Counted & {
+  find(filter: object, projection: object): { limit(n: number): { lean(): PromiseLike<Array<{ _id: unknown }>> } };
+  deleteMany(filter: object): PromiseLike<{ deletedCount?: number }>;
+}, filter: Record<string, unknown>, opts: { batch?: number; batches?: number } = {}): Promise<number> {
+  const batch = opts.batch ?? 2_000;
+  let deleted = 0;
+  for (let i = 0; i < (opts.batches ?? 20); i++) {
+    const ids = (await model.find(filter, { _id: 1 }).limit(batch).lean()).map((d) => d._id);
+    if (!ids.length) break;
+    // By id on FerretDB (it checks an `$in` against every document of the collection), one `$in` elsewhere.
+    if (!onFerretDb()) await model.deleteMany({ _id: { $in: ids } });
+    else await eachOf(ids, (_id) => model.deleteMany({ _id }));
+    deleted += ids.length;
+    if (ids.length < batch) break;
+  }
+  return deleted;
+}
+
 /** The same for a write (updateMany, deleteMany) on the documents whose field is one of `values`. */
 export async function writeByValues<V>(model: Counted, values: readonly V[], write: (match: V | { $in: V[] }) => PromiseLike<unknown>): Promise<void> {
   await eachValue(model, values, async (match) => { await write(match); });
+}
+
+async function eachOf<V>(values: readonly V[], run: (v: V) => PromiseLike<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, values.length) }, async () => {
+    while (next < values.length) await run(values[next++]!);
+  }));
 }
 
 async function eachValue<V, R>(model: Counted, values: readonly V[], run: (match: V | { $in: V[] }) => Promise<R>): Promise<R[]> {

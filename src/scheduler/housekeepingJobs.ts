@@ -9,6 +9,7 @@ import { pruneImportJobs } from '../import/jobs';
 import { pruneBindAttempts } from '../models/bindAttempt';
 import { pruneSignIns } from '../domain/signIn';
 import { InboundLog } from '../models/inboundLog';
+import { deleteInBatches } from '../models/manyValues';
 import type { Job } from './scheduler';
 
 /** WeCom retries a callback within seconds and 微信客服 re-syncs within hours; a week is plenty for de-duplication. */
@@ -18,7 +19,7 @@ export const housekeepingJobs: Job[] = [{
   name: 'housekeeping',
   async runDue(ctx) {
     const { archived, recovered } = await archiveOutbox(ctx.now);
-    const inbound = (await InboundLog.deleteMany({ at: { $lt: new Date(ctx.now.getTime() - KEEP_INBOUND_MS) } })).deletedCount ?? 0;
+    const inbound = await deleteInBatches(InboundLog, { at: { $lt: new Date(ctx.now.getTime() - KEEP_INBOUND_MS) } });
     const leases = await pruneLeases(ctx.now);
     const attempts = await pruneBindAttempts(ctx.now);
     const importJobs = await pruneImportJobs();
