@@ -79,6 +79,7 @@ export async function writeByValues<V>(model: Counted, values: readonly V[], wri
   await eachValue(model, values, async (match) => { await write(match); });
 }
 
+/** `run` for each value, PARALLEL at a time. */
 async function eachOf<V>(values: readonly V[], run: (v: V) => PromiseLike<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(PARALLEL, values.length) }, async () => {
@@ -92,9 +93,6 @@ async function eachValue<V, R>(model: Counted, values: readonly V[], run: (match
   if (unique.length === 1) return [await run(unique[0]!)];
   if (!onFerretDb() || (await sizeOf(model)) < unique.length * DOCS_PER_VALUE) return [await run({ $in: unique })];
   const out: R[] = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, unique.length) }, async () => {
-    while (next < unique.length) out.push(await run(unique[next++]!));
-  }));
+  await eachOf(unique, async (v) => { out.push(await run(v)); });
   return out;
 }
