@@ -40,8 +40,11 @@ export async function cadenceBoard(orgId: string, at: Date, tz: string, cadences
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((c) => ({ _id: new Types.ObjectId(c.id), name: c.name, classroomId: c.classroomId, schoolId: c.schoolId }));
   if (!children.length) return [];
+  // The whole org's board reads the look-back's contacts without naming its children (boardOf keeps only theirs):
+  // a county's 20,000 ids in `$in` is the same every-document comparison on FerretDB.
+  const whole = !only.teacherId && !only.childId && !only.childIds;
   const events = await ContactEvent.find({
-    orgId, childId: { $in: children.map((c) => c._id) }, kind: { $in: [...CADENCE_KINDS] },
+    orgId, ...(whole ? {} : { childId: { $in: children.map((c) => c._id) } }), kind: { $in: [...CADENCE_KINDS] },
     at: { $gte: lookbackStart(at, tz, cadences), $lte: at },
   }, { childId: 1, kind: 1, at: 1 }).lean();
   return boardOf(at, tz, cadences, children, byChild, events);

@@ -81,7 +81,7 @@ export interface MemberView {
 }
 
 /** One child of the 花名册. Family members without their phones: the report never carries one. */
-export interface ChildRow extends Group {
+export interface ChildRow {
   childId: string; child: string; schoolId: string; school: string; classId: string; class: string; grade: string | null;
   gender: 'male' | 'female' | null; birthDate: string; studentNo: string | null;
   leftBehind: string | null; livingWith: string | null; boarding: boolean; priority: boolean;
@@ -107,10 +107,15 @@ export interface CountyReport {
   schools: SchoolGroup[];
   classes: ClassGroup[];
   teachers: TeacherGroup[];
+  /** The 花名册: a row per child in school, grade, class and name order — only when asked (`rows`), else empty. */
   children: ChildRow[];
 }
 
-export interface ReportOptions { month: string; now: Date; timeZone: string; cadences: CadenceSettings }
+export interface ReportOptions {
+  month: string; now: Date; timeZone: string; cadences: CadenceSettings;
+  /** Build the 花名册's rows (the workbook). The counts alone do not keep a row per child: at county size that is tens of MB. */
+  rows?: boolean;
+}
 
 const NUMERALS = ['', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十', '十一', '十二'];
 
@@ -192,7 +197,9 @@ export async function countyReport(orgId: string, access: Access, opts: ReportOp
     School.find({ orgId }, { name: 1 }).lean(),
     Classroom.find({ orgId }, { name: 1, schoolId: 1, headTeacherId: 1 }).lean(),
     Staff.find({ orgId }, { name: 1, wecomUserId: 1, schoolId: 1 }).lean(),
-    Child.find({ $and: [scope, { status: 'active' }] }, { history: 0, familyCall: 0, identityKey: 0 }).lean(),
+    Child.find({ $and: [scope, { status: 'active' }] }, {
+      name: 1, schoolId: 1, classroomId: 1, gender: 1, birthDate: 1, studentNo: 1, leftBehind: 1, livingWith: 1, boarding: 1, priority: 1,
+    }).lean(),
   ]);
   // The county reads whole collections; a narrower scope only its children's documents.
   const ofChildren = access.county ? { orgId } : { orgId, childId: { $in: children.map((c) => c._id) } };
@@ -225,13 +232,28 @@ export async function countyReport(orgId: string, access: Access, opts: ReportOp
   const [schoolBy, classBy, staffBy] = [nameOf(schools), nameOf(classrooms), nameOf(staff)];
   const group = <X extends { childId: unknown }>(xs: X[]) => {
     const out = new Map<string, X[]>();
-    for (const x of mine(xs)) out.set(String(x.childId), [...(out.get(String(x.childId)) ?? []), x]);
+    for (const x of xs) {
+      const id = String(x.childId);
+      if (!visible.has(id)) continue;
+      const list = out.get(id);
+      if (list) list.push(x);
+      else out.set(id, [x]);
+    }
     return out;
   };
   const [membersOf, eventsOf, concernsOf] = [group(members), group(events), group(concerns)];
   const noteOf = new Map(mine(notes).map((n) => [String(n.childId), n]));
 
-  const rows: ChildRow[] = children.map((c) => {
+  const totals: Group = { roster: emptyRoster(), care: emptyCare() };
+  const schoolGroups = new Map<string, SchoolGroup>();
+  const classGroups = new Map<string, ClassGroup>();
+  const teacherGroups = new Map<string, TeacherGroup>();
+  // Schools the caller sees whole are listed even without a child on file (a county's "0" is an answer too).
+  for (const s of schools) {
+    if (seesWholeSchool(access, s._id)) schoolGroups.set(String(s._id), { schoolId: String(s._id), school: s.name, roster: emptyRoster(), care: emptyCare() });
+  }
+  const rows: ChildRow[] = [];
+  for (const c of children) {
     const id = String(c._id);
     const fam = membersOf.get(id) ?? [];
     const view = (role: string): MemberView | null => {
@@ -244,10 +266,12 @@ export async function countyReport(orgId: string, access: Access, opts: ReportOp
     const [father, mother, guardian] = [view('father'), view('mother'), view('guardian')];
     const pairing = paired.get(id);
     const teacher = pairing ? staffBy.get(String(pairing.teacherId)) : undefined;
-    const className = classBy.get(String(c.classroomId))?.name ?? '';
+    const classId = String(c.classroomId);
+    const className = classBy.get(classId)?.name ?? '';
     const grade = gradeOf(className);
     const complete = !!(c.gender && c.leftBehind && c.livingWith && c.birthDate && className) && fam.some((m) => !!m.code);
 
+    // The child's counts, added into each group it belongs to and then dropped.
     const roster = emptyRoster();
     roster.children = 1;
     roster.leftBehind[(c.leftBehind ?? 'unknown') as LeftBehindKey] += 1;
@@ -289,55 +313,49 @@ export async function countyReport(orgId: string, access: Access, opts: ReportOp
       });
     }
 
-    return {
-      childId: id, child: c.name, schoolId: String(c.schoolId), school: schoolBy.get(String(c.schoolId))?.name ?? '',
-      classId: String(c.classroomId), class: className, grade,
-      gender: (c.gender as 'male' | 'female' | undefined) ?? null, birthDate: c.birthDate, studentNo: c.studentNo ?? null,
-      leftBehind: c.leftBehind ?? null, livingWith: c.livingWith ?? null, boarding: !!c.boarding, priority: !!c.priority,
-      father, mother, guardian,
-      teacher: teacher?.name ?? null, teacherId: pairing ? String(pairing.teacherId) : null,
-      complete, roster, care,
-    };
-  });
-  rows.sort((a, b) => byName(a.school, b.school) || gradeRank(a.grade) - gradeRank(b.grade) || byName(a.class, b.class) || byName(a.child, b.child));
-
-  const totals: Group = { roster: emptyRoster(), care: emptyCare() };
-  const schoolGroups = new Map<string, SchoolGroup>();
-  const classGroups = new Map<string, ClassGroup>();
-  const teacherGroups = new Map<string, TeacherGroup>();
-  // Schools the caller sees whole are listed even without a child on file (a county's "0" is an answer too).
-  for (const s of schools) {
-    if (seesWholeSchool(access, s._id)) schoolGroups.set(String(s._id), { schoolId: String(s._id), school: s.name, roster: emptyRoster(), care: emptyCare() });
-  }
-  for (const r of rows) {
-    const counts: Group = { roster: r.roster, care: r.care };
+    const schoolId = String(c.schoolId);
+    const schoolName = schoolBy.get(schoolId)?.name ?? '';
+    const counts: Group = { roster, care };
     addCounts(totals, counts);
-    let s = schoolGroups.get(r.schoolId);
-    if (!s) schoolGroups.set(r.schoolId, (s = { schoolId: r.schoolId, school: r.school, roster: emptyRoster(), care: emptyCare() }));
+    let s = schoolGroups.get(schoolId);
+    if (!s) schoolGroups.set(schoolId, (s = { schoolId, school: schoolName, roster: emptyRoster(), care: emptyCare() }));
     addCounts<Group>(s, counts);
-    let k = classGroups.get(r.classId);
+    let k = classGroups.get(classId);
     if (!k) {
-      const head = classBy.get(r.classId)?.headTeacherId;
-      classGroups.set(r.classId, (k = {
-        classId: r.classId, class: r.class, schoolId: r.schoolId, school: r.school, grade: r.grade,
+      const head = classBy.get(classId)?.headTeacherId;
+      classGroups.set(classId, (k = {
+        classId, class: className, schoolId, school: schoolName, grade,
         headTeacher: head ? staffBy.get(String(head))?.name ?? null : null, roster: emptyRoster(), care: emptyCare(),
       }));
     }
     addCounts<Group>(k, counts);
-    if (r.teacherId) {
-      const key = `${r.schoolId}|${r.teacherId}`;
+    if (pairing) {
+      const teacherId = String(pairing.teacherId);
+      const key = `${schoolId}|${teacherId}`;
       let t = teacherGroups.get(key);
       if (!t) {
-        const st = staffBy.get(r.teacherId);
         teacherGroups.set(key, (t = {
-          teacherId: r.teacherId, teacher: st?.name ?? '', wecomUserId: st?.wecomUserId ?? null, schoolId: r.schoolId, school: r.school,
+          teacherId, teacher: teacher?.name ?? '', wecomUserId: teacher?.wecomUserId ?? null, schoolId, school: schoolName,
           children: 0, care: emptyCare(),
         }));
       }
       t.children += 1;
-      addCounts(t.care, r.care);
+      addCounts(t.care, care);
+    }
+
+    if (opts.rows) {
+      rows.push({
+        childId: id, child: c.name, schoolId, school: schoolName, classId, class: className, grade,
+        gender: (c.gender as 'male' | 'female' | undefined) ?? null, birthDate: c.birthDate, studentNo: c.studentNo ?? null,
+        leftBehind: c.leftBehind ?? null, livingWith: c.livingWith ?? null, boarding: !!c.boarding, priority: !!c.priority,
+        father, mother, guardian,
+        teacher: teacher?.name ?? null, teacherId: pairing ? String(pairing.teacherId) : null,
+        complete,
+      });
     }
   }
+  rows.sort((a, b) => byName(a.school, b.school) || gradeRank(a.grade) - gradeRank(b.grade) || byName(a.class, b.class) || byName(a.child, b.child));
+
   const grades = Object.keys(totals.roster.grades).sort((a, b) => gradeRank(a) - gradeRank(b) || byName(a, b));
   return {
     month, timeZone: tz, at, grades, totals,

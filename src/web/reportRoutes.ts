@@ -32,7 +32,7 @@ export function reportRoutes(app: AppContext): Router {
   const r = Router();
 
   /** The caller's report of the asked month, or undefined once a 400 was answered. */
-  async function load(res: Response, asked: string | undefined): Promise<CountyReport | undefined> {
+  async function load(res: Response, asked: string | undefined, rows = false): Promise<CountyReport | undefined> {
     const now = app.clock.now();
     const { timeZone, schedule: { cadences } } = await loadOrgSettings(app.orgId, app.services.timeZone);
     const current = periodOf(now, timeZone);
@@ -41,18 +41,18 @@ export function reportRoutes(app: AppContext): Router {
       res.status(400).json({ error: 'bad_request', message: `month: ${m} has not begun (the current month is ${current})` });
       return undefined;
     }
-    return countyReport(app.orgId, access(res), { month: m, now, timeZone, cadences });
+    return countyReport(app.orgId, access(res), { month: m, now, timeZone, cadences, rows });
   }
 
   const audited = (res: Response, report: CountyReport, format: string) => auditAs(app, res, 'read.report', {
-    detail: { month: report.month, format, children: report.children.length },
+    detail: { month: report.month, format, children: report.totals.roster.children },
     schoolIds: report.schools.map((s) => s.schoolId),
   });
 
   r.get('/county.xlsx', guard('staff'), async (req, res) => {
     const parsed = workbookQuery.safeParse(req.query);
     if (!parsed.success) return badRequest(res, parsed.error);
-    const report = await load(res, parsed.data.month);
+    const report = await load(res, parsed.data.month, true);
     if (!report) return;
     const body = Buffer.from(await buildCountyWorkbook(report, parsed.data.lang).xlsx.writeBuffer());
     await audited(res, report, 'xlsx');
