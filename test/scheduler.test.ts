@@ -70,6 +70,37 @@ describe('scheduler', () => {
     expect(s.busy()).toBe(false);
   });
 
+  it('runs the whole-county jobs of a tick one after another, the others beside them', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const order: string[] = [];
+    let lightRanWhileHeavy = false;
+    const heavy = (name: string): Job => ({
+      name, wholeCounty: true,
+      async runDue() {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        order.push(`${name}+`);
+        await sleep(120);
+        order.push(`${name}-`);
+        inFlight--;
+      },
+    });
+    const jobs: Job[] = [heavy('report'), heavy('board'), heavy('calls'),
+      { name: 'light', async runDue() { await sleep(60); if (inFlight > 0) lightRanWhileHeavy = true; } }];
+    const s = new Scheduler(jobs, { orgId: 'o1', clock, log, audience });
+    await s.tick(new Date(T0.getTime() + 30 * 60_000)); // a minute no other test's instance leased
+    expect(maxInFlight).toBe(1);
+    expect(order).toEqual(['report+', 'report-', 'board+', 'board-', 'calls+', 'calls-']);
+    expect(lightRanWhileHeavy).toBe(true);
+    // A failing one does not stop the next in line.
+    const failing: Job = { name: 'broken', wholeCounty: true, async runDue() { throw new Error('boom'); } };
+    let after = 0;
+    const s2 = new Scheduler([failing, { name: 'next', wholeCounty: true, async runDue() { after++; } }], { orgId: 'o1', clock, log, audience });
+    await s2.tick(new Date(T0.getTime() + 31 * 60_000));
+    expect(after).toBe(1);
+  });
+
   it('a fan-out lets delivery catch up whenever many messages wait, so the queue stays small', async () => {
     let maxWaiting = 0;
     let delivered = 0;

@@ -18,6 +18,7 @@ import type { Job } from './scheduler';
  */
 const digestJob: Job = {
   name: 'cadenceDigest',
+  wholeCounty: true,
   async runDue(ctx) {
     const tz = ctx.timeZone;
     const week = cycleSpan('week', ctx.now, tz);

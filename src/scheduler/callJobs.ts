@@ -72,4 +72,4 @@ async function offerCheck(ctx: JobContext, address: string, check: CallCheck): P
   return true;
 }
 
-export const callJobs: Job[] = [{ name: 'calls', runDue: runCalls }];
+export const callJobs: Job[] = [{ name: 'calls', wholeCounty: true, runDue: runCalls }];

@@ -148,6 +148,6 @@ async function runRecordings(ctx: JobContext): Promise<void> {
 export const noteJobs: Job[] = [
   { name: 'noteDelivery', runDue: runDelivery },
   { name: 'noteRecordings', runDue: runRecordings },
-  { name: 'noteReminders', runDue: runReminders },
-  { name: 'noteHeadTeacher', runDue: runHeadTeacher },
+  { name: 'noteReminders', wholeCounty: true, runDue: runReminders },
+  { name: 'noteHeadTeacher', wholeCounty: true, runDue: runHeadTeacher },
 ];

@@ -46,6 +46,7 @@ async function send(ctx: JobContext, month: string, to: string, key: string, gro
 
 const bulletinJob: Job = {
   name: 'countyBulletin',
+  wholeCounty: true,
   async runDue(ctx) {
     const tz = ctx.timeZone;
     const today = localParts(ctx.now, tz);

@@ -50,6 +50,12 @@ class StoppingError extends Error {
 
 export interface Job {
   name: string;
+  /**
+   * The job reads the whole roster into memory (the county report, the cadence board, …). Such jobs run one at a
+   * time in an instance — the others as ever at once: at county size each holds tens of MB while it runs, and a
+   * tick that started them all together (the Monday after the 1st) added them up.
+   */
+  wholeCounty?: boolean;
   runDue(ctx: JobContext): Promise<void>;
 }
 
@@ -86,6 +92,8 @@ export class Scheduler {
   /** Jobs running in this instance, by name: a job never runs twice at once here. */
   private readonly running = new Map<string, Promise<boolean>>();
   private readonly abort = new AbortController();
+  /** The last whole-county job started here: the next waits for it (see Job.wholeCounty). */
+  private wholeCountyTurn: Promise<unknown> = Promise.resolve();
   readonly instanceId = crypto.randomBytes(6).toString('hex');
 
   constructor(private readonly jobs: Job[], private readonly opts: SchedulerOptions) {}
@@ -140,7 +148,23 @@ export class Scheduler {
 
   /** Runs one job under its lease; true when it ran. A job that fails is logged, never thrown. */
   private launch(job: Job, now: Date, { settings, audience }: { settings: ScheduleSettings; audience: Audience }): Promise<boolean> {
-    const run = (async () => {
+    const run = job.wholeCounty ? this.inTurn(() => this.runJob(job, now, settings, audience)) : this.runJob(job, now, settings, audience);
+    const tracked = run.finally(() => this.running.delete(job.name));
+    this.running.set(job.name, tracked);
+    return tracked;
+  }
+
+  /** Runs `f` after the whole-county jobs started before it, one at a time. */
+  private inTurn<X>(f: () => Promise<X>): Promise<X> {
+    const run = this.wholeCountyTurn.then(f, f);
+    this.wholeCountyTurn = run.catch(() => undefined);
+    return run;
+  }
+
+  private runJob(job: Job, now: Date, settings: ScheduleSettings, audience: Audience): Promise<boolean> {
+    return (async () => {
+      // A job that waited its turn may find the bot stopping.
+      if (this.abort.signal.aborted) return false;
       if (!(await acquireLease(`job:${this.opts.orgId}:${job.name}`, this.instanceId, now, TICK_LEASE_MS))) return false;
       const ctx: JobContext = {
         orgId: this.opts.orgId, now, timeZone: audience.timeZone, settings, audience, log: this.opts.log, publicUrl: this.opts.publicUrl?.() ?? '',
@@ -160,9 +184,6 @@ export class Scheduler {
         return false;
       }
     })();
-    const tracked = run.finally(() => this.running.delete(job.name));
-    this.running.set(job.name, tracked);
-    return tracked;
   }
 
   /**
