@@ -14,6 +14,10 @@ import { withDatabase } from '../src/models/mongoServer';
 import { Outbox } from '../src/models/outbox';
 import { ProgressNote } from '../src/models/progressNote';
 import { seedCounty } from './helpers/county';
+import { Router } from '../src/bot/router';
+import { recipientFacts } from '../src/bot/recipientFacts';
+import { recipientStyles } from '../src/bot/sender';
+import { Identity } from '../src/models/identity';
 
 const orgId = 'default';
 const aud = { orgId, orgLang: 'zh-CN' as const, quietHours: '22:00-07:00', timeZone: 'Asia/Shanghai' };
@@ -66,4 +70,27 @@ it('puts a county\'s notes in the outbox once each, in pages of a fixed number o
   const before = await Outbox.countDocuments({});
   expect(await deliverDueNotes(aud, deliveryDay, settings, aud.timeZone)).toBe(5);
   expect(await Outbox.countDocuments({})).toBe(before);
+}, 120_000);
+
+it('reads each recipient once for enqueue and send: delivery finds what the enqueue read, until a write to them', async () => {
+  const county = await seedCounty({ orgId, children: 40, notePeriod: '2026-10', prefix: 'k' });
+  const addresses = county.addresses;
+  // Enqueueing reads the recipients' language and style…
+  const enqueue = await countOps(() => deliverDueNotes(aud, new Date('2026-11-01T19:00:00+08:00'), settings, aud.timeZone));
+  expect(enqueue['identities.find'] ?? 0).toBeGreaterThan(0);
+  // …and delivery's page of the same recipients (routes, kinds, 学校通知's parent_userids) does not read them again.
+  const router = new Router(new Map(), 'sim', orgId);
+  const send = await countOps(() => router.preload(addresses));
+  expect(Object.keys(send).filter((k) => /^(identities|familymembers)\./.test(k))).toEqual([]);
+  expect(send['routes.find'] ?? 0).toBeGreaterThan(0);
+  // What it kept is what the database holds.
+  const facts = await recipientFacts(orgId, addresses);
+  expect(facts.get(addresses[0])?.identity?.kind).toBe('family');
+  expect(facts.get(addresses[0])?.members.map((m) => m.childId)).toEqual([county.childIds[0]]);
+
+  // A write to an identity (here a changed preference) drops what was kept: the next read sees it.
+  await Identity.updateOne({ orgId, address: addresses[0] }, { $set: { style: 'voice', lang: 'en' } });
+  const again = await countOps(() => recipientStyles(orgId, [addresses[0]], 'zh-CN'));
+  expect(again['identities.find'] ?? 0).toBeGreaterThan(0);
+  expect((await recipientStyles(orgId, [addresses[0]], 'zh-CN')).get(addresses[0])).toEqual({ lang: 'en', style: 'voice' });
 }, 120_000);

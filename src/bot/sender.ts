@@ -5,6 +5,7 @@ import { Identity, IdentityDoc } from '../models/identity';
 import { Staff, StaffDoc } from '../models/staff';
 import type { Lang, Style } from '../locales';
 import { findByValues } from '../models/manyValues';
+import { recipientFacts } from './recipientFacts';
 
 interface Base { address: string; lang: Lang; style: Style }
 export type Person =
@@ -57,21 +58,14 @@ async function resolvePeople(orgId: string, addresses: string[], orgLang: Lang):
 
 /**
  * The language and style of many family addresses (the recipients of a page of notes), as resolvePeople gives
- * them: the identity's own choice, else the org's language, and voice for a guardian who prefers it. Two lean
- * reads at once; resolvePeople also loads the children and whole documents, which such a page does not need.
+ * them: the identity's own choice, else the org's language, and voice for a guardian who prefers it. From
+ * recipientFacts, which delivery reads again when it sends them.
  */
 export async function recipientStyles(orgId: string, addresses: string[], orgLang: Lang): Promise<Map<string, { lang: Lang; style: Style }>> {
-  const wanted = [...new Set(addresses)];
-  const [identities, members] = await Promise.all([
-    findByValues(Identity, wanted, (address) => Identity.find({ orgId, address }, { address: 1, lang: 1, style: 1 }).lean()),
-    findByValues(FamilyMember, wanted, (boundAddress) => FamilyMember.find({ orgId, boundAddress }, { boundAddress: 1, role: 1, age: 1, literacy: 1 }).lean()),
-  ]);
-  const byAddress = new Map(identities.map((i) => [i.address, i]));
-  const voice = new Set(members.filter(prefersVoice).map((m) => m.boundAddress!));
-  return new Map(wanted.map((address) => {
-    const identity = byAddress.get(address);
-    const style = (identity?.style as Style | undefined) ?? (voice.has(address) ? 'voice' : 'text');
-    return [address, { lang: (identity?.lang as Lang | undefined) ?? orgLang, style }];
+  const facts = await recipientFacts(orgId, addresses);
+  return new Map([...facts].map(([address, f]) => {
+    const style = (f.identity?.style as Style | undefined) ?? (f.members.some(prefersVoice) ? 'voice' : 'text');
+    return [address, { lang: (f.identity?.lang as Lang | undefined) ?? orgLang, style }];
   }));
 }
 

@@ -34,7 +34,7 @@ familyMemberSchema.index({ orgId: 1, wecomExternalUserId: 1 });
 // 学校通知 looks its recipients up by parent_userid for every page it sends (without it, a scan of the county's members each).
 familyMemberSchema.index({ orgId: 1, wecomParentUserId: 1 });
 
-countWrites(familyMemberSchema, 'FamilyMember'); // domain/rosterSnapshot.ts keeps a copy
+countWrites(familyMemberSchema, 'FamilyMember'); // domain/rosterSnapshot.ts and bot/recipientFacts.ts keep copies
 export const FamilyMember = model('FamilyMember', familyMemberSchema);
 export type FamilyMemberDoc = HydratedDocument<InferSchemaType<typeof familyMemberSchema>>;
 

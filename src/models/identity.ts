@@ -1,4 +1,5 @@
 import { Schema, model, InferSchemaType, HydratedDocument } from 'mongoose';
+import { countWrites } from './writeCounts';
 
 /** A channel address known to the bot. An address is bound once per org. */
 const identitySchema = new Schema({
@@ -15,6 +16,7 @@ const identitySchema = new Schema({
 }, { timestamps: true });
 identitySchema.index({ orgId: 1, address: 1 }, { unique: true });
 identitySchema.index({ orgId: 1, staffId: 1 });
+countWrites(identitySchema, 'Identity'); // bot/recipientFacts.ts keeps what it read
 
 export const Identity = model('Identity', identitySchema);
 export type IdentityDoc = HydratedDocument<InferSchemaType<typeof identitySchema>>;

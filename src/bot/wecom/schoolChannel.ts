@@ -23,6 +23,7 @@ import { PartProgress, partsOf } from './messageParts';
 import type { WeComClient } from './client';
 import { forgetRefusedSpeech, speechMediaId, VoiceMedia } from './speechMedia';
 import { findByValues } from '../../models/manyValues';
+import { recipientFacts } from '../recipientFacts';
 
 export interface WeComSchoolChannelOptions {
   orgId: string;
@@ -94,7 +95,9 @@ export class WeComSchoolChannel implements Channel {
    */
   private async parentIdsOf(addresses: string[]): Promise<Map<string, string[]>> {
     const { orgId } = this.opts;
-    const bound = await findByValues(FamilyMember, addresses, (boundAddress) => FamilyMember.find({ orgId, boundAddress, wecomParentUserId: { $exists: true } }, { boundAddress: 1, wecomParentUserId: 1 }).lean());
+    // The bound members as enqueueing read them for the same messages (recipientFacts keeps them a few minutes).
+    const bound = [...(await recipientFacts(orgId, addresses))].flatMap(([boundAddress, f]) => f.members
+      .filter((m) => m.wecomParentUserId).map((m) => ({ boundAddress, wecomParentUserId: m.wecomParentUserId })));
     const found = new Set(bound.map((r) => r.boundAddress));
     const rest = addresses.filter((a) => !found.has(a));
     const [external, direct] = await Promise.all([
