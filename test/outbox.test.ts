@@ -291,6 +291,32 @@ describe('delivery at county size', () => {
     expect(new Set(ch.sent.map((m) => m.key)).size).toBe(401);
   }, 120_000);
 
+  it('with the queue full of messages held for later, the timer stops re-reading it, and wakes for a new message at once', async () => {
+    const ch = new RecordingChannel();
+    // More held messages than the timer's window (2 pages): what a night's held notices look like.
+    const later = new Date(T0.getTime() + 7 * 86_400_000);
+    await Outbox.insertMany(Array.from({ length: 450 }, (_, i) => ({ ...item(`held${i}`), to: `p${i}`, dueAt: later, status: 'pending', attempts: 0 })));
+    const w = worker(ch);
+    const reads: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => { if (collection === 'outboxes' && method === 'find') reads.push(method); });
+    try {
+      w.start(50);
+      await new Promise((r) => setTimeout(r, 1500));
+      // Every 50 ms for 1.5 s would be ~30 runs of several reads each; one run, then the idle wait.
+      expect(reads.length).toBeLessThanOrEqual(6);
+      expect(ch.sent).toHaveLength(0);
+      // A message this process enqueues wakes the timer: sent within a few of its periods, not after the idle wait.
+      const t0 = Date.now();
+      await enqueue({ ...item('now1'), to: 'q1' });
+      for (let i = 0; i < 100 && !ch.sent.length; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(ch.sent.map((m) => m.key)).toEqual(['now1']);
+      expect(Date.now() - t0).toBeLessThan(1500);
+    } finally {
+      mongoose.set('debug', false);
+      await w.stop();
+    }
+  }, 60_000);
+
   it('gathers the lanes\' claims, archive copies and removals into shared writes: well under three per message', async () => {
     const { Router } = await import('../src/bot/router');
     const ch = new RecordingChannel();

@@ -25,6 +25,7 @@ import { Claim, claimMany, claimOnce } from '../models/claim';
 import { GroupCommit } from './groupCommit';
 import { Outbox, OutboxArchive, OutboxDoc } from '../models/outbox';
 import { retire } from './outboxArchive';
+import { onPending } from './outbox';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { Speech } from '../speech';
@@ -59,6 +60,14 @@ const MAX_SKIPPED = 5_000;
 
 /** The timer's runs read the whole sorted queue (FerretDB) at most this often when the window finds little due. */
 const SORTED_EVERY_MS = 10_000;
+/**
+ * On FerretDB, with the queue's front full of messages held for later (a night's held notices, 20,000 reminders
+ * due next week) and nothing due, the timer reads the queue at most this often: FerretDB hands PostgreSQL no limit,
+ * so each read of the window is a read of every pending message (at 20,000: ~160 ms of PostgreSQL a second, which
+ * slowed every question). This process's own new messages (onPending) and retries coming due wake it at once;
+ * the scheduler's minute run and each message's own run do not wait for the timer.
+ */
+const IDLE_MS = 10_000;
 /** How long the replies to one message are waited for when another run is sending them. */
 const SINCE_WAIT_MS = 10_000;
 
@@ -82,6 +91,10 @@ export class DeliveryWorker {
   private readonly workerId = crypto.randomBytes(6).toString('hex');
   /** See pendingWindow. */
   private sortedNotBefore = 0;
+  /** See IDLE_MS: real time before which the timer does not read the queue; and whether the last window was full. */
+  private idleUntil = 0;
+  private windowFull = false;
+  private unsubscribe?: () => void;
   /** The lanes' first claims of their messages, gathered into shared inserts (groupCommit.ts). */
   private readonly claims = new GroupCommit<{ key: string; at: Date }, boolean>((items) => claimMany(items, this.workerId));
   /** Finished messages, moved to the archive together (groupCommit.ts); each lane waits for its own move. */
@@ -114,9 +127,13 @@ export class DeliveryWorker {
     }
     while (this.running) await this.running.catch(() => undefined);
     if (this.stopping) return 0;
+    this.windowFull = false;
     this.running = this.drain(undefined, opts.tick);
     try {
-      return await this.running;
+      const sent = await this.running;
+      // Real time: the timer's own pacing.
+      if (opts.tick && !sent && this.windowFull) this.idleUntil = Date.now() + IDLE_MS;
+      return sent;
     } finally {
       this.running = undefined;
     }
@@ -140,8 +157,11 @@ export class DeliveryWorker {
   }
 
   start(intervalMs = 1000): void {
+    // New messages may sit behind the window's held ones: the next run may read the sorted queue too.
+    this.unsubscribe = onPending(() => { this.idleUntil = 0; this.sortedNotBefore = 0; });
     this.timer = setInterval(() => {
-      if (!this.running) this.deliverDue({ tick: true }).catch((err) => this.opts.log.error({ err }, 'delivery run failed'));
+      if (this.running || Date.now() < this.idleUntil) return;
+      this.deliverDue({ tick: true }).catch((err) => this.opts.log.error({ err }, 'delivery run failed'));
     }, intervalMs);
     this.timer.unref();
   }
@@ -150,6 +170,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
     await Promise.all([this.running, ...this.side].map((r) => r?.catch(() => undefined)));
   }
 
@@ -235,6 +256,7 @@ export class DeliveryWorker {
   private async pendingWindow(now: Date, skipped: Set<string>, tick: boolean): Promise<Candidate[]> {
     const size = 2 * PAGE + skipped.size;
     const window = await Outbox.find({ status: 'pending' }).limit(size);
+    if (window.length >= size) this.windowFull = true;
     const due = window.filter((d) => d.dueAt <= now)
       .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || String(a._id).localeCompare(String(b._id)));
     if (window.length < size || due.filter((d) => !skipped.has(String(d._id))).length >= PAGE) return due;
@@ -383,7 +405,10 @@ export class DeliveryWorker {
     const backoff = err instanceof RetryableSendError && err.retryAfterMs ? Math.max(err.retryAfterMs, growing) : growing;
     const now = this.opts.clock.now();
     if (permanent) await this.retire(doc, { status: 'failed', attempts, lastError });
-    else await Outbox.updateOne({ _id: doc._id }, { $set: { attempts, lastError, dueAt: new Date(now.getTime() + backoff) } });
+    else {
+      await Outbox.updateOne({ _id: doc._id }, { $set: { attempts, lastError, dueAt: new Date(now.getTime() + backoff) } });
+      this.idleUntil = Math.min(this.idleUntil, Date.now() + backoff);
+    }
     this.opts.log.warn({ key: doc.key, attempts, permanent, err: lastError }, 'delivery failed');
     return permanent ? 'failed' : 'retry';
   }

@@ -69,8 +69,22 @@ export async function enqueueMany(items: OutboxItem[]): Promise<boolean[]> {
   await byBatch(lost, (match) => Outbox.deleteMany({ ...match, status: 'new' }));
   const fresh = inserted.filter((d) => !taken.has(outboxKeyId(d.orgId, d.key)));
   await byBatch(fresh, (match) => Outbox.updateMany(match, { $set: { status: 'pending' } }));
+  if (fresh.length) announcePending();
   const ok = new Set(fresh.map((d) => String(d._id)));
   return docs.map((d) => ok.has(String(d._id)));
+}
+
+const pendingListeners = new Set<() => void>();
+
+/** Calls `listener` whenever this process makes messages pending (delivery's timer wakes from an idle wait); returns the unsubscribe. */
+export function onPending(listener: () => void): () => void {
+  pendingListeners.add(listener);
+  return () => pendingListeners.delete(listener);
+}
+
+/** Tells the listeners of onPending that messages became pending. */
+export function announcePending(): void {
+  for (const listener of pendingListeners) listener();
 }
 
 /** Messages per `batch` value: enough to save most writes, few enough that reading a batch's rows costs little. */

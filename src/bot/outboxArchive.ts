@@ -7,7 +7,7 @@
 import type { Types } from 'mongoose';
 import { Claim } from '../models/claim';
 import { Outbox, OutboxArchive } from '../models/outbox';
-import { byBatch, reserveKey } from './outbox';
+import { announcePending, byBatch, reserveKey } from './outbox';
 import { deleteInBatches } from '../models/manyValues';
 
 /** Left alone this long, so that the sweep does not race delivery's own move (both would be harmless anyway). */
@@ -69,6 +69,7 @@ async function recoverNew(realNow = new Date()): Promise<number> {
       await Outbox.deleteOne({ _id: d._id, status: 'new' });
     }
   }
+  if (recovered) announcePending();
   return recovered;
 }
 
