@@ -28,7 +28,6 @@ export interface Settings {
   /** Time bound for the bot to make the guardians' note recordings before the fan-out (minutes). */
   recordingMinutes: number;
   /** Time bound of the outbox archive step at each size (ms). */
-  archiveMs: number;
   /** Time bound of any one measuring loop (ms). */
   loopMs: number;
   out: string;
@@ -51,12 +50,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
     bindingParallel: quick ? 80 : 400,
     bindingConcurrency: 8,
     outboxSizes: list(env.BENCH_OUTBOX_SIZES, quick ? [0, 20_000] : [0, 100_000, 1_000_000]),
-    outboxPendingShare: 0.02,
+    outboxPendingShare: Number(env.BENCH_OUTBOX_PENDING_SHARE ?? 0.02),
     questions: quick ? 40 : 200,
     fanoutChildren: Number(env.BENCH_FANOUT_CHILDREN ?? (quick ? 1000 : 20_000)),
     fanoutMinutes: Number(env.BENCH_FANOUT_MINUTES ?? (quick ? 5 : 15)),
     recordingMinutes: Number(env.BENCH_RECORDING_MINUTES ?? (quick ? 3 : 40)),
-    archiveMs: Number(env.BENCH_ARCHIVE_MINUTES ?? (quick ? 2 : 4)) * 60_000,
     loopMs: Number(env.BENCH_LOOP_SECONDS ?? (quick ? 60 : 120)) * 1000,
     out: path.resolve(env.BENCH_OUT ?? path.join(__dirname, '..', 'last-run.json')),
   };
