@@ -50,10 +50,10 @@ export async function cadenceBoard(orgId: string, at: Date, tz: string, cadences
   return boardOf(at, tz, cadences, children, byChild, events);
 }
 
-export interface PairingLike { childId: unknown; teacherId: unknown; from: Date; until?: Date | null }
+interface PairingLike { childId: unknown; teacherId: unknown; from: Date; until?: Date | null }
 
 /** The pairing of each child in effect at `at`, by child id: the latest that began (a re-pairing ends the old one, but be safe). */
-export function pairingsAt<P extends PairingLike>(pairings: P[], at: Date): Map<string, P> {
+function pairingsAt<P extends PairingLike>(pairings: P[], at: Date): Map<string, P> {
   const byChild = new Map<string, P>();
   for (const p of pairings) {
     if (p.from > at || (p.until && p.until <= at)) continue;
@@ -64,11 +64,10 @@ export function pairingsAt<P extends PairingLike>(pairings: P[], at: Date): Map<
 }
 
 /**
- * The board from records already read (for a caller that reads each collection once, like the county report):
- * the children (active ones; in the order given) that have a pairing in `paired`, with their cadence statuses at
+ * The board from records already read: the children (active ones; in the order given) that have a pairing in `paired`, with their cadence statuses at
  * `at` from `events` (other kinds and contacts after `at` are ignored).
  */
-export function boardOf(at: Date, tz: string, cadences: CadenceSettings,
+function boardOf(at: Date, tz: string, cadences: CadenceSettings,
   children: Array<{ _id: unknown; name: string; classroomId: unknown; schoolId: unknown; status?: string | null }>,
   paired: Map<string, PairingLike>, events: Array<{ childId: unknown; kind: string; at: Date }>): ChildCadence[] {
   const kinds: ReadonlySet<string> = new Set(CADENCE_KINDS);

@@ -37,8 +37,8 @@ import { ProgressNote } from '../models/progressNote';
 import { School } from '../models/school';
 import { Staff } from '../models/staff';
 import { Access, childFilter, seesWholeSchool } from './access';
-import { boardOf, CadenceSettings, pairingsAt } from './cadenceBoard';
-import { addTo, CADENCE_KINDS, emptyKindCounts, KindCounts, lookbackStart } from './cadences';
+import type { CadenceSettings } from './cadenceBoard';
+import { addTo, CADENCE_KINDS, CadenceKind, childStatuses, emptyKindCounts, KindCounts, lookbackStart } from './cadences';
 import { deliveries } from './concernCase';
 import { parentLetterKey } from './letters';
 import { periodStart } from './notes';
@@ -201,48 +201,74 @@ export async function countyReport(orgId: string, access: Access, opts: ReportOp
       name: 1, schoolId: 1, classroomId: 1, gender: 1, birthDate: 1, studentNo: 1, leftBehind: 1, livingWith: 1, boarding: 1, priority: 1,
     }).lean(),
   ]);
-  // The county reads whole collections; a narrower scope only its children's documents.
+  // The county reads whole collections; a narrower scope only its children's documents. The large ones (family
+  // members, pairings, notes, contacts) are read by cursor and folded per child as they come: held whole, a
+  // county's 60,000 members and 20,000 pairings and notes were 60 MB at once, beside everything else of the tick.
   const ofChildren = access.county ? { orgId } : { orgId, childId: { $in: children.map((c) => c._id) } };
-  const [pairings, members, notes, events, concerns] = await Promise.all([
-    Pairing.find(ofChildren, { childId: 1, teacherId: 1, from: 1, until: 1 }).lean(),
-    // Never the phone: nothing below may show one.
-    FamilyMember.find(ofChildren, { childId: 1, role: 1, name: 1, relation: 1, age: 1, literacy: 1, workCity: 1, code: 1, boundAddress: 1 }).lean(),
-    ProgressNote.find({ ...ofChildren, period: month }, { childId: 1, status: 1 }).lean(),
-    ContactEvent.find({
-      ...ofChildren, kind: { $in: [...CADENCE_KINDS, 'family_call'] },
-      at: { $gte: new Date(Math.min(start.getTime(), lookbackStart(at, tz, cadences).getTime())), $lte: at },
-    }, { childId: 1, kind: 1, at: 1, outcome: 1 }).lean(),
-    Concern.find({ ...ofChildren, openedAt: { $gte: start, $lt: end } },
-      { childId: 1, urgency: 1, acknowledgedAt: 1, resolvedAt: 1, requiredNotices: 1 }).lean(),
-  ]);
   const visible = new Set(children.map((c) => String(c._id)));
   const mine = <X extends { childId: unknown }>(xs: X[]) => xs.filter((x) => visible.has(String(x.childId)));
+  const fold = async <X extends { childId: unknown }>(docs: AsyncIterable<X>, add: (id: string, x: X) => void): Promise<void> => {
+    for await (const x of docs) {
+      const id = String(x.childId);
+      if (visible.has(id)) add(id, x);
+    }
+  };
+  const cursor = { batchSize: 1000 };
+
+  type Member = { role: string; hasCode: boolean; boundAddress: string | null; view?: Omit<MemberView, 'hasCode' | 'bound'> };
+  const membersOf = new Map<string, Member[]>();
+  const noteOf = new Map<string, string>();
+  const paired = new Map<string, { teacherId: unknown; from: Date }>();
+  /** Per child: the month's calls and contacts, and the cadences' contacts up to `at` (for their statuses). */
+  const eventsOf = new Map<string, { callsDone: number; callsMissed: number; logged: number; contacts: Partial<Record<CadenceKind, Date[]>> }>();
+  const kinds: ReadonlySet<string> = new Set(CADENCE_KINDS);
+  const [concerns] = await Promise.all([
+    Concern.find({ ...ofChildren, openedAt: { $gte: start, $lt: end } },
+      { childId: 1, urgency: 1, acknowledgedAt: 1, resolvedAt: 1, requiredNotices: 1 }).lean(),
+    // Never the phone: nothing below may show one.
+    fold(FamilyMember.find(ofChildren, { childId: 1, role: 1, name: 1, relation: 1, age: 1, literacy: 1, workCity: 1, code: 1, boundAddress: 1 })
+      .lean().cursor(cursor), (id, m) => {
+      const member: Member = {
+        role: m.role, hasCode: !!m.code, boundAddress: m.boundAddress ?? null,
+        ...(opts.rows ? { view: { name: m.name, relation: m.relation ?? null, age: m.age ?? null, literacy: m.literacy ?? null, workCity: m.workCity ?? null } } : {}),
+      };
+      const list = membersOf.get(id);
+      if (list) list.push(member);
+      else membersOf.set(id, [member]);
+    }),
+    fold(ProgressNote.find({ ...ofChildren, period: month }, { childId: 1, status: 1 }).lean().cursor(cursor), (id, n) => { noteOf.set(id, n.status); }),
+    // The pairing in effect at the month's moment: the latest that began (pairingsAt, one at a time).
+    fold(Pairing.find(ofChildren, { childId: 1, teacherId: 1, from: 1, until: 1 }).lean().cursor(cursor), (id, p) => {
+      if (p.from > at || (p.until && p.until <= at)) return;
+      const prev = paired.get(id);
+      if (!prev || prev.from < p.from) paired.set(id, { teacherId: p.teacherId, from: p.from });
+    }),
+    fold(ContactEvent.find({
+      ...ofChildren, kind: { $in: [...CADENCE_KINDS, 'family_call'] },
+      at: { $gte: new Date(Math.min(start.getTime(), lookbackStart(at, tz, cadences).getTime())), $lte: at },
+    }, { childId: 1, kind: 1, at: 1, outcome: 1 }).lean().cursor(cursor), (id, e) => {
+      let c = eventsOf.get(id);
+      if (!c) eventsOf.set(id, (c = { callsDone: 0, callsMissed: 0, logged: 0, contacts: {} }));
+      if (kinds.has(e.kind)) (c.contacts[e.kind as CadenceKind] ??= []).push(e.at);
+      if (e.at < start) return; // read for the cadences' look-back only
+      if (e.kind === 'family_call') c[e.outcome === 'missed' ? 'callsMissed' : 'callsDone'] += 1;
+      else c.logged += 1;
+    }),
+  ]);
 
   // Which families got the month's letter reminder: one lookup of the outbox's keys (a voice-style reminder's first
   // piece carries `:0`).
-  const parentAddresses = [...new Set(mine(members).filter((m) => m.boundAddress && (m.role === 'father' || m.role === 'mother')).map((m) => m.boundAddress!))];
+  const parentAddresses = [...new Set([...membersOf.values()].flatMap((ms) => ms
+    .filter((m) => m.boundAddress && (m.role === 'father' || m.role === 'mother')).map((m) => m.boundAddress!)))];
   const letterKeys = parentAddresses.flatMap((a) => [parentLetterKey(month, a), `${parentLetterKey(month, a)}:0`]);
   const noticeKeys = mine(concerns).flatMap((c) => c.requiredNotices.flatMap((n) => (n.key ? [n.key] : [])));
   const [letterSent, sent] = await Promise.all([usedKeys(orgId, letterKeys), deliveries(orgId, noticeKeys)]);
   const reminded = new Set(parentAddresses.filter((a) => letterSent.has(parentLetterKey(month, a)) || letterSent.has(`${parentLetterKey(month, a)}:0`)));
 
-  const paired = pairingsAt(mine(pairings), at);
-  const statuses = new Map(boardOf(at, tz, cadences, children, paired, mine(events)).map((r) => [r.childId, r.statuses]));
   const nameOf = <X extends { _id: unknown; name: string }>(xs: X[]) => new Map(xs.map((x) => [String(x._id), x]));
   const [schoolBy, classBy, staffBy] = [nameOf(schools), nameOf(classrooms), nameOf(staff)];
-  const group = <X extends { childId: unknown }>(xs: X[]) => {
-    const out = new Map<string, X[]>();
-    for (const x of xs) {
-      const id = String(x.childId);
-      if (!visible.has(id)) continue;
-      const list = out.get(id);
-      if (list) list.push(x);
-      else out.set(id, [x]);
-    }
-    return out;
-  };
-  const [membersOf, eventsOf, concernsOf] = [group(members), group(events), group(concerns)];
-  const noteOf = new Map(mine(notes).map((n) => [String(n.childId), n]));
+  const concernsOf = new Map<string, typeof concerns>();
+  for (const k of mine(concerns)) concernsOf.set(String(k.childId), [...(concernsOf.get(String(k.childId)) ?? []), k]);
 
   const totals: Group = { roster: emptyRoster(), care: emptyCare() };
   const schoolGroups = new Map<string, SchoolGroup>();
@@ -259,8 +285,8 @@ export async function countyReport(orgId: string, access: Access, opts: ReportOp
     const view = (role: string): MemberView | null => {
       const m = fam.find((f) => f.role === role);
       return m ? {
-        name: m.name, relation: m.relation ?? null, age: m.age ?? null, literacy: m.literacy ?? null, workCity: m.workCity ?? null,
-        hasCode: !!m.code, bound: !!m.boundAddress,
+        name: m.view?.name ?? '', relation: m.view?.relation ?? null, age: m.view?.age ?? null, literacy: m.view?.literacy ?? null,
+        workCity: m.view?.workCity ?? null, hasCode: m.hasCode, bound: !!m.boundAddress,
       } : null;
     };
     const [father, mother, guardian] = [view('father'), view('mother'), view('guardian')];
@@ -269,7 +295,7 @@ export async function countyReport(orgId: string, access: Access, opts: ReportOp
     const classId = String(c.classroomId);
     const className = classBy.get(classId)?.name ?? '';
     const grade = gradeOf(className);
-    const complete = !!(c.gender && c.leftBehind && c.livingWith && c.birthDate && className) && fam.some((m) => !!m.code);
+    const complete = !!(c.gender && c.leftBehind && c.livingWith && c.birthDate && className) && fam.some((m) => m.hasCode);
 
     // The child's counts, added into each group it belongs to and then dropped.
     const roster = emptyRoster();
@@ -289,18 +315,17 @@ export async function countyReport(orgId: string, access: Access, opts: ReportOp
 
     const care = emptyCare();
     const note = noteOf.get(id);
-    const written = !!note && (note.status === 'submitted' || note.status === 'sent');
+    const written = note === 'submitted' || note === 'sent';
     care.notes = {
-      expected: pairing || written ? 1 : 0, written: written ? 1 : 0, delivered: note?.status === 'sent' ? 1 : 0,
+      expected: pairing || written ? 1 : 0, written: written ? 1 : 0, delivered: note === 'sent' ? 1 : 0,
       missing: pairing && !written ? 1 : 0,
     };
-    for (const e of eventsOf.get(id) ?? []) {
-      if (e.at < start) continue; // read for the cadences' look-back only
-      if (e.kind === 'family_call') care.calls[e.outcome === 'missed' ? 'missed' : 'done'] += 1;
-      else care.contacts.logged += 1;
-    }
+    const events = eventsOf.get(id);
+    care.calls = { done: events?.callsDone ?? 0, missed: events?.callsMissed ?? 0 };
+    care.contacts.logged = events?.logged ?? 0;
     care.letters.reminded = fam.some((m) => m.boundAddress && reminded.has(m.boundAddress) && (m.role === 'father' || m.role === 'mother')) ? 1 : 0;
-    addTo(care.contacts.kinds, statuses.get(id) ?? []);
+    // The cadences' status at the month's moment, as the cadence board has it (domain/cadenceBoard.ts boardOf).
+    if (pairing) addTo(care.contacts.kinds, childStatuses(at, tz, cadences, pairing.from, events?.contacts ?? {}));
     for (const k of concernsOf.get(id) ?? []) {
       const required = k.requiredNotices;
       const onTime = required.length > 0 && required.every((n) => {
