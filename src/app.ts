@@ -140,7 +140,9 @@ export async function startApp(opts: StartOptions): Promise<RunningApp> {
   for (const ch of channels.values()) await ch.start(receive);
   if (opts.autoDeliver) {
     delivery.start();
-    scheduler.start(() => delivery.deliverDue());
+    // The minute's run paces its reads of the whole queue as the timer does (a night's held messages are not read
+    // sorted every minute for nothing); what the jobs enqueued wakes it (bot/outbox.ts onPending).
+    scheduler.start(() => delivery.deliverDue({ tick: true }));
   }
 
   if (opts.beforeListen) await opts.beforeListen(context);
