@@ -55,6 +55,7 @@ export class SimulatorChannel implements Channel {
       const doc = await SimMessage.create({
         orgId: this.orgId, to: msg.room ?? msg.to, room: msg.room, text: msg.text, style: msg.style, at: this.clock.now(), outboxKey: msg.key,
         voice: msg.voice?.mediaId, mentions: msg.mentions,
+        ...(msg.replyTo?.channel === this.name ? { inReplyTo: msg.replyTo.platformId } : {}),
         ...(msg.audio ? { audio: { hash: msg.audio.hash, seconds: msg.audio.seconds } } : {}),
       });
       return { route: this.name, platformMsgId: String(doc._id) };
@@ -72,8 +73,7 @@ export class SimulatorChannel implements Channel {
 
   /** What was delivered in direct answer to an inbound message (reply keys are `reply:simulator:ID:N`, see context.ts). */
   async repliesTo(platformId: string): Promise<SimInboxMessage[]> {
-    const prefix = `reply:${this.name}:${platformId}:`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const docs = await SimMessage.find({ orgId: this.orgId, outboxKey: { $regex: `^${prefix}` } }).lean();
+    const docs = await SimMessage.find({ orgId: this.orgId, inReplyTo: platformId }).lean();
     // Pieces in the order they were written (N), not by delivery time.
     const n = (k: string) => Number(k.slice(k.lastIndexOf(':') + 1));
     return docs.sort((a, b) => n(a.outboxKey) - n(b.outboxKey)).map(toInboxMessage);

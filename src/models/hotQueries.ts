@@ -30,7 +30,7 @@ export const HOT_QUERIES: HotQuery[] = [
   { path: "delivery: what one inbound message caused, sent at once (bot/delivery)", model: 'Outbox', index: { cause: 1, status: 1 } },
   { path: 'delivery: crashed sends to take over (bot/delivery)', model: 'Outbox', index: { status: 1, lockedUntil: 1 } },
   { path: 'delivery: an older message to the same address first (bot/delivery)', model: 'Outbox', index: { orgId: 1, to: 1, status: 1 } },
-  { path: 'simulator replies to a message (web/simRoutes)', model: 'Outbox', index: { orgId: 1, inReplyTo: 1 } },
+  { path: 'simulator replies to a message (web/simRoutes)', model: 'SimMessage', index: { orgId: 1, inReplyTo: 1 } },
   { path: 'a quoted post (handlers/concernAnswer)', model: 'Outbox', index: { orgId: 1, platformMsgId: 1 } },
   { path: 'archiver: sent before T (bot/outboxArchive)', model: 'Outbox', index: { status: 1, sentAt: 1 } },
   { path: 'enqueue releases, delivery removes, a batch of messages (bot/outbox byBatch)', model: 'Outbox', index: { batch: 1 } },

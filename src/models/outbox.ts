@@ -52,7 +52,6 @@ outboxSchema.index({ status: 1, dueAt: 1 });
 outboxSchema.index({ status: 1, kind: 1, dueAt: 1 });
 outboxSchema.index({ status: 1, lockedUntil: 1 });
 outboxSchema.index({ orgId: 1, to: 1, status: 1 });
-outboxSchema.index({ orgId: 1, inReplyTo: 1 });
 outboxSchema.index({ cause: 1, status: 1 });
 outboxSchema.index({ orgId: 1, platformMsgId: 1 });
 // The archiver's "sent or failed before T".

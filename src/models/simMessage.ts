@@ -14,8 +14,12 @@ const simMessageSchema = new Schema({
   style: String,
   at: { type: Date, required: true },
   outboxKey: { type: String, required: true },
+  /** The simulator message this one answers (a reply's `replyTo`): what `POST /sim/messages` returns. */
+  inReplyTo: String,
 });
 simMessageSchema.index({ orgId: 1, to: 1, at: 1 });
 simMessageSchema.index({ orgId: 1, outboxKey: 1 }, { unique: true });
+// An equality: the key-prefix regex it replaced read every message the simulator ever sent, for each message in.
+simMessageSchema.index({ orgId: 1, inReplyTo: 1 });
 
 export const SimMessage = model('SimMessage', simMessageSchema);
