@@ -128,7 +128,7 @@ export class DeliveryWorker {
     while (this.running) await this.running.catch(() => undefined);
     if (this.stopping) return 0;
     this.windowFull = false;
-    this.running = this.drain(undefined, opts.tick);
+    this.running = this.drain(undefined, opts.tick).then((r) => r.sent);
     try {
       const sent = await this.running;
       // Real time: the timer's own pacing.
@@ -148,7 +148,10 @@ export class DeliveryWorker {
     // Real time: how long this caller waits for another run's send, whatever the bot's clock says.
     const until = Date.now() + SINCE_WAIT_MS;
     while (!this.stopping) {
-      sent += await this.drain(cause);
+      const run = await this.drain(cause);
+      sent += run.sent;
+      // Nothing passed over: all it caused that is due was sent (or is waiting for its retry).
+      if (!run.skipped) break;
       const waiting = await Outbox.exists({ cause, status: { $in: ['pending', 'sending'] }, kind: 'reply', dueAt: { $lte: this.opts.clock.now() } });
       if (!waiting || Date.now() > until) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -174,7 +177,8 @@ export class DeliveryWorker {
     await Promise.all([this.running, ...this.side].map((r) => r?.catch(() => undefined)));
   }
 
-  private async drain(cause?: string, tick = false): Promise<number> {
+  /** Sends what is due (only what `cause` enqueued, when given); returns how many were sent and passed over. */
+  private async drain(cause?: string, tick = false): Promise<{ sent: number; skipped: number }> {
     let sent = 0;
     const skipped = new Set<string>();
     while (!this.stopping && sent < MAX_PER_RUN && skipped.size < MAX_SKIPPED) {
@@ -214,8 +218,10 @@ export class DeliveryWorker {
         }
       });
       if (!progressed && page.length < PAGE) break;
+      // What one message caused is all there after its handling: a short page was all of it.
+      if (cause && page.length < PAGE) break;
     }
-    return sent;
+    return { sent, skipped: skipped.size };
   }
 
   /**
@@ -225,11 +231,13 @@ export class DeliveryWorker {
   private async duePage(now: Date, skipped: Set<string>, cause?: string, tick = false): Promise<Candidate[]> {
     const from = cause ? { cause } : {};
     // Plain queries rather than one $or: each is served by its index. Replies first: someone is waiting for the
-    // answer, and a month's fan-out of notes must not stand between a parent's question and its reply.
-    const replies = await Outbox.find({ status: 'pending', kind: 'reply', dueAt: { $lte: now }, ...from })
+    // answer, and a month's fan-out of notes must not stand between a parent's question and its reply. What one
+    // message caused is one query (its few replies and notices), replies put first here.
+    const replies = cause ? [] : await Outbox.find({ status: 'pending', kind: 'reply', dueAt: { $lte: now } })
       .sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
     const pending = !cause && onFerretDb() ? await this.pendingWindow(now, skipped, tick)
       : await Outbox.find({ status: 'pending', dueAt: { $lte: now }, ...from }).sort({ dueAt: 1, _id: 1 }).limit(PAGE + skipped.size);
+    if (cause) pending.sort((a, b) => Number(b.kind === 'reply') - Number(a.kind === 'reply'));
     const seen = new Set<string>();
     const fresh = [...replies, ...pending].filter((d) => {
       const id = String(d._id);
