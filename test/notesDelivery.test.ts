@@ -15,7 +15,7 @@ import { Outbox } from '../src/models/outbox';
 import { ProgressNote } from '../src/models/progressNote';
 import { seedCounty } from './helpers/county';
 import { Router } from '../src/bot/router';
-import { recipientFacts } from '../src/bot/recipientFacts';
+import { recipientFacts, WHOLE_ORG_FROM } from '../src/bot/recipientFacts';
 import { recipientStyles } from '../src/bot/sender';
 import { Identity } from '../src/models/identity';
 
@@ -93,4 +93,27 @@ it('reads each recipient once for enqueue and send: delivery finds what the enqu
   const again = await countOps(() => recipientStyles(orgId, [addresses[0]], 'zh-CN'));
   expect(again['identities.find'] ?? 0).toBeGreaterThan(0);
   expect((await recipientStyles(orgId, [addresses[0]], 'zh-CN')).get(addresses[0])).toEqual({ lang: 'en', style: 'voice' });
+}, 120_000);
+
+it('reads the whole org at once for a page of a fan-out, and serves every address from it until a write', async () => {
+  const county = await seedCounty({ orgId, children: Math.ceil(WHOLE_ORG_FROM / 3) + 5, prefix: 'w' });
+  const addresses = county.addresses;
+  expect(addresses.length).toBeGreaterThanOrEqual(WHOLE_ORG_FROM);
+  // A page of that many unknown addresses: one read of the org's identities and one of its bound members.
+  const page = await countOps(() => recipientFacts(orgId, addresses));
+  expect(page['identities.find']).toBe(1);
+  expect(page['familymembers.find']).toBe(1);
+  const facts = await recipientFacts(orgId, addresses);
+  expect(facts.get(addresses[0])?.identity?.kind).toBe('family');
+  expect(facts.get(addresses[0])?.members.map((m) => m.childId)).toEqual([county.childIds[0]]);
+  // Any address of the org is then known without a query, and one that is not there has no identity or members.
+  const later = await countOps(() => recipientFacts(orgId, [addresses[1], 'nobody-here']));
+  expect(total(later)).toBe(0);
+  expect((await recipientFacts(orgId, ['nobody-here'])).get('nobody-here')).toEqual({ members: [] });
+
+  // A write drops it: the next read goes to the database and sees the change.
+  await Identity.updateOne({ orgId, address: addresses[1] }, { $set: { lang: 'en' } });
+  const after = await countOps(() => recipientFacts(orgId, [addresses[1]]));
+  expect(after['identities.find'] ?? 0).toBeGreaterThan(0);
+  expect((await recipientFacts(orgId, [addresses[1]])).get(addresses[1])?.identity?.lang).toBe('en');
 }, 120_000);

@@ -7,7 +7,9 @@
  * on FerretDB (an `$in` would scan the collection), and they were most of the fan-out's database work. So what
  * was read is kept for a few minutes, and all of it is dropped at any write to identities or family members in
  * this process (a binding, a changed preference, a school sync). Another instance's writes are seen within
- * KEEP_MS — as the 学校通知 route's own parent_userid cache always allowed.
+ * KEEP_MS — as the 学校通知 route's own parent_userid cache always allowed. A request for many unknown addresses
+ * at once (a page of notes) reads the whole org instead: two scans, then every page and send of the fan-out
+ * finds its recipients without a query (a county: ~60,000 addresses, a few MB).
  */
 import { FamilyMember } from '../models/familyMember';
 import { Identity } from '../models/identity';
@@ -22,12 +24,20 @@ export interface RecipientFacts {
 
 /** Longer than a fan-out's enqueue-to-send lag (its queue holds up to a few minutes of sends). */
 const KEEP_MS = 5 * 60_000;
-/** A county's fan-out in flight; the oldest go first beyond it. */
+/** Addresses read one by one and kept; the oldest go first beyond it. */
 const MAX_ENTRIES = 30_000;
+/**
+ * Unknown addresses from which the whole org is read at once instead (a page of a month's notes: 1,500): two
+ * scans of the org's identities and bound members cost less than a query per address, and serve every page and
+ * send of the fan-out that follows.
+ */
+export const WHOLE_ORG_FROM = 500;
 const MODELS = ['Identity', 'FamilyMember'] as const;
 
 interface Entry { facts: RecipientFacts; at: number }
 const entries = new Map<string, Entry>();
+/** Whole orgs read at once (an address absent from it has no identity and no members). */
+const wholeOrgs = new Map<string, { facts: Promise<Map<string, RecipientFacts>>; at: number }>();
 let seenWrites = -1;
 
 const keyOf = (orgId: string, address: string) => `${orgId}\u0000${address}`;
@@ -37,32 +47,32 @@ export async function recipientFacts(orgId: string, addresses: readonly string[]
   const writes = writeCount(MODELS);
   if (writes !== seenWrites) {
     entries.clear();
+    wholeOrgs.clear();
     seenWrites = writes;
   }
+  const now = Date.now();
+  const whole = wholeOrgs.get(orgId);
+  if (whole && now - whole.at < KEEP_MS) return pick(await whole.facts, addresses);
   const out = new Map<string, RecipientFacts>();
   const missing: string[] = [];
-  const now = Date.now();
   for (const address of new Set(addresses)) {
     const hit = entries.get(keyOf(orgId, address));
     if (hit && now - hit.at < KEEP_MS) out.set(address, hit.facts);
     else missing.push(address);
   }
   if (!missing.length) return out;
-  const [identities, members] = await Promise.all([
-    findByValues(Identity, missing, (address) => Identity.find({ orgId, address }, { address: 1, kind: 1, lang: 1, style: 1 }).lean()),
-    findByValues(FamilyMember, missing, (boundAddress) => FamilyMember.find({ orgId, boundAddress },
-      { boundAddress: 1, childId: 1, role: 1, age: 1, literacy: 1, wecomParentUserId: 1 }).lean()),
-  ]);
-  const read = new Map<string, RecipientFacts>(missing.map((a) => [a, { members: [] }]));
-  for (const i of identities) {
-    const f = read.get(i.address);
-    if (f) f.identity = { kind: i.kind, lang: i.lang, style: i.style };
-  }
-  for (const m of members) {
-    read.get(m.boundAddress!)?.members.push({
-      childId: String(m.childId), role: m.role, age: m.age, literacy: m.literacy, wecomParentUserId: m.wecomParentUserId,
+  if (missing.length >= WHOLE_ORG_FROM) {
+    const read = { facts: readFacts(orgId), at: now };
+    // Kept only if no write landed while reading (it may not be in what was read); a failed read is not kept.
+    wholeOrgs.set(orgId, read);
+    const facts = await read.facts.catch((err: unknown) => {
+      if (wholeOrgs.get(orgId) === read) wholeOrgs.delete(orgId);
+      throw err;
     });
+    if (writeCount(MODELS) !== writes && wholeOrgs.get(orgId) === read) wholeOrgs.delete(orgId);
+    return pick(facts, addresses);
   }
+  const read = await readFacts(orgId, missing);
   // Kept only if no write landed while reading (it may not be in what was read).
   const keep = writeCount(MODELS) === writes;
   for (const [address, facts] of read) {
@@ -74,4 +84,40 @@ export async function recipientFacts(orgId: string, addresses: readonly string[]
   }
   while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
   return out;
+}
+
+function pick(facts: Map<string, RecipientFacts>, addresses: readonly string[]): Map<string, RecipientFacts> {
+  return new Map(addresses.map((a) => [a, facts.get(a) ?? { members: [] }]));
+}
+
+/**
+ * The identities and bound members of these addresses (a query per address: on FerretDB an `$in` scans the
+ * collection), or of the whole org when none are given (one scan of each).
+ */
+async function readFacts(orgId: string, addresses?: string[]): Promise<Map<string, RecipientFacts>> {
+  const identityFields = { address: 1, kind: 1, lang: 1, style: 1 };
+  const memberFields = { boundAddress: 1, childId: 1, role: 1, age: 1, literacy: 1, wecomParentUserId: 1 };
+  const [identities, members] = await Promise.all(addresses ? [
+    findByValues(Identity, addresses, (address) => Identity.find({ orgId, address }, identityFields).lean()),
+    findByValues(FamilyMember, addresses, (boundAddress) => FamilyMember.find({ orgId, boundAddress }, memberFields).lean()),
+  ] as const : [
+    Identity.find({ orgId }, identityFields).lean(),
+    FamilyMember.find({ orgId, boundAddress: { $exists: true, $ne: null } }, memberFields).lean(),
+  ] as const);
+  const read = new Map<string, RecipientFacts>((addresses ?? []).map((a) => [a, { members: [] }]));
+  const of = (address: string) => {
+    let f = read.get(address);
+    if (!f && !addresses) read.set(address, (f = { members: [] }));
+    return f;
+  };
+  for (const i of identities) {
+    const f = of(i.address);
+    if (f) f.identity = { kind: i.kind, lang: i.lang, style: i.style };
+  }
+  for (const m of members) {
+    of(m.boundAddress!)?.members.push({
+      childId: String(m.childId), role: m.role, age: m.age, literacy: m.literacy, wecomParentUserId: m.wecomParentUserId,
+    });
+  }
+  return read;
 }
