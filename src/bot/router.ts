@@ -15,9 +15,8 @@
  * FallbackSendError, and the delivery worker asks `next()` for the following route.
  */
 import { Identity } from '../models/identity';
-import { Route } from '../models/route';
+import { Route, routesOf } from '../models/route';
 import { Audience, Channel, PermanentSendError, Reach } from './channel';
-import { findByValues } from '../models/manyValues';
 import { recipientFacts } from './recipientFacts';
 
 /** Why a route cannot take a message now; each lets delivery try the next route. */
@@ -97,15 +96,12 @@ export class Router {
     // Read when their messages were enqueued, most of them (a fan-out), and kept for the send; first, because the
     // probes below (学校通知's parent_userids) read them too.
     const facts = await recipientFacts(this.orgId, persons);
-    const [heard, reaches] = await Promise.all([
-      // Sorted per address, which is all that is read of the order.
-      findByValues(Route, wanted, (address) => Route.find({ orgId: this.orgId, address }).sort({ lastInboundAt: -1 }).lean()),
+    const [routes, reaches] = await Promise.all([
+      routesOf(this.orgId, wanted),
       Promise.all(probes.map(async ([name, ch]) => [name, persons.length ? await ch.reachMany!(persons) : new Map<string, Reach>()] as const)),
     ]);
     const kinds = new Map<string, string | undefined>(wanted.map((a) => [a, undefined]));
     for (const [address, f] of facts) kinds.set(address, f.identity?.kind);
-    const routes = new Map<string, Array<{ channel: string }>>(wanted.map((a) => [a, []]));
-    for (const r of heard) routes.get(r.address)?.push(r);
     return { kinds, routes, reach: new Map(reaches) };
   }
 

@@ -1,4 +1,6 @@
 import { Schema, model } from 'mongoose';
+import { findByValues } from './manyValues';
+import { ScopeCopy } from './scopeCopy';
 
 /**
  * 微信客服 sessions: a customer (external_userid) may be sent at most 5 messages within 48 hours after their
@@ -56,6 +58,27 @@ export async function noteKfInbound(orgId: string, openKfId: string, externalUse
   ).catch((err: { code?: number }) => {
     if (err.code !== 11000) throw err;
   });
+  sessionCopies.wrote(`${orgId}|${openKfId}`, { externalUserId, lastInboundAt: at, windowId: msgid });
+}
+
+export interface KfSessionRow { externalUserId: string; lastInboundAt: Date; windowId: string }
+
+/** A fan-out's pages read the account's sessions whole, once a minute (models/scopeCopy.ts). */
+const sessionCopies = new ScopeCopy<KfSessionRow>({
+  from: 100,
+  keepMs: 60_000,
+  key: (r) => r.externalUserId,
+  same: () => true,
+  readAll: (scope) => {
+    const [orgId, openKfId] = scope.split('|');
+    return KfSession.find({ orgId, openKfId }, { _id: 0, externalUserId: 1, lastInboundAt: 1, windowId: 1 }).lean<KfSessionRow[]>();
+  },
+});
+
+/** The sessions of these customers of one 微信客服 account (none for one who never wrote). */
+export function kfSessionsOf(orgId: string, openKfId: string, externalUserIds: readonly string[]): Promise<KfSessionRow[]> {
+  return sessionCopies.find(`${orgId}|${openKfId}`, externalUserIds, (some) => findByValues(KfSession, some, (externalUserId) =>
+    KfSession.find({ orgId, openKfId, externalUserId }, { _id: 0, externalUserId: 1, lastInboundAt: 1, windowId: 1 }).lean<KfSessionRow[]>()));
 }
 
 function slotId(orgId: string, openKfId: string, externalUserId: string, windowId: string, slot: number): string {

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { systemClock, type Clock } from '../../clock';
 import type { Logger } from '../../log';
 import { loadKfCursor, saveKfCursor, KfCursor } from '../../models/kfCursor';
-import { claimKfSlot, KF_QUOTA, KF_WINDOW_MS, KfQuotaSlot, KfSession, noteKfInbound } from '../../models/kfSession';
+import { claimKfSlot, KF_QUOTA, KF_WINDOW_MS, KfQuotaSlot, KfSession, kfSessionsOf, noteKfInbound } from '../../models/kfSession';
 import { Channel, ChannelCapabilities, InboundHandler, InboundMessage, OutboundMessage, PermanentSendError, Reach, RetryableSendError, SendResult } from '../channel';
 import { FallbackSendError } from '../router';
 import { CallbackKeys, field, XmlFields } from './callbackCrypto';
@@ -259,7 +259,7 @@ export class WeComKfChannel implements Channel {
   /** `reach` for a page of deliveries: two queries, whatever their number. */
   async reachMany(addresses: string[]): Promise<Map<string, Reach>> {
     const { orgId, openKfId } = this.opts;
-    const sessions = await findByValues(KfSession, addresses, (externalUserId) => KfSession.find({ orgId, openKfId, externalUserId }).lean());
+    const sessions = await kfSessionsOf(orgId, openKfId, addresses);
     const now = this.clock.now().getTime();
     const windows = new Map(sessions.filter((s) => now - s.lastInboundAt.getTime() < KF_WINDOW_MS - WINDOW_MARGIN_MS).map((s) => [s.externalUserId, s.windowId]));
     const used = new Map<string, number>();
