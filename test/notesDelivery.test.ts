@@ -8,6 +8,7 @@ import mongoose from 'mongoose';
 import { deliverDueNotes, DUE_PERIODS_BACK, NOTE_PAGE } from '../src/domain/notes';
 import { scheduleSettings } from '../src/domain/settings';
 import '../src/models';
+import { countOps } from './helpers/countOps';
 import { connectDatabase, disconnectDatabase, onFerretDb } from '../src/models/connect';
 import { OUTBOX_BATCH } from '../src/bot/outbox';
 import { withDatabase } from '../src/models/mongoServer';
@@ -24,17 +25,6 @@ const aud = { orgId, orgLang: 'zh-CN' as const, quietHours: '22:00-07:00', timeZ
 const settings = scheduleSettings(undefined).notes;
 const deliveryDay = new Date('2026-12-01T19:00:00+08:00');
 
-/** Database operations mongoose issues while `fn` runs, by collection and method. */
-async function countOps(fn: () => Promise<unknown>): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  mongoose.set('debug', (collection: string, method: string) => { counts[`${collection}.${method}`] = (counts[`${collection}.${method}`] ?? 0) + 1; });
-  try {
-    await fn();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return counts;
-}
 /** Round trips, without the collection sizes models/manyValues.ts reads once a minute (not per page). */
 const total = (c: Record<string, number>) => Object.entries(c).filter(([k]) => !k.endsWith('.aggregate')).reduce((a, [, b]) => a + b, 0);
 

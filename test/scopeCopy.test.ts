@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import mongoose from 'mongoose';
 import '../src/models';
+import { countOps } from './helpers/countOps';
 import { connectDatabase, disconnectDatabase } from '../src/models/connect';
 import { withDatabase } from '../src/models/mongoServer';
 import { noteRoute, Route, routesOf } from '../src/models/route';
@@ -12,16 +13,6 @@ import { KfSession, kfSessionsOf, noteKfInbound } from '../src/models/kfSession'
 
 const orgId = 'default';
 
-async function countOps(fn: () => Promise<unknown>): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  mongoose.set('debug', (collection: string, method: string) => { counts[`${collection}.${method}`] = (counts[`${collection}.${method}`] ?? 0) + 1; });
-  try {
-    await fn();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return counts;
-}
 const reads = (c: Record<string, number>) => Object.entries(c).filter(([k]) => /\.(find|findOne)$/.test(k)).reduce((a, [, b]) => a + b, 0);
 
 beforeAll(async () => {
