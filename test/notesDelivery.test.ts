@@ -107,3 +107,18 @@ it('reads the whole org at once for a page of a fan-out, and serves every addres
   expect(after['identities.find'] ?? 0).toBeGreaterThan(0);
   expect((await recipientFacts(orgId, [addresses[1]])).get(addresses[1])?.identity?.lang).toBe('en');
 }, 120_000);
+
+it('looks at the queue\'s backlog only before a page it will enqueue, not for each period with nothing due', async () => {
+  // A tick with no notes left: each of the periods is read, and the backlog (a read of every pending message on
+  // FerretDB) is not looked at.
+  await ProgressNote.updateMany({ status: 'submitted' }, { $set: { status: 'sent' } });
+  let looks = 0;
+  const run = { signal: new AbortController().signal, makeRoom: async () => { looks++; } };
+  expect(await deliverDueNotes(aud, deliveryDay, settings, aud.timeZone, run)).toBe(0);
+  expect(looks).toBe(0);
+  // With a page due: one look before it.
+  const note = await ProgressNote.findOne({});
+  await ProgressNote.updateOne({ _id: note!._id }, { $set: { status: 'submitted' } });
+  expect(await deliverDueNotes(aud, deliveryDay, settings, aud.timeZone, run)).toBe(1);
+  expect(looks).toBe(1);
+}, 60_000);

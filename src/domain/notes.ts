@@ -265,10 +265,12 @@ export async function deliverDueNotes(aud: Audience, now: Date, s: NoteSettings,
     const done = new Set<string>();
     for (;;) {
       if (run?.signal.aborted) return n; // stopping: the rest are still `submitted`, due again at the next start
-      await run?.makeRoom();
       const page = (await ProgressNote.find({ orgId: aud.orgId, status: 'submitted', period }).limit(NOTE_PAGE))
         .filter((note) => !done.has(String(note._id)));
       if (!page.length) break;
+      // Only before a page that will be enqueued: on FerretDB the look at the queue reads every pending message,
+      // and the 25 periods looked at each minute did it 25 times a minute with nothing to deliver.
+      await run?.makeRoom();
       await deliverNotes(aud, now, page);
       for (const note of page) done.add(String(note._id));
       n += page.length;
