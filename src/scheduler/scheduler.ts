@@ -80,8 +80,12 @@ export interface SchedulerOptions {
  * queue that delivery's queries read stays a few thousand documents.
  */
 const QUEUE_HIGH_WATER = 5_000;
-/** How often makeRoom looks at the queue while delivery catches up. */
-const ROOM_POLL_MS = 500;
+/**
+ * How often makeRoom looks at the queue while delivery catches up: on FerretDB each look reads every pending
+ * message (a few thousand here), which twice a second took database time from the sends it waits for. Half the
+ * high-water mark is ~15 s of sends at WeCom's rate, so a look every 2 s still enqueues well before the queue runs dry.
+ */
+const ROOM_POLL_MS = 2_000;
 
 const TICK_LEASE_MS = 55_000;
 /** How long a stop waits for the jobs in progress before letting the process go (the rest is idempotent). */
