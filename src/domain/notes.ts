@@ -15,6 +15,7 @@ import { Staff } from '../models/staff';
 import { findByValues, writeByValues } from '../models/manyValues';
 import { fromLocal, hm, localParts, periodOf, shiftPeriod } from '../localTime';
 import type { ScheduleSettings } from './settings';
+import { boundFamily, rosterChildren } from './rosterSnapshot';
 
 export type NoteSettings = ScheduleSettings['notes'];
 
@@ -150,25 +151,30 @@ export async function deliverNote(aud: Audience, now: Date, note: ProgressNoteDo
 async function deliverNotes(aud: Audience, now: Date, notes: ProgressNoteDoc[]): Promise<number[]> {
   if (!notes.length) return [];
   const orgId = aud.orgId;
-  const childIds = notes.map((n) => n.childId);
-  // By value (models/manyValues): on FerretDB an `$in` over a page's 500 children read the county's 60,000 members.
-  const [children, teachers, members] = await Promise.all([
-    findByValues(Child, childIds, (_id) => Child.find({ orgId, _id }, { name: 1 }).lean()),
+  const pageChildren = new Set(notes.map((n) => String(n.childId)));
+  // The children and their bound members from the roster the jobs share (domain/rosterSnapshot: read whole, fresh
+  // after any write here, within two minutes of another instance's): a query per child and per page of members
+  // was a third of a county's fan-out's database work. A child no longer active is read by itself.
+  const [roster, bound] = await Promise.all([rosterChildren(orgId), boundFamily(orgId)]);
+  const childName = new Map(roster.children.filter((c) => pageChildren.has(c.id)).map((c) => [c.id, c.name]));
+  // By value (models/manyValues): on FerretDB an `$in` reads the whole collection.
+  const [others, teachers] = await Promise.all([
+    findByValues(Child, [...pageChildren].filter((id) => !childName.has(id)), (_id) => Child.find({ orgId, _id }, { name: 1 }).lean()),
     findByValues(Staff, notes.map((n) => n.teacherId), (_id) => Staff.find({ orgId, _id }, { name: 1 }).lean()),
-    findByValues(FamilyMember, childIds, (childId) => FamilyMember.find({ orgId, childId, boundAddress: { $exists: true, $ne: null } }).lean()),
   ]);
-  const childName = new Map(children.map((c) => [String(c._id), c.name]));
+  for (const c of others) childName.set(String(c._id), c.name);
+  const members = bound.filter((m) => pageChildren.has(m.childId));
   const teacherName = new Map(teachers.map((t) => [String(t._id), t.name]));
-  const people = await recipientStyles(aud.orgId, members.map((m) => m.boundAddress!), aud.orgLang);
+  const people = await recipientStyles(aud.orgId, members.map((m) => m.address), aud.orgLang);
   const items: OutboxItem[] = [];
   const counts = notes.map((note) => {
     const child = childName.get(String(note.childId));
     if (child === undefined) return 0;
     let count = 0;
     for (const m of members) {
-      if (String(m.childId) !== String(note.childId) || !m.boundAddress) continue;
-      const who = people.get(m.boundAddress)!;
-      const to = { to: m.boundAddress, key: deliveryKey(note, m._id), kind: DELIVERY_KIND };
+      if (m.childId !== String(note.childId)) continue;
+      const who = people.get(m.address)!;
+      const to = { to: m.address, key: deliveryKey(note, m.memberId), kind: DELIVERY_KIND };
       if (m.role === 'guardian') {
         items.push(...noticeItems(aud, now, to, guardianText(who.lang, child, note), 'voice'));
       } else {
