@@ -305,11 +305,17 @@ describe('delivery at county size', () => {
       // Every 50 ms for 1.5 s would be ~30 runs of several reads each; one run, then the idle wait.
       expect(reads.length).toBeLessThanOrEqual(6);
       expect(ch.sent).toHaveLength(0);
+      // A reply to a message is sent by that message's own run: it does not wake the timer to read the queue again.
+      const idleReads = reads.length;
+      await withCause('q-idle', () => enqueue({ ...item('reply:sim:q-idle:0'), to: 'q0', kind: 'reply' }));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(reads.length).toBe(idleReads);
+      expect(await w.deliverDue({ cause: 'q-idle' })).toBe(1);
       // A message this process enqueues wakes the timer: sent within a few of its periods, not after the idle wait.
       const t0 = Date.now();
       await enqueue({ ...item('now1'), to: 'q1' });
-      for (let i = 0; i < 100 && !ch.sent.length; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(ch.sent.map((m) => m.key)).toEqual(['now1']);
+      for (let i = 0; i < 100 && ch.sent.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(ch.sent.map((m) => m.key)).toEqual(['reply:sim:q-idle:0', 'now1']);
       expect(Date.now() - t0).toBeLessThan(1500);
     } finally {
       mongoose.set('debug', false);

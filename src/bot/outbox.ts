@@ -69,7 +69,9 @@ export async function enqueueMany(items: OutboxItem[]): Promise<boolean[]> {
   await byBatch(lost, (match) => Outbox.deleteMany({ ...match, status: 'new' }));
   const fresh = inserted.filter((d) => !taken.has(outboxKeyId(d.orgId, d.key)));
   await byBatch(fresh, (match) => Outbox.updateMany(match, { $set: { status: 'pending' } }));
-  if (fresh.length) announcePending();
+  // Replies to a message are sent by that message's own run (deliverDue({ cause })): waking the timer for them made
+  // it read a queue held for later (20,000 messages: seconds of FerretDB) at every question.
+  if (fresh.length && !(cause && fresh.every((d) => d.kind === 'reply'))) announcePending();
   const ok = new Set(fresh.map((d) => String(d._id)));
   return docs.map((d) => ok.has(String(d._id)));
 }
