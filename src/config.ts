@@ -31,7 +31,7 @@ const schema = z.object({
   BIND_ORG_PAUSE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   DELIVERY_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
-  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(32),
   /**
    * The 微信客服 link families open to reach the bot (https://work.weixin.qq.com/kfid/…): printed as a QR code on the
    * contact cards. Unset: the cards say in words where to send the code.

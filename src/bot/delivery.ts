@@ -284,7 +284,7 @@ export class DeliveryWorker {
     const worker = async (): Promise<void> => {
       while (next < lanes.length) await fn(lanes[next++]);
     };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 8, lanes.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency ?? 32, lanes.length) }, worker));
   }
 
   /** Claims and sends one message. */
