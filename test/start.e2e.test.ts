@@ -40,7 +40,10 @@ describe('npm start', () => {
     proc.stdout!.on('data', (d) => { out += d; });
     proc.stderr!.on('data', (d) => { out += d; });
 
-    const health = await waitFor(`http://127.0.0.1:${port}/healthz`, 20_000);
+    // A cold start in a fresh clone, beside the other test files, compiles the whole app first: give it a minute.
+    const health = await waitFor(`http://127.0.0.1:${port}/healthz`, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- its output ---\n${out.slice(-3000)}`);
+    });
     expect(await health.json()).toEqual({ ok: true });
     const token = /Admin token[^:]*: (\S+)/.exec(out)?.[1];
     expect(token).toBeDefined();
@@ -60,7 +63,7 @@ describe('npm start', () => {
     const exited = new Promise<number | null>((resolve) => proc!.on('exit', (code) => resolve(code)));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
-  });
+  }, 120_000);
 
   it('says the port is in use (not a crash) when another process holds it', async () => {
     const net = await import('node:net');
