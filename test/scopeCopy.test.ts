@@ -2,12 +2,8 @@
  * A fan-out's pages read an org's routes (and a 微信客服 account's sessions) whole, once a minute, instead of one
  * query per recipient (models/scopeCopy.ts); what this process writes meanwhile is in the copy at once.
  */
-import crypto from 'node:crypto';
-import mongoose from 'mongoose';
-import '../src/models';
 import { countOps } from './helpers/countOps';
-import { connectDatabase, disconnectDatabase } from '../src/models/connect';
-import { withDatabase } from '../src/models/mongoServer';
+import { useDomainDatabase } from './helpers/domainDb';
 import { noteRoute, Route, routesOf } from '../src/models/route';
 import { KfSession, kfSessionsOf, noteKfInbound } from '../src/models/kfSession';
 
@@ -15,13 +11,7 @@ const orgId = 'default';
 
 const reads = (c: Record<string, number>) => Object.entries(c).filter(([k]) => /\.(find|findOne)$/.test(k)).reduce((a, [, b]) => a + b, 0);
 
-beforeAll(async () => {
-  await connectDatabase(withDatabase(process.env.MONGODB_URI!, `t_scopecopy_${crypto.randomBytes(3).toString('hex')}`));
-});
-afterAll(async () => {
-  await mongoose.connection.db?.dropDatabase();
-  await disconnectDatabase();
-});
+useDomainDatabase('scopecopy');
 
 it('reads the routes of a page of many recipients in one query, most recent first, and keeps this process\'s writes', async () => {
   const t0 = new Date('2026-12-01T10:00:00Z');
