@@ -9,7 +9,7 @@
  * this process (a binding, a changed preference, a school sync). Another instance's writes are seen within
  * KEEP_MS — as the 学校通知 route's own parent_userid cache always allowed. A request for many unknown addresses
  * at once (a page of notes) reads the whole org instead: two scans, then every page and send of the fan-out
- * finds its recipients without a query (a county: ~60,000 addresses, a few MB).
+ * finds its recipients without a query (a county: ~60,000 addresses, some tens of MB while kept; not measured).
  */
 import { FamilyMember } from '../models/familyMember';
 import { Identity } from '../models/identity';
