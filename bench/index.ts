@@ -148,7 +148,8 @@ function memoryRows(bench: Bench): void {
     const top = bots.reduce((a, b) => (b.hwmMb > a.hwmMb ? b : a));
     bench.report.add({
       figure: 'peak RSS, bot process', size: top.label, number: top.hwmMb, unit: 'MB',
-      value: `${fmt(top.hwmMb, 0)} MB VmHWM (own process, src/index.ts under tsx; highest of ${bots.length} runs)`,
+      value: `${fmt(top.hwmMb, 0)} MB VmHWM (own process, src/index.ts under tsx; highest of ${bots.length} runs; in it, peaks of V8's heap `
+        + `${fmt(top.peakHeapUsedMb, 0)} MB used / ${fmt(top.peakHeapTotalMb, 0)} MB reserved, outside it ${fmt(top.peakExternalMb, 0)} MB)`,
       baselinePhase: '', goal: `< ${GOAL_BOT_MB} MB`, met: top.hwmMb < GOAL_BOT_MB, detail: { perRun: bots },
     });
   }

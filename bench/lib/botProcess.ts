@@ -37,7 +37,7 @@ export class BotProcess {
   private constructor(readonly child: ChildProcess, readonly url: string, readonly logFile: string) {
     child.on('exit', (code, signal) => { this.exited = `exited with ${code ?? signal}`; });
     child.on('message', (m: { type?: string; id?: number; counts?: Record<string, number> }) => {
-      if (m?.type === 'ops' && m.id !== undefined) {
+      if ((m?.type === 'ops' || m?.type === 'mem') && m.id !== undefined) {
         this.waiting.get(m.id)?.(m.counts ?? {});
         this.waiting.delete(m.id);
       }
@@ -131,11 +131,20 @@ export class BotProcess {
 
   /** Database operations the bot issued since the last reset, by `collection.method`. */
   ops(): Promise<Record<string, number>> {
+    return this.ask('ops-get');
+  }
+
+  /** The peaks of the bot's process.memoryUsage() since it started (bytes: rss, heapUsed, heapTotal, external, arrayBuffers). */
+  memory(): Promise<Record<string, number>> {
+    return this.ask('mem-get');
+  }
+
+  private ask(type: string): Promise<Record<string, number>> {
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { this.waiting.delete(id); reject(new Error('the bot did not answer ops-get')); }, 10_000);
+      const timer = setTimeout(() => { this.waiting.delete(id); reject(new Error(`the bot did not answer ${type}`)); }, 10_000);
       this.waiting.set(id, (c) => { clearTimeout(timer); resolve(c); });
-      this.child.send({ type: 'ops-get', id });
+      this.child.send({ type, id });
     });
   }
 

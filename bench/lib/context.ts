@@ -63,6 +63,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Settings 
 export interface BotMemory {
   label: string;
   hwmMb: number;
+  /** Peaks of process.memoryUsage() sampled in the bot every 2 s: where the resident memory is. */
+  peakHeapUsedMb: number;
+  peakHeapTotalMb: number;
+  peakExternalMb: number;
 }
 
 export class Bench {
@@ -139,7 +143,14 @@ export class Bench {
     if (!bot) return;
     this.sampler?.sample();
     const mem = procMem(bot.pid);
-    if (mem) this.botMemory.push({ label: (bot as unknown as { label: string }).label, hwmMb: mem.hwmKb / 1024 });
+    const peaks = await bot.memory().catch(() => ({} as Record<string, number>));
+    const mb = (k: string) => (peaks[k] ?? NaN) / 1048576;
+    if (mem) {
+      this.botMemory.push({
+        label: (bot as unknown as { label: string }).label, hwmMb: mem.hwmKb / 1024,
+        peakHeapUsedMb: mb('heapUsed'), peakHeapTotalMb: mb('heapTotal'), peakExternalMb: mb('external'),
+      });
+    }
     await bot.stop();
     this.bots.delete(bot);
     this.current = undefined;

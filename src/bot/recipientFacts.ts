@@ -8,12 +8,15 @@
  * was read is kept for a few minutes, and all of it is dropped at any write to identities or family members in
  * this process (a binding, a changed preference, a school sync). Another instance's writes are seen within
  * KEEP_MS — as the 学校通知 route's own parent_userid cache always allowed. A request for many unknown addresses
- * at once (a page of notes) reads the whole org instead: two scans, then every page and send of the fan-out
- * finds its recipients without a query (a county: ~60,000 addresses, some tens of MB while kept; not measured).
+ * at once (a page of notes) reads the whole org instead: its identities, and its bound members as the jobs'
+ * roster already holds them (models/boundMembers.ts), then every page and send of the fan-out finds its
+ * recipients without a query, until a write to either by any instance (models/snapshot.ts).
  */
+import { boundMemberFacts } from '../models/boundMembers';
 import { FamilyMember } from '../models/familyMember';
 import { Identity } from '../models/identity';
 import { findByValues } from '../models/manyValues';
+import { snapshot } from '../models/snapshot';
 import { writeCount } from '../models/writeCounts';
 
 export interface RecipientFacts {
@@ -22,7 +25,7 @@ export interface RecipientFacts {
   members: Array<{ childId: string; role: string; age?: number | null; literacy?: string | null; wecomParentUserId?: string | null }>;
 }
 
-/** Longer than a fan-out's enqueue-to-send lag (its queue holds up to a few minutes of sends). */
+/** Addresses read one by one are kept this long: longer than a fan-out's enqueue-to-send lag. */
 const KEEP_MS = 5 * 60_000;
 /** Addresses read one by one and kept; the oldest go first beyond it. */
 const MAX_ENTRIES = 30_000;
@@ -36,8 +39,6 @@ const MODELS = ['Identity', 'FamilyMember'] as const;
 
 interface Entry { facts: RecipientFacts; at: number }
 const entries = new Map<string, Entry>();
-/** Whole orgs read at once (an address absent from it has no identity and no members). */
-const wholeOrgs = new Map<string, { facts: Promise<Map<string, RecipientFacts>>; at: number }>();
 let seenWrites = -1;
 
 const keyOf = (orgId: string, address: string) => `${orgId}\u0000${address}`;
@@ -47,12 +48,13 @@ export async function recipientFacts(orgId: string, addresses: readonly string[]
   const writes = writeCount(MODELS);
   if (writes !== seenWrites) {
     entries.clear();
-    wholeOrgs.clear();
     seenWrites = writes;
   }
+  // While the whole org's copy a fan-out asked for is current (no write to identities or family members by any
+  // instance since), everything is served from it; after a write, single addresses are read one by one again.
+  const whole = await wholeOrg.current(orgId);
+  if (whole) return pick(whole, addresses);
   const now = Date.now();
-  const whole = wholeOrgs.get(orgId);
-  if (whole && now - whole.at < KEEP_MS) return pick(await whole.facts, addresses);
   const out = new Map<string, RecipientFacts>();
   const missing: string[] = [];
   for (const address of new Set(addresses)) {
@@ -61,17 +63,7 @@ export async function recipientFacts(orgId: string, addresses: readonly string[]
     else missing.push(address);
   }
   if (!missing.length) return out;
-  if (missing.length >= WHOLE_ORG_FROM) {
-    const read = { facts: readFacts(orgId), at: now };
-    // Kept only if no write landed while reading (it may not be in what was read); a failed read is not kept.
-    wholeOrgs.set(orgId, read);
-    const facts = await read.facts.catch((err: unknown) => {
-      if (wholeOrgs.get(orgId) === read) wholeOrgs.delete(orgId);
-      throw err;
-    });
-    if (writeCount(MODELS) !== writes && wholeOrgs.get(orgId) === read) wholeOrgs.delete(orgId);
-    return pick(facts, addresses);
-  }
+  if (missing.length >= WHOLE_ORG_FROM) return pick(await wholeOrg(orgId), addresses);
   const read = await readFacts(orgId, missing);
   // Kept only if no write landed while reading (it may not be in what was read).
   const keep = writeCount(MODELS) === writes;
@@ -86,36 +78,41 @@ export async function recipientFacts(orgId: string, addresses: readonly string[]
   return out;
 }
 
+/** The whole org's facts: its identities, and its bound members as the jobs' roster shares them (one read for both). */
+const wholeOrg = snapshot(MODELS, async (orgId): Promise<Map<string, RecipientFacts>> => {
+  const [identities, members] = await Promise.all([
+    Identity.find({ orgId }, { address: 1, kind: 1, lang: 1, style: 1 }).lean(),
+    boundMemberFacts(orgId),
+  ]);
+  const facts = new Map<string, RecipientFacts>();
+  const of = (address: string) => {
+    let f = facts.get(address);
+    if (!f) facts.set(address, (f = { members: [] }));
+    return f;
+  };
+  for (const i of identities) of(i.address).identity = { kind: i.kind, lang: i.lang, style: i.style };
+  for (const m of members) of(m.address).members.push(m);
+  return facts;
+});
+
 function pick(facts: Map<string, RecipientFacts>, addresses: readonly string[]): Map<string, RecipientFacts> {
   return new Map(addresses.map((a) => [a, facts.get(a) ?? { members: [] }]));
 }
 
-/**
- * The identities and bound members of these addresses (a query per address: on FerretDB an `$in` scans the
- * collection), or of the whole org when none are given (one scan of each).
- */
-async function readFacts(orgId: string, addresses?: string[]): Promise<Map<string, RecipientFacts>> {
-  const identityFields = { address: 1, kind: 1, lang: 1, style: 1 };
-  const memberFields = { boundAddress: 1, childId: 1, role: 1, age: 1, literacy: 1, wecomParentUserId: 1 };
-  const [identities, members] = await Promise.all(addresses ? [
-    findByValues(Identity, addresses, (address) => Identity.find({ orgId, address }, identityFields).lean()),
-    findByValues(FamilyMember, addresses, (boundAddress) => FamilyMember.find({ orgId, boundAddress }, memberFields).lean()),
-  ] as const : [
-    Identity.find({ orgId }, identityFields).lean(),
-    FamilyMember.find({ orgId, boundAddress: { $exists: true, $ne: null } }, memberFields).lean(),
-  ] as const);
-  const read = new Map<string, RecipientFacts>((addresses ?? []).map((a) => [a, { members: [] }]));
-  const of = (address: string) => {
-    let f = read.get(address);
-    if (!f && !addresses) read.set(address, (f = { members: [] }));
-    return f;
-  };
+/** The identities and bound members of these addresses: a query per address (on FerretDB an `$in` scans the collection). */
+async function readFacts(orgId: string, addresses: string[]): Promise<Map<string, RecipientFacts>> {
+  const [identities, members] = await Promise.all([
+    findByValues(Identity, addresses, (address) => Identity.find({ orgId, address }, { address: 1, kind: 1, lang: 1, style: 1 }).lean()),
+    findByValues(FamilyMember, addresses, (boundAddress) => FamilyMember.find({ orgId, boundAddress },
+      { boundAddress: 1, childId: 1, role: 1, age: 1, literacy: 1, wecomParentUserId: 1 }).lean()),
+  ]);
+  const read = new Map<string, RecipientFacts>(addresses.map((a) => [a, { members: [] }]));
   for (const i of identities) {
-    const f = of(i.address);
+    const f = read.get(i.address);
     if (f) f.identity = { kind: i.kind, lang: i.lang, style: i.style };
   }
   for (const m of members) {
-    of(m.boundAddress!)?.members.push({
+    read.get(m.boundAddress!)?.members.push({
       childId: String(m.childId), role: m.role, age: m.age, literacy: m.literacy, wecomParentUserId: m.wecomParentUserId,
     });
   }

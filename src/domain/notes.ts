@@ -152,8 +152,8 @@ async function deliverNotes(aud: Audience, now: Date, notes: ProgressNoteDoc[]):
   if (!notes.length) return [];
   const orgId = aud.orgId;
   const pageChildren = new Set(notes.map((n) => String(n.childId)));
-  // The children and their bound members from the roster the jobs share (domain/rosterSnapshot: read whole, fresh
-  // after any write here, within two minutes of another instance's): a query per child and per page of members
+  // The children and their bound members from the roster the jobs share (domain/rosterSnapshot: read whole, read
+  // again after a write to them by any instance): a query per child and per page of members
   // was a third of a county's fan-out's database work. A child no longer active is read by itself.
   const [roster, bound] = await Promise.all([rosterChildren(orgId), boundFamily(orgId)]);
   const childName = new Map(roster.children.filter((c) => pageChildren.has(c.id)).map((c) => [c.id, c.name]));

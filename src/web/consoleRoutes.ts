@@ -10,7 +10,12 @@ import type { AppContext } from '../appContext';
 import { signedInStaff } from './auth';
 import { langOf, refusedPage } from './loginRoutes';
 
-const CONSOLE_DIR = path.resolve(__dirname, '..', '..', 'dist', 'console');
+// The project's root is the nearest folder up with a package.json: src/web/ under tsx, dist/src/web/ compiled.
+function projectRoot(dir: string): string {
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const CONSOLE_DIR = path.join(projectRoot(__dirname), 'dist', 'console');
 
 export function consoleRoutes(app: AppContext): Router {
   const r = Router();
